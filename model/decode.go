@@ -1,0 +1,471 @@
+package model
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// nameRE is what HAProxy accepts in proxy and server names, and what we
+// accept in cluster, meta cluster, proxy and service names.
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
+
+// hostRE matches host names and IP literals (IPv6 included) used as upstreams.
+var hostRE = regexp.MustCompile(`^[A-Za-z0-9_.:\[\]-]+$`)
+
+// haproxyTimeRE matches HAProxy time values: a number with an optional unit.
+var haproxyTimeRE = regexp.MustCompile(`^[0-9]+(us|ms|s|m|h|d)?$`)
+
+// maxSocketPath is HAProxy's limit on a unix socket path.
+const maxSocketPath = 97
+
+func validName(d *decoder, pos Pos, what, name string) bool {
+	if !nameRE.MatchString(name) {
+		d.diags = append(d.diags, pos.Diag(Error, fmt.Sprintf("%s %q may hold only letters, digits and _ . : -", what, name)))
+		return false
+	}
+	return true
+}
+
+func decodeLogging(d *decoder, o *obj) Logging {
+	lg := Logging{Level: "info", Format: "text", Stream: "stderr"}
+	if o.has("version") {
+		// The original's shape: Python dictConfig.
+		o.get("version")
+		for _, k := range []string{"disable_existing_loggers", "incremental"} {
+			o.get(k)
+		}
+		if root := o.sub("root"); root != nil {
+			if lv, ok := root.str("level", false); ok {
+				if l, ok := logLevel(lv); ok {
+					lg.Level = l
+				} else {
+					d.errorf(root.values["level"], "root.level", "must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got %q", lv)
+				}
+			}
+			root.get("handlers")
+			root.get("propagate")
+			root.unknown()
+		}
+		if hs := o.sub("handlers"); hs != nil {
+			for _, name := range hs.keys {
+				h := hs.sub(name)
+				if h == nil {
+					continue
+				}
+				stream, _ := h.str("stream", false)
+				switch stream {
+				case "ext://sys.stdout":
+					lg.Stream = "stdout"
+				case "ext://sys.stderr":
+					lg.Stream = "stderr"
+				default:
+					d.warnf(h.node, h.path, "only stream handlers are supported; this handler is ignored (logs go to %s)", lg.Stream)
+				}
+				for _, k := range h.keys {
+					h.used[k] = true
+				}
+			}
+		}
+		for _, k := range []string{"formatters", "filters", "loggers"} {
+			if v, ok := o.get(k); ok {
+				d.warnf(v, k, "not supported by log/slog; ignored")
+			}
+		}
+		o.unknown()
+		return lg
+	}
+	if lv, ok := o.str("level", false); ok {
+		if l, ok := logLevel(lv); ok {
+			lg.Level = l
+		} else {
+			d.errorf(o.values["level"], "level", "must be one of debug, info, warn, error, got %q", lv)
+		}
+	}
+	if f, ok := o.str("format", false); ok {
+		if f != "text" && f != "json" {
+			d.errorf(o.values["format"], "format", "must be text or json, got %q", f)
+		} else {
+			lg.Format = f
+		}
+	}
+	if s, ok := o.str("stream", false); ok {
+		if s != "stdout" && s != "stderr" {
+			d.errorf(o.values["stream"], "stream", "must be stdout or stderr, got %q", s)
+		} else {
+			lg.Stream = s
+		}
+	}
+	o.unknown()
+	return lg
+}
+
+func logLevel(s string) (string, bool) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return "debug", true
+	case "info":
+		return "info", true
+	case "warn", "warning":
+		return "warn", true
+	case "error", "critical":
+		return "error", true
+	}
+	return "", false
+}
+
+func decodeBalancer(d *decoder, o *obj) *Balancer {
+	b := &Balancer{Pos: Pos{File: d.file, Line: 1}, MetaClusters: map[string]MetaCluster{}, Proxies: map[string]Proxy{}, RestartInterval: DefaultRestartInterval}
+	b.ConfigFile, _ = o.word("config_file", true)
+	b.SocketFile, _ = o.word("socket_file", true)
+	if len(b.SocketFile) > maxSocketPath {
+		d.errorf(o.values["socket_file"], "socket_file", "HAProxy accepts socket paths of at most %d characters, this one has %d", maxSocketPath, len(b.SocketFile))
+	}
+	b.PidFile, _ = o.word("pid_file", true)
+	b.Global, _ = o.lines("global")
+	b.Defaults, _ = o.lines("defaults")
+	b.BindAddress, _ = o.word("bind_address", false)
+	if ri, ok := o.seconds("restart_interval", false); ok {
+		b.RestartInterval = ri
+	}
+	if mcs := o.sub("meta_clusters"); mcs != nil {
+		for _, name := range mcs.keys {
+			pos := mcs.pos(name)
+			if !validName(d, pos, "meta cluster name", name) {
+				mcs.get(name)
+				continue
+			}
+			m := mcs.sub(name)
+			if m == nil {
+				continue
+			}
+			mc := MetaCluster{Pos: pos}
+			mc.Port, _ = m.port("port", true)
+			mc.Frontend, _ = m.lines("frontend")
+			m.unknown()
+			b.MetaClusters[name] = mc
+		}
+	}
+	if ps := o.sub("proxies"); ps != nil {
+		for _, name := range ps.keys {
+			pos := ps.pos(name)
+			if !validName(d, pos, "proxy name", name) {
+				ps.get(name)
+				continue
+			}
+			p := ps.sub(name)
+			if p == nil {
+				continue
+			}
+			px := Proxy{Pos: pos}
+			px.Port, _ = p.port("port", true)
+			px.BindAddress, _ = p.word("bind_address", false)
+			px.Options, _ = p.lines("options")
+			if ups, ok := p.get("upstreams"); !ok {
+				p.missing("upstreams")
+			} else if ups.Kind != sequence {
+				d.errorf(ups, join(p.path, "upstreams"), "must be a list of {host, port, max_conn}, got %s", kindName(ups))
+			} else {
+				for i, un := range ups.Content {
+					un = resolve(un)
+					key := fmt.Sprintf("%s.upstreams[%d]", p.path, i)
+					if un.Kind != mapping {
+						d.errorf(un, key, "must be a mapping with host and port, got %s", kindName(un))
+						continue
+					}
+					u := d.object(un, key)
+					var up Upstream
+					up.Host, _ = u.word("host", true)
+					if up.Host != "" && !hostRE.MatchString(up.Host) {
+						d.errorf(u.values["host"], join(key, "host"), "must be a host name or IP address, got %q", up.Host)
+					}
+					up.Port, _ = u.port("port", true)
+					up.MaxConn, _ = u.integer("max_conn", false, 1, 1<<30, "an integer")
+					u.unknown()
+					px.Upstreams = append(px.Upstreams, up)
+				}
+				if len(ups.Content) == 0 {
+					d.errorf(ups, join(p.path, "upstreams"), "must list at least one upstream")
+				}
+			}
+			p.unknown()
+			b.Proxies[name] = px
+		}
+	}
+	if _, present := o.values["stats"]; present {
+		s := o.sub("stats")
+		if s == nil && o.values["stats"].Tag == "!!null" {
+			d.errorf(o.values["stats"], "stats", "must be a mapping with at least a port")
+		}
+		if s != nil {
+			st := &Stats{Pos: o.pos("stats"), URI: "/"}
+			st.Port, _ = s.port("port", true)
+			st.BindAddress, _ = s.word("bind_address", false)
+			if uri, ok := s.word("uri", false); ok {
+				if !strings.HasPrefix(uri, "/") {
+					d.errorf(s.values["uri"], "stats.uri", "must start with /, got %q", uri)
+				} else {
+					st.URI = uri
+				}
+			}
+			if t := s.sub("timeouts"); t != nil {
+				read := func(k string) string {
+					v, txt, ok := t.scalar(k, false)
+					if !ok {
+						return ""
+					}
+					if (v.Tag != "!!int" && v.Tag != "!!str") || !haproxyTimeRE.MatchString(txt) {
+						d.errorf(v, "stats.timeouts."+k, "must be milliseconds or an HAProxy time like \"4s\", got %s", kindName(v))
+						return ""
+					}
+					return txt
+				}
+				st.TimeoutConnect = read("connect")
+				st.TimeoutClient = read("client")
+				st.TimeoutServer = read("server")
+				t.unknown()
+			}
+			s.unknown()
+			b.Stats = st
+		}
+	}
+	o.unknown()
+	return b
+}
+
+func decodeDiscovery(d *decoder, o *obj, name string) Discovery {
+	ds := Discovery{Pos: Pos{File: d.file, Line: 1}, Name: name}
+	if hs, ok := o.get("hosts"); !ok {
+		o.missing("hosts")
+	} else if hs.Kind != sequence {
+		d.errorf(hs, "hosts", "must be a list of \"host:port\" strings, got %s", kindName(hs))
+	} else {
+		for i, h := range hs.Content {
+			h = resolve(h)
+			key := fmt.Sprintf("hosts[%d]", i)
+			if h.Kind != scalarKind || checkText(h.Value) != "" || !hostPortRE.MatchString(h.Value) {
+				d.errorf(h, key, "must be \"host:port\", got %s", kindName(h))
+				continue
+			}
+			ds.Hosts = append(ds.Hosts, h.Value)
+		}
+		if len(hs.Content) == 0 {
+			d.errorf(hs, "hosts", "must list at least one ZooKeeper server")
+		}
+	}
+	if p, ok := o.word("path", true); ok {
+		if !strings.HasPrefix(p, "/") {
+			d.errorf(o.values["path"], "path", "must be an absolute znode path starting with /, got %q", p)
+		} else {
+			ds.Path = strings.TrimRight(p, "/")
+			if ds.Path == "" {
+				ds.Path = "/"
+			}
+		}
+	}
+	o.unknown()
+	return ds
+}
+
+var hostPortRE = regexp.MustCompile(`^[A-Za-z0-9_.\[\]:-]+:[0-9]{1,5}$`)
+
+func decodeCluster(d *decoder, o *obj, stem string) Cluster {
+	c := Cluster{Pos: Pos{File: d.file, Line: 1}, Name: stem}
+	if n, ok := o.word("name", false); ok {
+		c.Name = n
+	}
+	validName(d, Pos{File: d.file, Line: 1, Key: "name"}, "cluster name", c.Name)
+	c.Discovery, _ = o.word("discovery", true)
+	if mc, ok := o.word("meta_cluster", false); ok {
+		if validName(d, o.pos("meta_cluster"), "meta cluster name", mc) {
+			c.MetaCluster = mc
+		}
+	}
+	h := o.sub("haproxy")
+	if h == nil {
+		if !o.has("haproxy") {
+			o.missing("haproxy")
+		}
+		o.unknown()
+		c.Lines = keyLines(o)
+		return c
+	}
+	if h.has("port") {
+		c.HAProxy.Port, _ = h.port("port", false)
+	}
+	if acl, ok := h.str("acl", false); ok {
+		c.HAProxy.ACL = strings.TrimSpace(acl)
+	}
+	c.HAProxy.Frontend, _ = h.lines("frontend")
+	c.HAProxy.Backend, _ = h.lines("backend")
+	if so, ok := h.str("server_options", false); ok {
+		c.HAProxy.ServerOptions = strings.TrimSpace(so)
+	}
+	h.unknown()
+	o.unknown()
+	c.Lines = keyLines(o, h)
+	return c
+}
+
+func decodeService(d *decoder, o *obj, stem string) Service {
+	s := Service{Pos: Pos{File: d.file, Line: 1}, Name: stem, Host: "127.0.0.1", Metadata: map[string]any{}}
+	if n, ok := o.word("name", false); ok {
+		s.Name = n
+	}
+	validName(d, Pos{File: d.file, Line: 1, Key: "name"}, "service name", s.Name)
+	s.Discovery, _ = o.word("discovery", true)
+	if h, ok := o.word("host", false); ok {
+		if !hostRE.MatchString(h) {
+			d.errorf(o.values["host"], "host", "must be a host name or IP address, got %q", h)
+		} else {
+			s.Host = h
+		}
+	}
+	ports := map[int]bool{}
+	if pv, ok := o.get("ports"); ok {
+		if pv.Kind != sequence {
+			d.errorf(pv, "ports", "must be a list of ports, got %s", kindName(pv))
+		} else {
+			for i, pn := range pv.Content {
+				pn = resolve(pn)
+				if p, ok := d.intValue(pn, fmt.Sprintf("ports[%d]", i), pn.Value, 1, 65535, "an integer"); ok {
+					ports[p] = true
+				}
+			}
+			if len(pv.Content) == 0 {
+				d.errorf(pv, "ports", "must list at least one port")
+			}
+		}
+		if o.has("port") {
+			d.errorf(o.keyN["port"], "port", "give either port or ports, not both")
+			o.get("port")
+		}
+	} else if p, ok := o.port("port", false); ok {
+		ports[p] = true
+	} else if !o.has("port") {
+		d.errorf(o.node, "port", "required key is missing (port or ports)")
+	}
+	for p := range ports {
+		s.Ports = append(s.Ports, p)
+	}
+	sort.Ints(s.Ports)
+	if mv, ok := o.get("metadata"); ok {
+		if mv.Kind != mapping {
+			d.errorf(mv, "metadata", "must be a mapping, got %s", kindName(mv))
+		} else if v, err := toValue(mv); err != nil {
+			d.errorf(mv, "metadata", "%v", err)
+		} else {
+			s.Metadata = v.(map[string]any)
+		}
+	}
+	cs := o.sub("checks")
+	if cs == nil {
+		if !o.has("checks") {
+			o.missing("checks")
+		}
+		o.unknown()
+		s.Lines = keyLines(o)
+		return s
+	}
+	s.Interval, _ = cs.seconds("interval", true)
+	for _, typ := range cs.keys {
+		if typ == "interval" {
+			continue
+		}
+		kind, known := checkKinds[typ]
+		if !known {
+			cs.get(typ)
+			d.errorf(cs.keyN[typ], "checks."+typ, "unknown check; known checks are %s", strings.Join(CheckTypes(), ", "))
+			continue
+		}
+		c := cs.sub(typ)
+		if c == nil {
+			if v := cs.values[typ]; v.Tag == "!!null" {
+				d.errorf(v, "checks."+typ, "must be a mapping with at least rise and fall")
+			}
+			continue
+		}
+		ch := Check{Type: typ}
+		ch.Rise, _ = c.integer("rise", true, 1, 1000, "an integer")
+		ch.Fall, _ = c.integer("fall", true, 1, 1000, "an integer")
+		if t, ok := c.seconds("timeout", false); ok {
+			ch.Timeout = t
+			if s.Interval > 0 && t > s.Interval {
+				d.errorf(c.values["timeout"], "checks."+typ+".timeout", "must not be longer than checks.interval (%s), got %s", s.Interval, t)
+			}
+		} else {
+			ch.Timeout = defaultTimeout(s.Interval)
+		}
+		kind(d, c, &ch)
+		c.unknown()
+		s.Checks = append(s.Checks, ch)
+	}
+	sort.Slice(s.Checks, func(i, j int) bool { return s.Checks[i].Type < s.Checks[j].Type })
+	if len(s.Checks) == 0 && s.Interval > 0 {
+		d.warnf(cs.node, "checks", "no checks defined: the service counts as up whenever it is configured")
+	}
+	cs.unknown()
+	o.unknown()
+	s.Lines = keyLines(o, cs)
+	return s
+}
+
+// keyLines maps the key paths of the given mappings to their YAML lines.
+func keyLines(objs ...*obj) map[string]int {
+	m := map[string]int{}
+	for _, o := range objs {
+		for k, n := range o.keyN {
+			m[join(o.path, k)] = n.Line
+		}
+	}
+	return m
+}
+
+// DefaultCheckTimeout caps the default timeout of a check; a check never
+// waits longer than its service's interval.
+const DefaultCheckTimeout = 5 * time.Second
+
+func defaultTimeout(interval time.Duration) time.Duration {
+	if interval > 0 && interval < DefaultCheckTimeout {
+		return interval
+	}
+	return DefaultCheckTimeout
+}
+
+// checkKinds decodes each check type's own keys. A new check type is one
+// entry here plus its prober in effects.
+var checkKinds = map[string]func(d *decoder, c *obj, ch *Check){
+	"http": func(d *decoder, c *obj, ch *Check) {
+		if uri, ok := c.word("uri", true); ok {
+			if !strings.HasPrefix(uri, "/") {
+				d.errorf(c.values["uri"], "checks.http.uri", "must start with /, got %q", uri)
+			}
+			ch.URI = uri
+		}
+		ch.Method = "GET"
+		if m, ok := c.word("method", false); ok {
+			ch.Method = strings.ToUpper(m)
+		}
+		ch.HTTPS, _ = c.boolean("https")
+	},
+	"tcp": func(d *decoder, c *obj, ch *Check) {
+		_, q, hasQ := c.scalar("query", false)
+		_, r, hasR := c.scalar("response", false)
+		switch {
+		case hasQ && !hasR:
+			c.missing("response")
+		case hasR && !hasQ:
+			c.missing("query")
+		}
+		ch.Query, ch.Response = q, r
+		if strings.Contains(r, "\n") {
+			d.errorf(c.values["response"], "checks.tcp.response", "the response is compared with one line; it must not contain a line break")
+		}
+	},
+	"redis": func(d *decoder, c *obj, ch *Check) {},
+}
+
+// CheckTypes returns the known check types, sorted.
+func CheckTypes() []string { return sortedKeys(checkKinds) }

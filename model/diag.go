@@ -1,0 +1,111 @@
+package model
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Severity says whether a diagnostic stops an item from being used.
+type Severity int
+
+const (
+	// Error means the item it names was not accepted as written.
+	Error Severity = iota
+	// Warning means the item was accepted; something in it deserves a look.
+	Warning
+)
+
+// String returns "error" or "warning".
+func (s Severity) String() string {
+	if s == Warning {
+		return "warning"
+	}
+	return "error"
+}
+
+// Diagnostic is a located problem: which file, which key, which line.
+// File is relative to the config directory and uses forward slashes.
+// Line is the 1-based YAML line, or 0 when unknown. Key is a dotted path
+// such as "haproxy.port" or "proxies.partner.upstreams[0].host".
+type Diagnostic struct {
+	Severity Severity `json:"severity"`
+	File     string   `json:"file"`
+	Line     int      `json:"line,omitempty"`
+	Key      string   `json:"key,omitempty"`
+	Message  string   `json:"message"`
+}
+
+// String renders the diagnostic on one line, e.g.
+// `clusters/web.yaml:3: haproxy.port: must be an integer 1..65535, got "eighty"`.
+// Warnings carry a "warning: " prefix before the key.
+func (d Diagnostic) String() string {
+	var b strings.Builder
+	b.WriteString(d.File)
+	if d.Line > 0 {
+		fmt.Fprintf(&b, ":%d", d.Line)
+	}
+	b.WriteString(": ")
+	if d.Severity == Warning {
+		b.WriteString("warning: ")
+	}
+	if d.Key != "" {
+		b.WriteString(d.Key)
+		b.WriteString(": ")
+	}
+	b.WriteString(d.Message)
+	return b.String()
+}
+
+// Diagnostics is a collected list of problems; a loader reports all of them,
+// never only the first.
+type Diagnostics []Diagnostic
+
+// HasErrors reports whether any diagnostic is an error.
+func (ds Diagnostics) HasErrors() bool {
+	for _, d := range ds {
+		if d.Severity == Error {
+			return true
+		}
+	}
+	return false
+}
+
+// Errors returns only the errors.
+func (ds Diagnostics) Errors() Diagnostics {
+	var out Diagnostics
+	for _, d := range ds {
+		if d.Severity == Error {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// Sort orders diagnostics by file, line, key and message, so that output
+// never depends on the order in which checks ran.
+func (ds Diagnostics) Sort() {
+	sort.SliceStable(ds, func(i, j int) bool {
+		a, b := ds[i], ds[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Key != b.Key {
+			return a.Key < b.Key
+		}
+		return a.Message < b.Message
+	})
+}
+
+// String renders one diagnostic per line.
+func (ds Diagnostics) String() string {
+	var b strings.Builder
+	for _, d := range ds {
+		b.WriteString(d.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}

@@ -1,0 +1,359 @@
+package model
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+)
+
+// File is one config file as the shell read it: its path relative to the
+// config directory (forward slashes) and its bytes.
+type File struct {
+	Path string
+	Data []byte
+}
+
+// Snapshot is a loaded config directory: the config in force, the
+// diagnostics of this load, and the last good version of every file, which
+// the next Load falls back on.
+type Snapshot struct {
+	Config      Config
+	Diagnostics Diagnostics
+	good        map[string]parsed
+}
+
+// parsed is one file decoded on its own.
+type parsed struct {
+	file      string
+	kind      fileKind
+	stem      string
+	data      string
+	warnings  Diagnostics
+	logging   Logging
+	balancer  *Balancer
+	discovery Discovery
+	cluster   Cluster
+	service   Service
+}
+
+type fileKind int
+
+const (
+	kindIgnored fileKind = iota
+	kindLogging
+	kindBalancer
+	kindDiscovery
+	kindCluster
+	kindService
+)
+
+// classify tells what a path is: which kind of item and its stem.
+func classify(p string) (fileKind, string) {
+	dir, base := path.Split(p)
+	ext := path.Ext(base)
+	if ext != ".yaml" && ext != ".yml" {
+		return kindIgnored, ""
+	}
+	stem := strings.TrimSuffix(base, ext)
+	if stem == "" || strings.HasPrefix(stem, ".") {
+		return kindIgnored, ""
+	}
+	switch dir {
+	case "":
+		if stem == "logging" {
+			return kindLogging, stem
+		}
+	case "balancers/":
+		return kindBalancer, stem
+	case "discovery/":
+		return kindDiscovery, stem
+	case "clusters/":
+		return kindCluster, stem
+	case "services/":
+		return kindService, stem
+	}
+	return kindIgnored, ""
+}
+
+// IsConfigPath reports whether a relative path is one that Load reads.
+func IsConfigPath(p string) bool {
+	k, _ := classify(p)
+	return k != kindIgnored
+}
+
+// Load decodes and validates a whole config directory. prev is the previous
+// snapshot, or nil at start. A file that fails now keeps its last good
+// version from prev (with a warning saying so); one bad file never affects
+// the others. The result does not depend on the order of files.
+func Load(prev *Snapshot, files []File) *Snapshot {
+	files = append([]File(nil), files...)
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	var prevGood map[string]parsed
+	if prev != nil {
+		prevGood = prev.good
+	}
+	s := &Snapshot{good: map[string]parsed{}}
+	var accepted []parsed
+	paths := map[string]string{} // kind/stem -> first path, to catch web.yaml beside web.yml
+	for _, f := range files {
+		kind, stem := classify(f.Path)
+		if kind == kindIgnored {
+			continue
+		}
+		id := fmt.Sprintf("%d/%s", kind, stem)
+		if first, dup := paths[id]; dup {
+			s.Diagnostics = append(s.Diagnostics, Diagnostic{Severity: Error, File: f.Path, Message: fmt.Sprintf("%s defines the same item; this file is ignored", first)})
+			continue
+		}
+		paths[id] = f.Path
+		if old, ok := prevGood[f.Path]; ok && old.data == string(f.Data) {
+			s.Diagnostics = append(s.Diagnostics, old.warnings...)
+			accepted = append(accepted, old)
+			continue
+		}
+		p, diags := parseFile(f.Path, kind, stem, f.Data)
+		if diags.HasErrors() {
+			s.Diagnostics = append(s.Diagnostics, diags...)
+			if old, ok := prevGood[f.Path]; ok {
+				s.Diagnostics = append(s.Diagnostics, Diagnostic{Severity: Warning, File: f.Path, Message: "keeping the last good version of this file"})
+				accepted = append(accepted, old)
+			}
+			continue
+		}
+		p.warnings = diags
+		s.Diagnostics = append(s.Diagnostics, diags...)
+		accepted = append(accepted, p)
+	}
+	s.assemble(accepted, prevGood)
+	s.Diagnostics.Sort()
+	return s
+}
+
+func parseFile(p string, kind fileKind, stem string, data []byte) (parsed, Diagnostics) {
+	d := &decoder{file: p}
+	out := parsed{file: p, kind: kind, stem: stem, data: string(data)}
+	o := d.parseYAML(data)
+	if o == nil {
+		return out, d.diags
+	}
+	switch kind {
+	case kindLogging:
+		out.logging = decodeLogging(d, o)
+	case kindBalancer:
+		if stem != "haproxy" {
+			d.errorf(nil, "", "unknown balancer %q: the only balancer is haproxy (balancers/haproxy.yaml)", stem)
+			break
+		}
+		out.balancer = decodeBalancer(d, o)
+		checkBalancerListeners(d, out.balancer)
+	case kindDiscovery:
+		if stem != "zookeeper" {
+			d.errorf(nil, "", "unknown discovery method %q: the only method is zookeeper (discovery/zookeeper.yaml)", stem)
+			break
+		}
+		out.discovery = decodeDiscovery(d, o, stem)
+	case kindCluster:
+		out.cluster = decodeCluster(d, o, stem)
+	case kindService:
+		out.service = decodeService(d, o, stem)
+	}
+	return out, d.diags
+}
+
+// assemble builds the config from the accepted files and runs the checks that
+// span files. An item that fails them falls back to its last good version
+// when that one passes, and is left out otherwise.
+func (s *Snapshot) assemble(accepted []parsed, prevGood map[string]parsed) {
+	cfg := Config{Logging: Logging{Level: "info", Format: "text", Stream: "stderr"}, Discovery: map[string]Discovery{}, Clusters: map[string]Cluster{}, Services: map[string]Service{}}
+	var clusters, services []parsed
+	for _, p := range accepted {
+		switch p.kind {
+		case kindLogging:
+			cfg.Logging = p.logging
+			s.keep(p)
+		case kindBalancer:
+			cfg.Balancer = p.balancer
+			s.keep(p)
+		case kindDiscovery:
+			cfg.Discovery[p.stem] = p.discovery
+			s.keep(p)
+		case kindCluster:
+			clusters = append(clusters, p)
+		case kindService:
+			services = append(services, p)
+		}
+	}
+	l := newListeners(cfg.Balancer)
+	for _, p := range clusters {
+		pathOf := p.file
+		check := func(c Cluster) Diagnostics { return checkCluster(&cfg, c, l) }
+		diags := check(p.cluster)
+		if !diags.HasErrors() {
+			s.Diagnostics = append(s.Diagnostics, diags...)
+			cfg.Clusters[p.cluster.Name] = p.cluster
+			l.add(p.cluster)
+			s.keep(p)
+			continue
+		}
+		s.Diagnostics = append(s.Diagnostics, diags...)
+		if old, ok := prevGood[pathOf]; ok && old.data != p.data && !check(old.cluster).HasErrors() {
+			s.Diagnostics = append(s.Diagnostics, Diagnostic{Severity: Warning, File: pathOf, Message: "keeping the last good version of this file"})
+			cfg.Clusters[old.cluster.Name] = old.cluster
+			l.add(old.cluster)
+			s.keep(old)
+		}
+	}
+	for _, p := range services {
+		sv := p.service
+		if _, ok := cfg.Discovery[sv.Discovery]; !ok {
+			s.Diagnostics = append(s.Diagnostics, sv.At("discovery").Diag(Error, unknownDiscovery(&cfg, sv.Discovery)))
+			if old, ok := prevGood[p.file]; ok {
+				if _, ok := cfg.Discovery[old.service.Discovery]; ok && old.data != p.data {
+					cfg.Services[old.stem] = old.service
+					s.keep(old)
+				}
+			}
+			continue
+		}
+		cfg.Services[p.stem] = sv
+		s.keep(p)
+	}
+	if len(cfg.Clusters) > 0 && cfg.Balancer == nil {
+		s.Diagnostics = append(s.Diagnostics, Diagnostic{Severity: Error, File: "balancers/haproxy.yaml", Message: "clusters are configured but there is no valid balancer config"})
+	}
+	s.Config = cfg
+}
+
+func (s *Snapshot) keep(p parsed) { s.good[p.file] = p }
+
+func unknownDiscovery(cfg *Config, name string) string {
+	known := sortedKeys(cfg.Discovery)
+	if len(known) == 0 {
+		return fmt.Sprintf("unknown discovery %q: there is no valid discovery config (discovery/%s.yaml)", name, name)
+	}
+	return fmt.Sprintf("unknown discovery %q; configured: %s", name, strings.Join(known, ", "))
+}
+
+func checkCluster(cfg *Config, c Cluster, l *listeners) Diagnostics {
+	var ds Diagnostics
+	at := c.At
+	if _, ok := cfg.Discovery[c.Discovery]; !ok {
+		ds = append(ds, at("discovery").Diag(Error, unknownDiscovery(cfg, c.Discovery)))
+	}
+	if prev, ok := cfg.Clusters[c.Name]; ok {
+		ds = append(ds, at("name").Diag(Error, fmt.Sprintf("cluster %q is already defined by %s", c.Name, prev.Pos.File)))
+	}
+	if c.MetaCluster != "" {
+		if cfg.Balancer == nil || cfg.Balancer.MetaClusters[c.MetaCluster].Port == 0 {
+			ds = append(ds, at("meta_cluster").Diag(Error, fmt.Sprintf("meta cluster %q has no port: add meta_clusters.%s.port to balancers/haproxy.yaml", c.MetaCluster, c.MetaCluster)))
+		}
+		if c.HAProxy.ACL == "" {
+			ds = append(ds, at("haproxy.acl").Diag(Error, fmt.Sprintf("required for a member of meta cluster %q: the condition that routes requests to this cluster", c.MetaCluster)))
+		}
+	} else if c.HAProxy.ACL != "" {
+		ds = append(ds, at("haproxy.acl").Diag(Error, "an acl routes within a meta cluster, but this cluster sets no meta_cluster"))
+	}
+	if c.MetaCluster == "" && c.HAProxy.Port == 0 && c.HAProxy.ACL == "" {
+		ds = append(ds, at("haproxy.port").Diag(Warning, "no port and no meta_cluster: no frontend sends traffic to this cluster"))
+	}
+	if b := cfg.Balancer; b != nil {
+		if _, ok := b.Proxies[c.Name]; ok || c.Name == "stats" {
+			ds = append(ds, at("name").Diag(Error, fmt.Sprintf("cluster name %q is also the name of a proxy section in balancers/haproxy.yaml", c.Name)))
+		}
+		if _, ok := b.MetaClusters[c.Name]; ok && c.HAProxy.Port != 0 {
+			ds = append(ds, at("name").Diag(Error, fmt.Sprintf("cluster name %q is also the name of a meta cluster, whose frontend would clash with this cluster's", c.Name)))
+		}
+		if c.HAProxy.Port != 0 {
+			if other := l.clash(b.BindAddress, c.HAProxy.Port); other != "" {
+				ds = append(ds, at("haproxy.port").Diag(Error, fmt.Sprintf("%s:%d is already bound by %s", showAddr(b.BindAddress), c.HAProxy.Port, other)))
+			}
+		}
+	}
+	return ds
+}
+
+// listeners tracks which address and port each HAProxy listener binds.
+type listeners struct {
+	clusterAddr string // where cluster frontends bind
+	bind        []listener
+}
+
+type listener struct {
+	addr string
+	port int
+	who  string
+}
+
+func newListeners(b *Balancer) *listeners {
+	l := &listeners{}
+	if b == nil {
+		return l
+	}
+	l.clusterAddr = b.BindAddress
+	for _, name := range b.MetaClusterNames() {
+		l.bind = append(l.bind, listener{b.BindAddress, b.MetaClusters[name].Port, fmt.Sprintf("meta cluster %s (balancers/haproxy.yaml)", name)})
+	}
+	for _, name := range b.ProxyNames() {
+		p := b.Proxies[name]
+		l.bind = append(l.bind, listener{p.BindAddress, p.Port, fmt.Sprintf("proxy %s (balancers/haproxy.yaml)", name)})
+	}
+	if b.Stats != nil {
+		l.bind = append(l.bind, listener{b.Stats.BindAddress, b.Stats.Port, "stats (balancers/haproxy.yaml)"})
+	}
+	return l
+}
+
+func (l *listeners) add(c Cluster) {
+	if c.HAProxy.Port != 0 {
+		l.bind = append(l.bind, listener{l.clusterAddr, c.HAProxy.Port, "cluster " + c.Name + " (" + c.Pos.File + ")"})
+	}
+}
+
+// clash names the listener that already binds addr:port, or "".
+func (l *listeners) clash(addr string, port int) string {
+	for _, x := range l.bind {
+		if x.port == port && sameAddr(x.addr, addr) {
+			return x.who
+		}
+	}
+	return ""
+}
+
+func isWildcard(a string) bool { return a == "" || a == "*" || a == "0.0.0.0" || a == "::" }
+
+func sameAddr(a, b string) bool { return a == b || isWildcard(a) || isWildcard(b) }
+
+func showAddr(a string) string {
+	if a == "" {
+		return "*"
+	}
+	return a
+}
+
+// checkBalancerListeners reports two listeners of the balancer file itself
+// that bind the same address and port.
+func checkBalancerListeners(d *decoder, b *Balancer) {
+	seen := &listeners{}
+	try := func(addr string, port int, who string, pos Pos) {
+		if port == 0 {
+			return
+		}
+		if other := seen.clash(addr, port); other != "" {
+			d.diags = append(d.diags, pos.Diag(Error, fmt.Sprintf("%s:%d is already bound by %s", showAddr(addr), port, other)))
+			return
+		}
+		seen.bind = append(seen.bind, listener{addr, port, who})
+	}
+	for _, name := range b.MetaClusterNames() {
+		m := b.MetaClusters[name]
+		try(b.BindAddress, m.Port, "meta cluster "+name, Pos{File: m.Pos.File, Line: m.Pos.Line, Key: m.Pos.Key + ".port"})
+	}
+	for _, name := range b.ProxyNames() {
+		p := b.Proxies[name]
+		try(p.BindAddress, p.Port, "proxy "+name, Pos{File: p.Pos.File, Line: p.Pos.Line, Key: p.Pos.Key + ".port"})
+	}
+	if s := b.Stats; s != nil {
+		try(s.BindAddress, s.Port, "stats", Pos{File: s.Pos.File, Line: s.Pos.Line, Key: "stats.port"})
+	}
+}

@@ -1,0 +1,381 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// decoder collects located diagnostics while reading one YAML file.
+type decoder struct {
+	file  string
+	diags Diagnostics
+}
+
+func (d *decoder) add(sev Severity, n *yaml.Node, key, format string, args ...any) {
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	d.diags = append(d.diags, Diagnostic{Severity: sev, File: d.file, Line: line, Key: key, Message: fmt.Sprintf(format, args...)})
+}
+
+func (d *decoder) errorf(n *yaml.Node, key, format string, args ...any) {
+	d.add(Error, n, key, format, args...)
+}
+
+func (d *decoder) warnf(n *yaml.Node, key, format string, args ...any) {
+	d.add(Warning, n, key, format, args...)
+}
+
+// parseYAML parses one document. It returns nil (with a diagnostic) when the
+// bytes are not YAML or the document is not a mapping.
+func (d *decoder) parseYAML(data []byte) *obj {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		line := 0
+		msg := err.Error()
+		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = strings.TrimSpace(yamlLineRE.ReplaceAllString(msg, ""))
+		}
+		msg = strings.TrimPrefix(msg, "yaml: ")
+		d.diags = append(d.diags, Diagnostic{Severity: Error, File: d.file, Line: line, Message: "invalid YAML: " + msg})
+		return nil
+	}
+	if len(doc.Content) == 0 {
+		d.errorf(nil, "", "file is empty; expected a mapping")
+		return nil
+	}
+	root := resolve(doc.Content[0])
+	if root.Kind != yaml.MappingNode {
+		d.errorf(root, "", "expected a mapping at the top level, got %s", kindName(root))
+		return nil
+	}
+	return d.object(root, "")
+}
+
+var yamlLineRE = regexp.MustCompile(`(?:yaml: )?line (\d+): `)
+
+func resolve(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+func kindName(n *yaml.Node) string {
+	n = resolve(n)
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "null"
+		}
+		return strconv.Quote(n.Value)
+	}
+	return "nothing"
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// obj is a YAML mapping being read; it remembers which keys were used so that
+// the rest can be reported as unknown.
+type obj struct {
+	d      *decoder
+	node   *yaml.Node
+	path   string
+	keys   []string
+	keyN   map[string]*yaml.Node
+	values map[string]*yaml.Node
+	used   map[string]bool
+}
+
+func (d *decoder) object(n *yaml.Node, path string) *obj {
+	o := &obj{d: d, node: n, path: path, keyN: map[string]*yaml.Node{}, values: map[string]*yaml.Node{}, used: map[string]bool{}}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
+		if _, dup := o.values[k.Value]; dup {
+			d.errorf(k, join(path, k.Value), "key appears twice")
+			continue
+		}
+		o.keys = append(o.keys, k.Value)
+		o.keyN[k.Value] = k
+		o.values[k.Value] = v
+	}
+	return o
+}
+
+func (o *obj) pos(key string) Pos {
+	line := o.node.Line
+	if k, ok := o.keyN[key]; ok {
+		line = k.Line
+	}
+	return Pos{File: o.d.file, Line: line, Key: join(o.path, key)}
+}
+
+// get returns the value of key, marking it used; null counts as absent.
+func (o *obj) get(key string) (*yaml.Node, bool) {
+	if o == nil {
+		return nil, false
+	}
+	v, ok := o.values[key]
+	o.used[key] = true
+	if !ok || (v.Kind == yaml.ScalarNode && v.Tag == "!!null") {
+		return nil, false
+	}
+	return v, true
+}
+
+func (o *obj) has(key string) bool {
+	_, ok := o.values[key]
+	return ok
+}
+
+func (o *obj) missing(key string) {
+	o.d.errorf(o.node, join(o.path, key), "required key is missing")
+}
+
+// unknown warns about every key that no reader asked for.
+func (o *obj) unknown() {
+	for _, k := range o.keys {
+		if !o.used[k] {
+			o.d.warnf(o.keyN[k], join(o.path, k), "unknown key, ignored")
+		}
+	}
+}
+
+// sub reads a nested mapping; nil when absent or not a mapping.
+func (o *obj) sub(key string) *obj {
+	v, ok := o.get(key)
+	if !ok {
+		return nil
+	}
+	if v.Kind != yaml.MappingNode {
+		o.d.errorf(v, join(o.path, key), "must be a mapping, got %s", kindName(v))
+		return nil
+	}
+	return o.d.object(v, join(o.path, key))
+}
+
+// scalar returns the text of a scalar value.
+func (o *obj) scalar(key string, required bool) (*yaml.Node, string, bool) {
+	v, ok := o.get(key)
+	if !ok {
+		if required {
+			o.missing(key)
+		}
+		return nil, "", false
+	}
+	if v.Kind != yaml.ScalarNode {
+		o.d.errorf(v, join(o.path, key), "must be a single value, got %s", kindName(v))
+		return nil, "", false
+	}
+	return v, v.Value, true
+}
+
+// str reads a string that may reach HAProxy or ZooKeeper: it must hold no
+// control characters. An empty string is an error.
+func (o *obj) str(key string, required bool) (string, bool) {
+	v, s, ok := o.scalar(key, required)
+	if !ok {
+		return "", false
+	}
+	if v.Tag != "!!str" && v.Tag != "!!int" && v.Tag != "!!float" {
+		o.d.errorf(v, join(o.path, key), "must be a string, got %s", kindName(v))
+		return "", false
+	}
+	if msg := checkText(s); msg != "" {
+		o.d.errorf(v, join(o.path, key), "%s", msg)
+		return "", false
+	}
+	if strings.TrimSpace(s) == "" {
+		o.d.errorf(v, join(o.path, key), "must not be empty")
+		return "", false
+	}
+	return s, true
+}
+
+// word reads a string that must be a single token (no whitespace), such as a
+// name, a path or an address.
+func (o *obj) word(key string, required bool) (string, bool) {
+	s, ok := o.str(key, required)
+	if !ok {
+		return "", false
+	}
+	if strings.ContainsAny(s, " \t") {
+		o.d.errorf(o.values[key], join(o.path, key), "must not contain whitespace, got %q", s)
+		return "", false
+	}
+	return s, true
+}
+
+// checkText returns a message when s holds a newline or another control
+// character, which could split or add HAProxy directives.
+func checkText(s string) string {
+	for _, r := range s {
+		if r == '\n' || r == '\r' {
+			return fmt.Sprintf("must not contain a line break, got %q", s)
+		}
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return fmt.Sprintf("must not contain control characters, got %q", s)
+		}
+	}
+	return ""
+}
+
+// integer reads an integer in [lo, hi]; digit strings are accepted, as the
+// original converted ports with int().
+func (o *obj) integer(key string, required bool, lo, hi int, what string) (int, bool) {
+	v, s, ok := o.scalar(key, required)
+	if !ok {
+		return 0, false
+	}
+	return o.d.intValue(v, join(o.path, key), s, lo, hi, what)
+}
+
+func (d *decoder) intValue(v *yaml.Node, key, s string, lo, hi int, what string) (int, bool) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || (v.Tag != "!!int" && v.Tag != "!!str") || n < lo || n > hi {
+		d.errorf(v, key, "must be %s %d..%d, got %s", what, lo, hi, kindName(v))
+		return 0, false
+	}
+	return n, true
+}
+
+func (o *obj) port(key string, required bool) (int, bool) {
+	return o.integer(key, required, 1, 65535, "an integer")
+}
+
+func (o *obj) boolean(key string) (bool, bool) {
+	v, s, ok := o.scalar(key, false)
+	if !ok {
+		return false, false
+	}
+	if v.Tag != "!!bool" {
+		o.d.errorf(v, join(o.path, key), "must be true or false, got %s", kindName(v))
+		return false, false
+	}
+	return s == "true" || s == "True" || s == "TRUE", true
+}
+
+// seconds reads a duration: a number of seconds, or a Go duration ("1500ms").
+func (o *obj) seconds(key string, required bool) (time.Duration, bool) {
+	v, s, ok := o.scalar(key, required)
+	if !ok {
+		return 0, false
+	}
+	var dur time.Duration
+	switch v.Tag {
+	case "!!int", "!!float":
+		f, err := strconv.ParseFloat(s, 64)
+		if err == nil && f > 0 && f < math.MaxInt64/float64(time.Second) {
+			dur = time.Duration(f * float64(time.Second))
+		}
+	case "!!str":
+		dur, _ = time.ParseDuration(s)
+	}
+	if dur <= 0 {
+		o.d.errorf(v, join(o.path, key), "must be a positive number of seconds or a duration like \"1500ms\", got %s", kindName(v))
+		return 0, false
+	}
+	return dur, true
+}
+
+// lines reads a list of HAProxy directive lines.
+func (o *obj) lines(key string) ([]Line, bool) {
+	v, ok := o.get(key)
+	if !ok {
+		return nil, true
+	}
+	if v.Kind != yaml.SequenceNode {
+		o.d.errorf(v, join(o.path, key), "must be a list of directive lines, got %s", kindName(v))
+		return nil, false
+	}
+	var out []Line
+	good := true
+	for i, item := range v.Content {
+		item = resolve(item)
+		k := fmt.Sprintf("%s[%d]", join(o.path, key), i)
+		if item.Kind != yaml.ScalarNode || item.Tag == "!!null" {
+			o.d.errorf(item, k, "must be a directive line (a string), got %s", kindName(item))
+			good = false
+			continue
+		}
+		if msg := checkText(item.Value); msg != "" {
+			o.d.errorf(item, k, "%s", msg)
+			good = false
+			continue
+		}
+		text := strings.TrimSpace(item.Value)
+		if text == "" {
+			o.d.errorf(item, k, "must not be empty")
+			good = false
+			continue
+		}
+		out = append(out, Line{Text: text, Pos: Pos{File: o.d.file, Line: item.Line, Key: k}})
+	}
+	return out, good
+}
+
+// toValue converts a YAML node into plain Go values (for metadata).
+func toValue(n *yaml.Node) (any, error) {
+	n = resolve(n)
+	switch n.Kind {
+	case yaml.MappingNode:
+		m := map[string]any{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			v, err := toValue(n.Content[i+1])
+			if err != nil {
+				return nil, err
+			}
+			m[resolve(n.Content[i]).Value] = v
+		}
+		return m, nil
+	case yaml.SequenceNode:
+		l := []any{}
+		for _, c := range n.Content {
+			v, err := toValue(c)
+			if err != nil {
+				return nil, err
+			}
+			l = append(l, v)
+		}
+		return l, nil
+	case yaml.ScalarNode:
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return nil, err
+		}
+		switch x := v.(type) {
+		case int:
+			return int64(x), nil
+		case uint64:
+			return float64(x), nil
+		case string, bool, float64, int64, nil:
+			return x, nil
+		default:
+			return fmt.Sprint(x), nil
+		}
+	}
+	return nil, fmt.Errorf("unsupported YAML value")
+}
+
+const (
+	sequence   = yaml.SequenceNode
+	mapping    = yaml.MappingNode
+	scalarKind = yaml.ScalarNode
+)
