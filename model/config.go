@@ -6,6 +6,7 @@ package model
 
 import (
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -89,7 +90,13 @@ type Balancer struct {
 	// RestartInterval is the least time between two reloads
 	// (restart_interval; default DefaultRestartInterval).
 	RestartInterval time.Duration
+	// Lines maps each key path the file set ("stats.port",
+	// "proxies.partner.port") to its YAML line, for diagnostics.
+	Lines map[string]int
 }
+
+// At locates a key of balancers/haproxy.yaml.
+func (b *Balancer) At(key string) Pos { return at(b.Pos.File, b.Lines, key) }
 
 // MetaClusterNames returns the meta cluster names in sorted order.
 func (b *Balancer) MetaClusterNames() []string { return sortedKeys(b.MetaClusters) }
@@ -152,7 +159,23 @@ type Cluster struct {
 }
 
 // At locates a key of the cluster's file.
-func (c Cluster) At(key string) Pos { return Pos{File: c.Pos.File, Line: c.Lines[key], Key: key} }
+func (c Cluster) At(key string) Pos { return at(c.Pos.File, c.Lines, key) }
+
+// at locates key in file: the line of the key, or of its nearest parent
+// that the file sets.
+func at(file string, lines map[string]int, key string) Pos {
+	for k := key; k != ""; {
+		if l, ok := lines[k]; ok {
+			return Pos{File: file, Line: l, Key: key}
+		}
+		i := strings.LastIndexAny(k, ".[")
+		if i < 0 {
+			break
+		}
+		k = k[:i]
+	}
+	return Pos{File: file, Key: key}
+}
 
 // ClusterHAProxy is the haproxy: map of a cluster.
 type ClusterHAProxy struct {
@@ -178,7 +201,7 @@ type Service struct {
 }
 
 // At locates a key of the service's file.
-func (s Service) At(key string) Pos { return Pos{File: s.Pos.File, Line: s.Lines[key], Key: key} }
+func (s Service) At(key string) Pos { return at(s.Pos.File, s.Lines, key) }
 
 // Check is one health check of a service.
 type Check struct {

@@ -62,7 +62,7 @@ func decodeLogging(d *decoder, o *obj) Logging {
 				case "ext://sys.stderr":
 					lg.Stream = "stderr"
 				default:
-					d.warnf(h.node, h.path, "only stream handlers are supported; this handler is ignored (logs go to %s)", lg.Stream)
+					d.warnf(hs.keyN[name], h.path, "only stream handlers are supported; this handler is ignored (logs go to %s)", lg.Stream)
 				}
 				for _, k := range h.keys {
 					h.used[k] = true
@@ -70,8 +70,8 @@ func decodeLogging(d *decoder, o *obj) Logging {
 			}
 		}
 		for _, k := range []string{"formatters", "filters", "loggers"} {
-			if v, ok := o.get(k); ok {
-				d.warnf(v, k, "not supported by log/slog; ignored")
+			if _, ok := o.get(k); ok {
+				d.warnf(o.keyN[k], k, "not supported by log/slog; ignored")
 			}
 		}
 		o.unknown()
@@ -118,6 +118,7 @@ func logLevel(s string) (string, bool) {
 
 func decodeBalancer(d *decoder, o *obj) *Balancer {
 	b := &Balancer{Pos: Pos{File: d.file, Line: 1}, MetaClusters: map[string]MetaCluster{}, Proxies: map[string]Proxy{}, RestartInterval: DefaultRestartInterval}
+	seen := []*obj{o} // every mapping read, for b.Lines
 	b.ConfigFile, _ = o.word("config_file", true)
 	b.SocketFile, _ = o.word("socket_file", true)
 	if len(b.SocketFile) > maxSocketPath {
@@ -141,6 +142,7 @@ func decodeBalancer(d *decoder, o *obj) *Balancer {
 			if m == nil {
 				continue
 			}
+			seen = append(seen, mcs, m)
 			mc := MetaCluster{Pos: pos}
 			mc.Port, _ = m.port("port", true)
 			mc.Frontend, _ = m.lines("frontend")
@@ -159,6 +161,7 @@ func decodeBalancer(d *decoder, o *obj) *Balancer {
 			if p == nil {
 				continue
 			}
+			seen = append(seen, ps, p)
 			px := Proxy{Pos: pos}
 			px.Port, _ = p.port("port", true)
 			px.BindAddress, _ = p.word("bind_address", false)
@@ -200,6 +203,7 @@ func decodeBalancer(d *decoder, o *obj) *Balancer {
 			d.errorf(o.values["stats"], "stats", "must be a mapping with at least a port")
 		}
 		if s != nil {
+			seen = append(seen, s)
 			st := &Stats{Pos: o.pos("stats"), URI: "/"}
 			st.Port, _ = s.port("port", true)
 			st.BindAddress, _ = s.word("bind_address", false)
@@ -211,6 +215,7 @@ func decodeBalancer(d *decoder, o *obj) *Balancer {
 				}
 			}
 			if t := s.sub("timeouts"); t != nil {
+				seen = append(seen, t)
 				read := func(k string) string {
 					v, txt, ok := t.scalar(k, false)
 					if !ok {
@@ -232,6 +237,7 @@ func decodeBalancer(d *decoder, o *obj) *Balancer {
 		}
 	}
 	o.unknown()
+	b.Lines = keyLines(seen...)
 	return b
 }
 
@@ -403,7 +409,7 @@ func decodeService(d *decoder, o *obj, stem string) Service {
 		s.Checks = append(s.Checks, ch)
 	}
 	sort.Slice(s.Checks, func(i, j int) bool { return s.Checks[i].Type < s.Checks[j].Type })
-	if len(s.Checks) == 0 && s.Interval > 0 {
+	if len(cs.keys) == 1 && s.Interval > 0 {
 		d.warnf(cs.node, "checks", "no checks defined: the service counts as up whenever it is configured")
 	}
 	cs.unknown()

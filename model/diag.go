@@ -24,6 +24,9 @@ func (s Severity) String() string {
 	return "error"
 }
 
+// MarshalText writes "error" or "warning".
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
 // Diagnostic is a located problem: which file, which key, which line.
 // File is relative to the config directory and uses forward slashes.
 // Line is the 1-based YAML line, or 0 when unknown. Key is a dotted path

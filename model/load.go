@@ -346,14 +346,13 @@ func checkBalancerListeners(d *decoder, b *Balancer) {
 		seen.bind = append(seen.bind, listener{addr, port, who})
 	}
 	for _, name := range b.MetaClusterNames() {
-		m := b.MetaClusters[name]
-		try(b.BindAddress, m.Port, "meta cluster "+name, Pos{File: m.Pos.File, Line: m.Pos.Line, Key: m.Pos.Key + ".port"})
+		try(b.BindAddress, b.MetaClusters[name].Port, "meta cluster "+name, b.At("meta_clusters."+name+".port"))
 	}
 	for _, name := range b.ProxyNames() {
 		p := b.Proxies[name]
-		try(p.BindAddress, p.Port, "proxy "+name, Pos{File: p.Pos.File, Line: p.Pos.Line, Key: p.Pos.Key + ".port"})
+		try(p.BindAddress, p.Port, "proxy "+name, b.At("proxies."+name+".port"))
 	}
 	if s := b.Stats; s != nil {
-		try(s.BindAddress, s.Port, "stats", Pos{File: s.Pos.File, Line: s.Pos.Line, Key: "stats.port"})
+		try(s.BindAddress, s.Port, "stats", b.At("stats.port"))
 	}
 }
