@@ -1,0 +1,295 @@
+package testenv
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// HAProxy is an HAProxy master-worker process started by StartHAProxy.
+type HAProxy struct {
+	// Cmd is the running master process (the latest one after Stop/Start).
+	Cmd *exec.Cmd
+	// MasterSocket is the master CLI socket (`show proc`, `reload`).
+	MasterSocket string
+	// ConfigPath is the configuration file given to -f.
+	ConfigPath string
+	// Dir is a short temporary directory holding MasterSocket and the log;
+	// it is also a good place for the config's own `stats socket`.
+	Dir string
+	// LogPath receives the master's and workers' stdout and stderr.
+	LogPath string
+
+	t         testing.TB
+	extraArgs []string
+	proc      *process
+}
+
+// StartHAProxy runs
+//
+//	haproxy -W -S <dir>/master.sock,mode,600 -f cfgPath extraArgs...
+//
+// in the foreground (master-worker mode, not daemonized) and waits until the
+// master CLI lists a worker (about 0.05 s). The config must not use
+// `daemon`, `chroot`, `user` or `log /dev/log`; log to stderr instead
+// (`log stderr format short local0`). It fails the test if HAProxy exits
+// (bad config, port in use). Everything is killed when the test ends; the log
+// is printed if the test failed.
+func StartHAProxy(t testing.TB, cfgPath string, extraArgs ...string) *HAProxy {
+	t.Helper()
+	skipIfShort(t, "HAProxy")
+	Require(t, "haproxy")
+	h := &HAProxy{t: t, ConfigPath: cfgPath, extraArgs: extraArgs}
+	h.Dir = ShortTempDir(t)
+	h.MasterSocket = filepath.Join(h.Dir, "master.sock")
+	h.LogPath = filepath.Join(h.Dir, "haproxy.log")
+	registerLogDump(t, "haproxy", h.LogPath)
+	t.Cleanup(func() {
+		// SIGTERM first (a hard stop, ~2 ms): the master reaps its workers.
+		// A plain SIGKILL of the group would leave the workers as orphans
+		// for init to reap.
+		if h.proc != nil && !h.proc.exited() {
+			h.proc.stop(5 * time.Second)
+		}
+	})
+	if err := h.start(); err != nil {
+		t.Fatalf("testenv: start haproxy: %v", err)
+	}
+	return h
+}
+
+func (h *HAProxy) start() error {
+	_ = os.Remove(h.MasterSocket) // left over by a previous run
+	argv := append([]string{"haproxy", "-W", "-S", h.MasterSocket + ",mode,600", "-f", h.ConfigPath}, h.extraArgs...)
+	p, err := startProcess("haproxy", h.LogPath, h.Dir, argv...)
+	if err != nil {
+		return err
+	}
+	h.proc = p
+	h.Cmd = p.cmd
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if p.exited() {
+			return fmt.Errorf("haproxy exited (%v); log %s:\n%s", p.werr, h.LogPath, logTail(h.LogPath, 8<<10))
+		}
+		if out, err := h.MasterCLI("show proc"); err == nil && len(parseProc(out).workers) > 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			p.kill()
+			return fmt.Errorf("haproxy master CLI %s lists no worker after 10s; log %s:\n%s", h.MasterSocket, h.LogPath, logTail(h.LogPath, 8<<10))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Running reports whether the master process is running.
+func (h *HAProxy) Running() bool { return h.proc != nil && !h.proc.exited() }
+
+// Stop stops HAProxy (SIGTERM to the process group: hard stop) and waits for
+// the master to exit.
+func (h *HAProxy) Stop() {
+	h.t.Helper()
+	if !h.Running() {
+		h.t.Fatalf("testenv: haproxy: Stop while not running")
+	}
+	if err := h.proc.stop(10 * time.Second); !cleanExit(err) {
+		h.t.Logf("testenv: haproxy stopped: %v", err)
+	}
+}
+
+// Start starts a stopped HAProxy again with the same arguments and waits
+// until it has a worker.
+func (h *HAProxy) Start() {
+	h.t.Helper()
+	if h.Running() {
+		h.t.Fatalf("testenv: haproxy: Start while running")
+	}
+	if err := h.start(); err != nil {
+		h.t.Fatalf("testenv: restart haproxy: %v", err)
+	}
+}
+
+// MasterCLI sends one command to the master CLI and returns the reply. It
+// half-closes the connection after writing (the master CLI answers only
+// then) and reads to EOF.
+func (h *HAProxy) MasterCLI(cmd string) (string, error) {
+	c, err := net.DialTimeout("unix", h.MasterSocket, 2*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, cmd+"\n"); err != nil {
+		return "", err
+	}
+	if err := c.(*net.UnixConn).CloseWrite(); err != nil {
+		return "", err
+	}
+	b, err := io.ReadAll(c)
+	return string(b), err
+}
+
+// ShowProc returns the master CLI's `show proc` output, e.g.
+//
+//	#<PID>          <type>          <reloads>       <uptime>        <version>
+//	3004            master          1 [failed: 0]   0d00h01m25s     2.6.12-1+deb12u4
+//	# workers
+//	3953            worker          0               0d00h00m00s     2.6.12-1+deb12u4
+//	# old workers
+//	...
+func (h *HAProxy) ShowProc() string {
+	h.t.Helper()
+	out, err := h.MasterCLI("show proc")
+	if err != nil {
+		h.t.Fatalf("testenv: haproxy show proc: %v", err)
+	}
+	return out
+}
+
+// Workers returns the pids of the current workers (not the old ones still
+// finishing their connections).
+func (h *HAProxy) Workers() []int {
+	h.t.Helper()
+	return parseProc(h.ShowProc()).workers
+}
+
+// Reload reloads HAProxy through the master CLI and waits until the reload
+// has succeeded (a new worker); it fails the test if the reload failed, e.g.
+// because the config file is invalid.
+func (h *HAProxy) Reload() {
+	h.t.Helper()
+	if err := h.TryReload(); err != nil {
+		h.t.Fatalf("testenv: %v", err)
+	}
+}
+
+// TryReload is Reload returning the failure instead. After a failed reload
+// the old worker keeps running with the old config.
+func (h *HAProxy) TryReload() error {
+	h.t.Helper()
+	out, err := h.MasterCLI("show proc")
+	if err != nil {
+		return fmt.Errorf("haproxy reload: show proc: %w", err)
+	}
+	before := parseProc(out)
+	// `reload` answers nothing; the master re-executes itself.
+	if _, err := h.MasterCLI("reload"); err != nil {
+		return fmt.Errorf("haproxy reload: %w", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if h.proc.exited() {
+			return fmt.Errorf("haproxy reload: the master exited (%v)", h.proc.werr)
+		}
+		if out, err := h.MasterCLI("show proc"); err == nil {
+			now := parseProc(out)
+			if now.ok && now.reloads != before.reloads {
+				if now.failed > 0 {
+					return fmt.Errorf("haproxy reload failed (show proc: %d reloads, %d failed); log:\n%s",
+						now.reloads, now.failed, logTail(h.LogPath, 4<<10))
+				}
+				if len(now.workers) > 0 && !sameInts(now.workers, before.workers) {
+					return nil
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("haproxy reload: no new worker after 10s; log:\n%s", logTail(h.LogPath, 4<<10))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type procInfo struct {
+	ok              bool // the master line was found
+	reloads, failed int
+	workers         []int
+}
+
+var masterLine = regexp.MustCompile(`^(\d+)\s+master\s+(\d+)\s+\[failed:\s*(\d+)\]`)
+
+// parseProc parses `show proc`.
+func parseProc(out string) procInfo {
+	var pi procInfo
+	section := ""
+	for _, line := range strings.Split(out, "\n") {
+		if m := masterLine.FindStringSubmatch(line); m != nil {
+			pi.ok = true
+			pi.reloads, _ = strconv.Atoi(m[2])
+			pi.failed, _ = strconv.Atoi(m[3])
+			continue
+		}
+		if strings.HasPrefix(line, "#") {
+			section = strings.TrimSpace(strings.TrimPrefix(line, "#"))
+			continue
+		}
+		f := strings.Fields(line)
+		if section == "workers" && len(f) >= 2 && f[1] == "worker" {
+			if pid, err := strconv.Atoi(f[0]); err == nil {
+				pi.workers = append(pi.workers, pid)
+			}
+		}
+	}
+	return pi
+}
+
+func sameInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// HAProxyAdmin sends one command to an HAProxy stats (admin) socket and
+// returns the reply: it writes cmd and a newline and reads until HAProxy
+// closes the connection (it does after one command line; several commands
+// can be joined with ";").
+func HAProxyAdmin(sockPath, cmd string) (string, error) {
+	c, err := net.DialTimeout("unix", sockPath, 2*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, cmd+"\n"); err != nil {
+		return "", err
+	}
+	b, err := io.ReadAll(c)
+	return string(b), err
+}
+
+// HAProxyCheck writes cfgText to a temporary file and runs `haproxy -c -f`
+// on it. ok is whether haproxy accepted it (exit 0; warnings allowed unless
+// the config sets zero-warning); output is its stdout and stderr.
+func HAProxyCheck(t testing.TB, cfgText string) (ok bool, output string) {
+	t.Helper()
+	Require(t, "haproxy")
+	path := filepath.Join(ShortTempDir(t), "check.cfg")
+	if err := os.WriteFile(path, []byte(cfgText), 0o644); err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	out, err := exec.Command(LookPath("haproxy"), "-c", "-f", path).CombinedOutput()
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("testenv: haproxy -c: %v", err)
+		}
+		return false, string(out)
+	}
+	return true, string(out)
+}

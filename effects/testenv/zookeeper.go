@@ -1,0 +1,303 @@
+package testenv
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+)
+
+// ZooKeeper is a standalone ZooKeeper server started by StartZooKeeper.
+type ZooKeeper struct {
+	// Addr is the client address, "127.0.0.1:<port>".
+	Addr string
+	// Port is the client port.
+	Port int
+	// Dir is the server's directory: zoo.cfg, data/, zookeeper.log.
+	Dir string
+	// ConfigPath is the zoo.cfg the server runs with.
+	ConfigPath string
+	// LogPath is the file receiving the server's stdout and stderr (all
+	// starts appended).
+	LogPath string
+
+	t    testing.TB
+	cfg  zkConfig
+	proc *process
+}
+
+type zkConfig struct {
+	tickTime int
+	extra    []string
+}
+
+// ZKOption changes how StartZooKeeper configures the server.
+type ZKOption func(*zkConfig)
+
+// WithTickTime sets tickTime in milliseconds (default 500). Session timeouts
+// are clamped by the server to [2*tickTime, 20*tickTime], so the default
+// allows sessions of 1 s to 10 s.
+func WithTickTime(ms int) ZKOption {
+	return func(c *zkConfig) { c.tickTime = ms }
+}
+
+// WithZooCfg appends lines ("key=value") to zoo.cfg.
+func WithZooCfg(lines ...string) ZKOption {
+	return func(c *zkConfig) { c.extra = append(c.extra, lines...) }
+}
+
+// StartZooKeeper starts a standalone ZooKeeper server on a free port of
+// 127.0.0.1 in a fresh directory and waits until it serves (a `srvr` reply
+// containing "Mode: standalone"; about 0.5–1 s). It runs
+//
+//	java -Xms32m -Xmx256m -cp zookeeper.jar:slf4j-simple.jar \
+//	    org.apache.zookeeper.server.quorum.QuorumPeerMain zoo.cfg
+//
+// with tickTime=500, all four-letter words enabled and the admin server off.
+// The server is killed when the test ends; its log is printed if the test
+// failed.
+func StartZooKeeper(t testing.TB, opts ...ZKOption) *ZooKeeper {
+	t.Helper()
+	skipIfShort(t, "ZooKeeper")
+	Require(t, "zookeeper")
+	z := &ZooKeeper{t: t, cfg: zkConfig{tickTime: 500}}
+	for _, o := range opts {
+		o(&z.cfg)
+	}
+	z.Dir = ShortTempDir(t)
+	z.ConfigPath = filepath.Join(z.Dir, "zoo.cfg")
+	z.LogPath = filepath.Join(z.Dir, "zookeeper.log")
+	if err := os.Mkdir(filepath.Join(z.Dir, "data"), 0o755); err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	registerLogDump(t, "zookeeper", z.LogPath)
+	t.Cleanup(func() {
+		if z.proc != nil {
+			z.proc.kill()
+		}
+	})
+	// The free port may be taken by someone else before java binds it:
+	// retry with another one.
+	for attempt := 1; ; attempt++ {
+		z.Port = FreePort(t)
+		z.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(z.Port))
+		z.writeConfig()
+		err := z.start()
+		if err == nil {
+			return z
+		}
+		if attempt < 3 && logContains(z.LogPath, "Address already in use") {
+			t.Logf("testenv: zookeeper port %d taken, retrying: %v", z.Port, err)
+			continue
+		}
+		t.Fatalf("testenv: start zookeeper: %v", err)
+	}
+}
+
+func (z *ZooKeeper) writeConfig() {
+	cfg := fmt.Sprintf(`tickTime=%d
+initLimit=10
+syncLimit=5
+dataDir=%s
+clientPort=%d
+clientPortAddress=127.0.0.1
+admin.enableServer=false
+4lw.commands.whitelist=*
+maxClientCnxns=0
+`, z.cfg.tickTime, filepath.Join(z.Dir, "data"), z.Port)
+	for _, l := range z.cfg.extra {
+		cfg += l + "\n"
+	}
+	if err := os.WriteFile(z.ConfigPath, []byte(cfg), 0o644); err != nil {
+		z.t.Fatalf("testenv: %v", err)
+	}
+}
+
+// start starts the JVM and waits until it serves; on failure the process is
+// killed and the error returned.
+func (z *ZooKeeper) start() error {
+	p, err := startProcess("zookeeper", z.LogPath, z.Dir,
+		"java", "-Xms32m", "-Xmx256m",
+		"-cp", ZooKeeperJar+":"+SLF4JSimple,
+		"org.apache.zookeeper.server.quorum.QuorumPeerMain", z.ConfigPath)
+	if err != nil {
+		return err
+	}
+	z.proc = p
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if p.exited() {
+			return fmt.Errorf("zookeeper exited before serving (%v); log %s:\n%s", p.werr, z.LogPath, logTail(z.LogPath, 8<<10))
+		}
+		if out, err := z.FourLetterWord("srvr"); err == nil && strings.Contains(out, "Mode: standalone") {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			p.kill()
+			return fmt.Errorf("zookeeper on %s not serving after 30s; log %s:\n%s", z.Addr, z.LogPath, logTail(z.LogPath, 8<<10))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Hosts returns the server list for zk.Connect: []string{z.Addr}.
+func (z *ZooKeeper) Hosts() []string { return []string{z.Addr} }
+
+// Running reports whether the server process is running.
+func (z *ZooKeeper) Running() bool { return z.proc != nil && !z.proc.exited() }
+
+// Stop stops the server with SIGTERM and waits for it to exit (about 0.4 s;
+// SIGKILL after 10 s). The data directory is kept: Start brings the same
+// server back on the same port with the same znodes and sessions (a session
+// survives if its client reconnects within its timeout after Start).
+func (z *ZooKeeper) Stop() {
+	z.t.Helper()
+	if !z.Running() {
+		z.t.Fatalf("testenv: zookeeper %s: Stop while not running", z.Addr)
+	}
+	if err := z.proc.stop(10 * time.Second); !cleanExit(err) {
+		z.t.Logf("testenv: zookeeper %s stopped: %v", z.Addr, err)
+	}
+}
+
+// Start starts a stopped server again on the same port and data directory
+// and waits until it serves.
+func (z *ZooKeeper) Start() {
+	z.t.Helper()
+	if z.Running() {
+		z.t.Fatalf("testenv: zookeeper %s: Start while running", z.Addr)
+	}
+	if err := z.start(); err != nil {
+		z.t.Fatalf("testenv: restart zookeeper: %v", err)
+	}
+}
+
+// FourLetterWord sends a four-letter-word command ("srvr", "ruok", "cons",
+// "dump", "mntr", ...) over a fresh TCP connection and returns the reply
+// (read to EOF). All commands are whitelisted.
+func (z *ZooKeeper) FourLetterWord(cmd string) (string, error) {
+	c, err := net.DialTimeout("tcp", z.Addr, time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, cmd); err != nil {
+		return "", err
+	}
+	b, err := io.ReadAll(c)
+	return string(b), err
+}
+
+var hexID = regexp.MustCompile(`^\s*0x([0-9a-fA-F]+)`)
+
+// Sessions returns the ids of all live sessions, connected or not, sorted
+// (from the `dump` four-letter word).
+func (z *ZooKeeper) Sessions() []int64 {
+	z.t.Helper()
+	out, err := z.FourLetterWord("dump")
+	if err != nil {
+		z.t.Fatalf("testenv: zookeeper dump: %v", err)
+	}
+	// SessionTracker dump:
+	// Session Sets (3)/(1):
+	// 0 expire at ...:
+	// 1 expire at ...:
+	//	0x100009e0a4e0000
+	// ephemeral nodes dump:
+	// ...
+	seen := map[int64]bool{}
+	var ids []int64
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "ephemeral nodes dump") {
+			break
+		}
+		m := hexID.FindStringSubmatch(line)
+		if m == nil || strings.HasSuffix(strings.TrimSpace(line), ":") {
+			continue
+		}
+		id, err := strconv.ParseUint(m[1], 16, 64)
+		if err != nil {
+			continue
+		}
+		if !seen[int64(id)] {
+			seen[int64(id)] = true
+			ids = append(ids, int64(id))
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+// ExpireSession ends the live session sessionID as if it had expired: its
+// ephemeral znodes are deleted at once and its client, on reconnecting, is
+// told the session expired. It fails the test if the session is not live.
+// See the package documentation for how it works.
+func (z *ZooKeeper) ExpireSession(t testing.TB, sessionID int64) {
+	t.Helper()
+	if err := expireSession(z.Addr, sessionID); err != nil {
+		t.Fatalf("testenv: expire zookeeper session 0x%x: %v", sessionID, err)
+	}
+}
+
+// Connect opens a go-zookeeper client with the given session timeout and
+// waits (up to 10 s) until it has a session. Its log goes to t.Logf; it is
+// closed when the test ends. The event channel is returned for the caller
+// to read (go-zookeeper drops events nobody reads, it never blocks).
+func (z *ZooKeeper) Connect(t testing.TB, sessionTimeout time.Duration) (*zk.Conn, <-chan zk.Event) {
+	t.Helper()
+	lg := &tLogger{t: t}
+	conn, events, err := zk.Connect(z.Hosts(), sessionTimeout, zk.WithLogger(lg))
+	if err != nil {
+		t.Fatalf("testenv: zk.Connect: %v", err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		lg.close()
+	})
+	WaitFor(t, 10*time.Second, "a zookeeper session on "+z.Addr, func() bool {
+		return conn.State() == zk.StateHasSession
+	})
+	return conn, events
+}
+
+// Conn is Connect with a 5 s session timeout (long enough to survive a
+// Stop/Start of the server: go-zookeeper waits 1 s between reconnection
+// rounds) and no event channel.
+func (z *ZooKeeper) Conn(t testing.TB) *zk.Conn {
+	t.Helper()
+	c, _ := z.Connect(t, 5*time.Second)
+	return c
+}
+
+// tLogger forwards go-zookeeper's log lines to t.Logf until closed (its
+// goroutines may log after the test is over, which t.Logf does not allow).
+type tLogger struct {
+	mu     sync.Mutex
+	t      testing.TB
+	closed bool
+}
+
+func (l *tLogger) Printf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closed {
+		l.t.Logf("zk: "+format, args...)
+	}
+}
+
+func (l *tLogger) close() {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+}
