@@ -32,15 +32,17 @@ type command struct {
 	run     func(e env, args []string) int
 }
 
-// commands lists the subcommands in the order --help shows them.
+// commands lists the subcommands in the order --help shows them. The
+// commands built in other files set their run variable in an init function,
+// so the table calls through the variables.
 var commands []command
 
 func init() {
 	commands = []command{
-		{"writer", "watch ZooKeeper and keep the local HAProxy in sync", runWriter},
-		{"reporter", "health-check local services and register them in ZooKeeper", runReporter},
-		{"plan", "print the actions a change would trigger (a dry run)", runPlan},
-		{"render", "print the HAProxy config for a config dir and a membership file", runRender},
+		{"writer", "watch ZooKeeper and keep the local HAProxy in sync", func(e env, a []string) int { return runWriter(e, a) }},
+		{"reporter", "health-check local services and register them in ZooKeeper", func(e env, a []string) int { return runReporter(e, a) }},
+		{"plan", "print the actions a change would trigger (a dry run)", func(e env, a []string) int { return runPlan(e, a) }},
+		{"render", "print the HAProxy config for a config dir and a membership file", func(e env, a []string) int { return runRender(e, a) }},
 		{"validate", "check a config dir and print every problem, located", runValidate},
 		{"version", "print the version", runVersion},
 	}

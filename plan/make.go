@@ -1,0 +1,435 @@
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"lighthouse/model"
+	"lighthouse/render"
+)
+
+// Input is everything a plan is computed from. Time is an input: the planner
+// never reads the clock.
+type Input struct {
+	Config     *model.Config
+	Membership model.Membership
+	Version    render.Version
+	Observed   Observed
+	// Now is the time of planning; LastReload the time of the last start or
+	// reload (zero when none).
+	Now, LastReload time.Time
+	// Rejected is the fingerprint of the last candidate config that
+	// `haproxy -c` rejected: the same candidate is not tried again.
+	Rejected string
+	// RuntimeFailed is set by the shell when a runtime API command of the
+	// previous plan failed: the planner then converges through a reload.
+	RuntimeFailed bool
+}
+
+// Make computes the plan that brings the observed HAProxy to the desired
+// config. It is pure: same input, same plan.
+func Make(in Input) Plan {
+	var p Plan
+	if in.Config == nil || in.Config.Balancer == nil {
+		p.Diagnostics = append(p.Diagnostics, model.Diagnostic{Severity: model.Error, File: "balancers/haproxy.yaml", Message: "no valid balancer config: nothing to plan"})
+		return p
+	}
+	b := in.Config.Balancer
+	obs := in.Observed
+	loaded := parseConfig(obs.Loaded)
+	running := obs.Servers
+	if running == nil {
+		running = serversOf(loaded.backends)
+	}
+
+	nodes := desiredNodes(in.Config, in.Membership, running)
+	res := render.Render(render.Input{Config: in.Config, Nodes: nodes, Version: in.Version})
+	p.Diagnostics = append(p.Diagnostics, res.Diagnostics...)
+	desired := res.Config
+	fp := Fingerprint(desired)
+	p.Basis = Basis{Desired: fp, Observed: observedFingerprint(obs)}
+	want := parseConfig(desired)
+	rejected := in.Rejected != "" && in.Rejected == fp
+
+	add := func(a Action, why string, args ...any) {
+		p.Steps = append(p.Steps, Step{Action: a, Reason: fmt.Sprintf(why, args...)})
+	}
+	install := func(why string) bool {
+		if rejected {
+			p.Diagnostics = append(p.Diagnostics, model.Diagnostic{Severity: model.Error, File: b.ConfigFile,
+				Message: fmt.Sprintf("haproxy -c rejected candidate %s; the last good config stays in force until the inputs change", short(fp))})
+			return false
+		}
+		add(Validate{Path: b.ConfigFile, Data: desired, Fingerprint: fp}, "check the candidate before it replaces the live file")
+		add(WriteFile{Path: b.ConfigFile, Data: desired, Fingerprint: fp}, "%s", why)
+		return true
+	}
+
+	if !obs.Running {
+		if install("HAProxy is not running") {
+			add(Start{}, "HAProxy is not running")
+		}
+		return p
+	}
+
+	why := structuralChange(obs.Loaded != nil, loaded, want, in.RuntimeFailed)
+	var runtime []Step
+	if why == "" {
+		var fallback string
+		runtime, fallback = serverSteps(in.Version, b, in.Config, in.Membership, running, want)
+		why = fallback
+	}
+	if why == "" {
+		p.Steps = append(p.Steps, runtime...)
+		if string(obs.File) != string(desired) {
+			reason := "keep the file equal to what runs"
+			if len(runtime) == 0 {
+				reason = "the file differs from the rendered config"
+			}
+			install(reason)
+		}
+		return p
+	}
+	// A reload is needed. Departing servers stop taking new requests at
+	// once, before the (possibly delayed) reload.
+	if !rejected {
+		p.Steps = append(p.Steps, drainDeparted(in.Membership, running, want)...)
+	}
+	if install(why) {
+		r := Reload{}
+		if !in.LastReload.IsZero() {
+			if t := in.LastReload.Add(b.RestartInterval); t.After(in.Now) {
+				r.NotBefore = t
+			}
+		}
+		add(r, "%s", why)
+	}
+	return p
+}
+
+// Fingerprint identifies a config by its bytes.
+func Fingerprint(config []byte) string {
+	sum := sha256.Sum256(config)
+	return hex.EncodeToString(sum[:])
+}
+
+func observedFingerprint(o Observed) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "running=%t\n", o.Running)
+	h.Write(o.Loaded)
+	h.Write([]byte{0})
+	h.Write(o.File)
+	h.Write([]byte{0})
+	names := make([]string, 0, len(o.Servers))
+	for b := range o.Servers {
+		names = append(names, b)
+	}
+	sort.Strings(names)
+	for _, b := range names {
+		for _, s := range o.Servers[b] {
+			fmt.Fprintf(h, "%s/%s %s %d %s\n", b, s.Name, s.Addr, s.Port, s.State)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// desiredNodes is the node list of every cluster. Where membership is
+// unknown, the servers that run stay: unknown membership never removes a
+// server.
+func desiredNodes(cfg *model.Config, m model.Membership, running map[string][]Server) map[string][]model.Node {
+	out := make(map[string][]model.Node, len(cfg.Clusters))
+	for name := range cfg.Clusters {
+		mem, ok := m[name]
+		nodes := mem.Nodes
+		if !ok || !mem.Known {
+			nodes = append([]model.Node(nil), nodes...)
+			have := make(map[string]bool, len(nodes))
+			for _, n := range nodes {
+				have[n.Name()] = true
+			}
+			for _, s := range running[name] {
+				if have[s.Name] {
+					continue
+				}
+				if n, ok := nodeFromServer(s); ok {
+					nodes = append(nodes, n)
+				}
+			}
+		}
+		out[name] = nodes
+	}
+	return out
+}
+
+// nodeFromServer recovers a node from a running server named "host:port".
+func nodeFromServer(s Server) (model.Node, bool) {
+	host, _, ok := cutLast(s.Name, ':')
+	if !ok {
+		return model.Node{}, false
+	}
+	n := model.Node{Host: host, IP: s.Addr, Port: s.Port, Metadata: map[string]any{}}
+	return n, n.Validate() == nil
+}
+
+// structuralChange says why the loaded config cannot become the desired one
+// without a reload, or "" when only servers differ.
+func structuralChange(known bool, loaded, want parsedConfig, runtimeFailed bool) string {
+	switch {
+	case !known:
+		return "the config HAProxy runs is not known"
+	case runtimeFailed:
+		return "a runtime change failed; converge by reloading"
+	case loaded.skeleton != want.skeleton:
+		return "structural change: " + firstDifference(loaded.skeleton, want.skeleton)
+	}
+	for b, list := range want.backends {
+		old := loaded.backends[b]
+		opts := make(map[string]string, len(old))
+		for _, s := range old {
+			opts[s.Name] = s.Options
+		}
+		for _, s := range list {
+			if o, ok := opts[s.Name]; ok && o != s.Options {
+				return fmt.Sprintf("server options of %s/%s changed", b, s.Name)
+			}
+		}
+	}
+	return ""
+}
+
+// firstDifference names the first line where two skeletons differ.
+func firstDifference(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	section := ""
+	for i := 0; i < len(al) || i < len(bl); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x == y {
+			if x != "" && x[0] != '\t' && x[0] != ' ' {
+				section = x
+			}
+			continue
+		}
+		where := ""
+		if section != "" {
+			where = " in " + section
+		}
+		switch {
+		case y == "":
+			return fmt.Sprintf("%q removed%s", strings.TrimSpace(x), where)
+		case x == "":
+			return fmt.Sprintf("%q added%s", strings.TrimSpace(y), where)
+		}
+		return fmt.Sprintf("%q became %q%s", strings.TrimSpace(x), strings.TrimSpace(y), where)
+	}
+	return "config changed"
+}
+
+// serverSteps turns a membership-only change into runtime API steps. When a
+// change cannot be made at runtime it returns the reason to reload instead.
+func serverSteps(v render.Version, b *model.Balancer, cfg *model.Config, m model.Membership, running map[string][]Server, want parsedConfig) ([]Step, string) {
+	dynamic := v.AtLeast(2, 4) // add server / del server
+	var steps []Step
+	add := func(a Action, why string, args ...any) {
+		steps = append(steps, Step{Action: a, Reason: fmt.Sprintf(why, args...)})
+	}
+	backends := make([]string, 0, len(want.backends))
+	for name := range want.backends {
+		backends = append(backends, name)
+	}
+	sort.Strings(backends)
+	for _, be := range backends {
+		cur := make(map[string]Server, len(running[be]))
+		for _, s := range running[be] {
+			cur[s.Name] = s
+		}
+		wanted := make(map[string]bool, len(want.backends[be]))
+		for _, s := range want.backends[be] {
+			wanted[s.Name] = true
+			old, ok := cur[s.Name]
+			if !ok {
+				if !dynamic {
+					return nil, fmt.Sprintf("server %s/%s joined; HAProxy %s cannot add servers at runtime", be, s.Name, v)
+				}
+				opts := s.Options
+				if !setsCookie(cfg, b, be) {
+					// Without a cookie directive in the backend HAProxy
+					// ignores server cookies, and add server refuses them.
+					opts = withoutCookie(opts)
+				}
+				if kw := notDynamic(opts); kw != "" {
+					return nil, fmt.Sprintf("server %s/%s joined; HAProxy cannot add a server with %q at runtime", be, s.Name, kw)
+				}
+				if algo := staticBalance(cfg, b, be); algo != "" {
+					return nil, fmt.Sprintf("server %s/%s joined; backend %s balances with %q, which takes no servers at runtime", be, s.Name, be, algo)
+				}
+				add(AddServer{Backend: be, Server: s.Name, Addr: s.Addr, Port: s.Port, Options: opts}, "node joined cluster %s", be)
+				add(SetServerState{Backend: be, Server: s.Name, State: Ready}, "node joined cluster %s", be)
+				continue
+			}
+			if old.Addr != s.Addr || old.Port != s.Port {
+				add(SetServerAddr{Backend: be, Server: s.Name, Addr: s.Addr, Port: s.Port}, "node moved from %s", hostPort(old.Addr, old.Port))
+			}
+			if old.State != Ready {
+				add(SetServerState{Backend: be, Server: s.Name, State: Ready}, "node is a member of cluster %s", be)
+			}
+		}
+		names := make([]string, 0, len(cur))
+		for name := range cur {
+			if !wanted[name] {
+				names = append(names, name)
+			}
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			if cur[name].State != Maint {
+				add(SetServerState{Backend: be, Server: name, State: Maint}, "node left cluster %s: no new requests, those in flight finish", be)
+			}
+			if dynamic {
+				add(RemoveServer{Backend: be, Server: name}, "node left cluster %s", be)
+			}
+		}
+	}
+	return steps, ""
+}
+
+// drainDeparted puts servers that left a known cluster into maintenance, so
+// that they take no new request while a reload waits.
+func drainDeparted(m model.Membership, running map[string][]Server, want parsedConfig) []Step {
+	var steps []Step
+	backends := make([]string, 0, len(running))
+	for be := range running {
+		backends = append(backends, be)
+	}
+	sort.Strings(backends)
+	for _, be := range backends {
+		mem, ok := m[be]
+		if !ok || !mem.Known {
+			continue
+		}
+		wanted := make(map[string]bool)
+		for _, s := range want.backends[be] {
+			wanted[s.Name] = true
+		}
+		for _, s := range running[be] {
+			if !wanted[s.Name] && s.State != Maint {
+				steps = append(steps, Step{Action: SetServerState{Backend: be, Server: s.Name, State: Maint}, Reason: fmt.Sprintf("node left cluster %s: no new requests, those in flight finish", be)})
+			}
+		}
+	}
+	return steps
+}
+
+// dynamicKeywords are the server settings HAProxy 2.6 accepts on
+// `add server` (management.txt, "add server"). `cookie` is not among them.
+var dynamicKeywords = map[string]bool{}
+
+func init() {
+	for _, k := range strings.Fields(`agent-addr agent-check agent-inter agent-port agent-send
+		allow-0rtt alpn addr backup ca-file check check-alpn check-proto check-send-proxy
+		check-sni check-ssl check-via-socks4 ciphers ciphersuites crl-file crt disabled
+		downinter enabled error-limit fall fastinter force-sslv3 force-tlsv10 force-tlsv11
+		force-tlsv12 force-tlsv13 id inter maxconn maxqueue minconn no-ssl-reuse no-sslv3
+		no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 no-tls-tickets npn observe on-error
+		on-marked-down on-marked-up pool-low-conn pool-max-conn pool-purge-delay port proto
+		proxy-v2-options rise send-proxy send-proxy-v2 send-proxy-v2-ssl send-proxy-v2-ssl-cn
+		slowstart sni source ssl ssl-max-ver ssl-min-ver tfo tls-tickets track usesrc verify
+		verifyhost weight ws`) {
+		dynamicKeywords[k] = true
+	}
+}
+
+// notDynamic returns the first setting in a server's options that
+// `add server` refuses, or "". Settings are words that start with a letter;
+// values follow them.
+func notDynamic(options string) string {
+	f := strings.Fields(options)
+	for i := 0; i < len(f); i++ {
+		w := f[i]
+		if !dynamicKeywords[w] {
+			if i > 0 && takesValue(f[i-1]) {
+				continue
+			}
+			return w
+		}
+	}
+	return ""
+}
+
+// takesValue reports whether a server setting is followed by a value.
+func takesValue(kw string) bool {
+	switch kw {
+	case "backup", "check", "check-send-proxy", "check-ssl", "check-via-socks4", "disabled", "enabled",
+		"no-ssl-reuse", "no-sslv3", "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "no-tls-tickets",
+		"send-proxy", "send-proxy-v2", "send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "ssl", "tfo", "tls-tickets",
+		"force-sslv3", "force-tlsv10", "force-tlsv11", "force-tlsv12", "force-tlsv13":
+		return false
+	}
+	return dynamicKeywords[kw]
+}
+
+// staticBalance returns the balance algorithm of a cluster's backend when
+// HAProxy cannot add servers to it at runtime, or "".
+func staticBalance(cfg *model.Config, b *model.Balancer, backend string) string {
+	algo, consistent := "", false
+	scan := func(lines []model.Line) {
+		for _, l := range lines {
+			f := strings.Fields(l.Text)
+			if len(f) >= 2 && f[0] == "balance" {
+				algo = f[1]
+			}
+			if len(f) >= 2 && f[0] == "hash-type" {
+				consistent = f[1] == "consistent"
+			}
+		}
+	}
+	scan(b.Defaults)
+	if c, ok := cfg.Clusters[backend]; ok {
+		scan(c.HAProxy.Backend)
+	}
+	switch {
+	case algo == "static-rr":
+		return algo
+	case !consistent && (algo == "source" || algo == "uri" || strings.HasPrefix(algo, "url_param") || strings.HasPrefix(algo, "hdr") || strings.HasPrefix(algo, "rdp-cookie") || strings.HasPrefix(algo, "hash")):
+		return algo
+	}
+	return ""
+}
+
+// setsCookie reports whether a cluster's backend (or the defaults) has a
+// cookie directive, which is when server cookies take effect.
+func setsCookie(cfg *model.Config, b *model.Balancer, backend string) bool {
+	has := func(lines []model.Line) bool {
+		for _, l := range lines {
+			if strings.HasPrefix(l.Text, "cookie ") {
+				return true
+			}
+		}
+		return false
+	}
+	c := cfg.Clusters[backend]
+	return has(b.Defaults) || has(c.HAProxy.Backend)
+}
+
+// withoutCookie drops a "cookie VALUE" setting from server options.
+func withoutCookie(options string) string {
+	f := strings.Fields(options)
+	out := f[:0]
+	for i := 0; i < len(f); i++ {
+		if f[i] == "cookie" {
+			i++
+			continue
+		}
+		out = append(out, f[i])
+	}
+	return strings.Join(out, " ")
+}

@@ -1,0 +1,198 @@
+package plan
+
+import (
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Observed is what the shell saw of HAProxy.
+type Observed struct {
+	// Running is true when an HAProxy master runs on the pid file.
+	Running bool
+	// Loaded is the config HAProxy last started or reloaded with; nil when
+	// unknown (the planner then assumes the config has to be loaded).
+	Loaded []byte
+	// File is the config file on disk now; nil when it does not exist.
+	File []byte
+	// Servers are the servers of each backend as `show servers state`
+	// reports them; nil when the admin socket could not be asked, in which
+	// case the server lines of Loaded stand in for them.
+	Servers map[string][]Server
+}
+
+// Server is one server of a backend, as the runtime API reports it.
+type Server struct {
+	Name  string
+	Addr  string
+	Port  int
+	State ServerState
+}
+
+// Apply is the pure meaning of a plan: the observed state after the shell
+// carried out every step successfully.
+func Apply(o Observed, p Plan) Observed {
+	out := Observed{Running: o.Running, Loaded: o.Loaded, File: o.File, Servers: cloneServers(o.Servers)}
+	for _, s := range p.Steps {
+		switch a := s.Action.(type) {
+		case Validate:
+		case WriteFile:
+			out.File = a.Data
+		case Start, Reload:
+			out.Running = true
+			out.Loaded = out.File
+			out.Servers = serversOf(parseConfig(out.File).backends)
+		case AddServer:
+			out.Servers[a.Backend] = append(out.Servers[a.Backend], Server{Name: a.Server, Addr: a.Addr, Port: a.Port, State: Maint})
+		case RemoveServer:
+			list := out.Servers[a.Backend]
+			for i := range list {
+				if list[i].Name == a.Server {
+					out.Servers[a.Backend] = append(list[:i:i], list[i+1:]...)
+					break
+				}
+			}
+		case SetServerState:
+			if sv := find(out.Servers[a.Backend], a.Server); sv != nil {
+				sv.State = a.State
+			}
+		case SetServerAddr:
+			if sv := find(out.Servers[a.Backend], a.Server); sv != nil {
+				sv.Addr, sv.Port = a.Addr, a.Port
+			}
+		case SetWeight:
+		default:
+			panic("plan: Apply does not know " + s.Action.Kind())
+		}
+	}
+	return out
+}
+
+func find(list []Server, name string) *Server {
+	for i := range list {
+		if list[i].Name == name {
+			return &list[i]
+		}
+	}
+	return nil
+}
+
+func cloneServers(m map[string][]Server) map[string][]Server {
+	out := make(map[string][]Server, len(m))
+	for k, v := range m {
+		out[k] = append([]Server(nil), v...)
+	}
+	return out
+}
+
+// serversOf turns the server lines of a config into runtime servers, all
+// ready (as HAProxy starts them).
+func serversOf(backends map[string][]cfgServer) map[string][]Server {
+	out := make(map[string][]Server, len(backends))
+	for b, list := range backends {
+		servers := make([]Server, 0, len(list))
+		for _, c := range list {
+			servers = append(servers, Server{Name: c.Name, Addr: c.Addr, Port: c.Port, State: Ready})
+		}
+		out[b] = servers
+	}
+	return out
+}
+
+// cfgServer is a server line of a backend section.
+type cfgServer struct {
+	Name    string
+	Addr    string
+	Port    int
+	Options string // everything after the address
+}
+
+// parsedConfig is an HAProxy config split into its structure and its
+// membership: the server lines of backends and the peer lines of peers
+// sections are membership; everything else is structure.
+type parsedConfig struct {
+	skeleton string
+	backends map[string][]cfgServer
+}
+
+// parseConfig reads a config in the shape render writes: a section header
+// at column 0, its directives indented.
+func parseConfig(text []byte) parsedConfig {
+	out := parsedConfig{backends: map[string][]cfgServer{}}
+	var sk strings.Builder
+	sk.Grow(len(text) / 8)
+	section, name := "", ""
+	s := string(text)
+	for len(s) > 0 {
+		line := s
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			line, s = s[:i], s[i+1:]
+		} else {
+			s = ""
+		}
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if line[0] != ' ' && line[0] != '\t' {
+			section, name, _ = strings.Cut(line, " ")
+			if section == "backend" {
+				out.backends[name] = out.backends[name][:0:0]
+			}
+			sk.WriteString(line)
+			sk.WriteByte('\n')
+			continue
+		}
+		d := strings.TrimLeft(line, " \t")
+		if section == "backend" && strings.HasPrefix(d, "server ") {
+			if c, ok := parseServerLine(d); ok {
+				out.backends[name] = append(out.backends[name], c)
+				continue
+			}
+		}
+		if section == "peers" && strings.HasPrefix(d, "peer ") {
+			continue
+		}
+		sk.WriteString(line)
+		sk.WriteByte('\n')
+	}
+	for _, list := range out.backends {
+		sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
+	}
+	out.skeleton = sk.String()
+	return out
+}
+
+// parseServerLine reads "server NAME ADDR:PORT [OPTIONS]".
+func parseServerLine(d string) (cfgServer, bool) {
+	f := strings.SplitN(d, " ", 4)
+	if len(f) < 3 {
+		return cfgServer{}, false
+	}
+	ap, err := netip.ParseAddrPort(f[2])
+	if err != nil {
+		host, port, ok := cutLast(f[2], ':')
+		p, perr := strconv.Atoi(port)
+		if !ok || perr != nil {
+			return cfgServer{}, false
+		}
+		c := cfgServer{Name: f[1], Addr: host, Port: p}
+		if len(f) == 4 {
+			c.Options = f[3]
+		}
+		return c, true
+	}
+	c := cfgServer{Name: f[1], Addr: ap.Addr().String(), Port: int(ap.Port())}
+	if len(f) == 4 {
+		c.Options = f[3]
+	}
+	return c, true
+}
+
+func cutLast(s string, sep byte) (before, after string, ok bool) {
+	i := strings.LastIndexByte(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+1:], true
+}

@@ -1,0 +1,296 @@
+// Package plan is the heart of the writer: a pure function from what should
+// be (config, membership, HAProxy version) and what is (the observed HAProxy)
+// to a Plan, an ordered list of actions for the shell to carry out.
+//
+// The shell must honour a plan as follows:
+//   - carry out the steps in order and stop at the first failure, then
+//     report the outcome back as input and plan again;
+//   - a Validate step checks the candidate config with `haproxy -c` beside
+//     the live file; when it fails, the candidate is never installed and its
+//     fingerprint comes back as Input.Rejected;
+//   - a WriteFile step installs the validated candidate atomically;
+//   - a Reload step is not carried out before its NotBefore time: the shell
+//     owns the timer.
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"lighthouse/model"
+)
+
+// Plan is what the writer will do, and why. It is a plain value: the same
+// inputs always give the same plan.
+type Plan struct {
+	// Steps are carried out in order; the first failure stops the rest.
+	Steps []Step
+	// Diagnostics are problems met while planning (bad nodes, invalid
+	// directives, a rejected config that is not retried).
+	Diagnostics model.Diagnostics
+	// Basis fingerprints the inputs this plan was computed from, so that a
+	// saved plan can be refused once they changed.
+	Basis Basis
+}
+
+// Basis identifies the inputs of a plan.
+type Basis struct {
+	Desired  string // fingerprint of the config the plan converges to
+	Observed string // fingerprint of the observed HAProxy state
+}
+
+// Step is one action and the reason for it. The reason is for people: the
+// shell never branches on it.
+type Step struct {
+	Action Action
+	Reason string
+}
+
+// Action is one of the closed set of things the shell knows how to do:
+// Validate, WriteFile, Start, Reload, AddServer, RemoveServer,
+// SetServerState, SetServerAddr and SetWeight.
+type Action interface {
+	// Kind is the action's name in the JSON output, e.g. "add_server".
+	Kind() string
+	// Target names what the action works on, e.g. "web/app01:8000".
+	Target() string
+	isAction()
+}
+
+// Validate checks the candidate config with `haproxy -c`, written beside
+// the live file. On failure the shell reports Fingerprint as rejected.
+type Validate struct {
+	Path        string // the live config file the candidate is for
+	Data        []byte
+	Fingerprint string
+}
+
+// WriteFile installs the validated candidate at Path atomically.
+type WriteFile struct {
+	Path        string
+	Data        []byte
+	Fingerprint string
+}
+
+// Start starts HAProxy (master-worker) on the config file.
+type Start struct{}
+
+// Reload gracefully reloads HAProxy on the config file, not before
+// NotBefore (the zero time means at once).
+type Reload struct {
+	NotBefore time.Time
+}
+
+// AddServer adds a server to a backend at runtime. It arrives in
+// maintenance; a SetServerState step to ready follows it. When Options hold
+// `check`, the shell also enables its health checks.
+type AddServer struct {
+	Backend, Server string
+	Addr            string
+	Port            int
+	Options         string
+}
+
+// RemoveServer deletes a server from a backend at runtime. The server is in
+// maintenance by then (a SetServerState step precedes it), so no new request
+// reaches it while requests in flight finish.
+type RemoveServer struct {
+	Backend, Server string
+}
+
+// ServerState is the administrative state of a server.
+type ServerState string
+
+// The server states of `set server ... state`.
+const (
+	Ready ServerState = "ready"
+	Drain ServerState = "drain"
+	Maint ServerState = "maint"
+)
+
+// SetServerState sets a server's administrative state.
+type SetServerState struct {
+	Backend, Server string
+	State           ServerState
+}
+
+// SetServerAddr moves a server to another address and port.
+type SetServerAddr struct {
+	Backend, Server string
+	Addr            string
+	Port            int
+}
+
+// SetWeight sets a server's weight (0..256).
+type SetWeight struct {
+	Backend, Server string
+	Weight          int
+}
+
+func (Validate) Kind() string       { return "validate" }
+func (WriteFile) Kind() string      { return "write_file" }
+func (Start) Kind() string          { return "start" }
+func (Reload) Kind() string         { return "reload" }
+func (AddServer) Kind() string      { return "add_server" }
+func (RemoveServer) Kind() string   { return "remove_server" }
+func (SetServerState) Kind() string { return "set_server_state" }
+func (SetServerAddr) Kind() string  { return "set_server_addr" }
+func (SetWeight) Kind() string      { return "set_weight" }
+
+func (a Validate) Target() string       { return a.Path }
+func (a WriteFile) Target() string      { return a.Path }
+func (Start) Target() string            { return "haproxy" }
+func (Reload) Target() string           { return "haproxy" }
+func (a AddServer) Target() string      { return a.Backend + "/" + a.Server }
+func (a RemoveServer) Target() string   { return a.Backend + "/" + a.Server }
+func (a SetServerState) Target() string { return a.Backend + "/" + a.Server }
+func (a SetServerAddr) Target() string  { return a.Backend + "/" + a.Server }
+func (a SetWeight) Target() string      { return a.Backend + "/" + a.Server }
+
+func (Validate) isAction()       {}
+func (WriteFile) isAction()      {}
+func (Start) isAction()          {}
+func (Reload) isAction()         {}
+func (AddServer) isAction()      {}
+func (RemoveServer) isAction()   {}
+func (SetServerState) isAction() {}
+func (SetServerAddr) isAction()  {}
+func (SetWeight) isAction()      {}
+
+// Empty reports whether the plan has nothing to do.
+func (p Plan) Empty() bool { return len(p.Steps) == 0 }
+
+// HasReload reports whether the plan reloads or starts HAProxy.
+func (p Plan) HasReload() bool {
+	for _, s := range p.Steps {
+		switch s.Action.(type) {
+		case Reload, Start:
+			return true
+		}
+	}
+	return false
+}
+
+// String is the one description of a plan: what `lighthouse plan` prints,
+// what the writer logs before it acts, and what the plan goldens hold. One
+// line per step: a glyph, the action, its target and details, the reason.
+// An empty plan reads "No changes.".
+func (p Plan) String() string {
+	if len(p.Steps) == 0 {
+		return "No changes.\n"
+	}
+	var b strings.Builder
+	for _, s := range p.Steps {
+		glyph, what := describe(s.Action)
+		fmt.Fprintf(&b, "%s %-16s %s", glyph, s.Action.Kind(), what)
+		if s.Reason != "" {
+			b.WriteString("  # ")
+			b.WriteString(s.Reason)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func describe(a Action) (glyph, what string) {
+	switch a := a.(type) {
+	case Validate:
+		return "?", fmt.Sprintf("%s (candidate %s)", a.Path, short(a.Fingerprint))
+	case WriteFile:
+		return ">", fmt.Sprintf("%s (%s, %d bytes)", a.Path, short(a.Fingerprint), len(a.Data))
+	case Start:
+		return "^", a.Target()
+	case Reload:
+		if a.NotBefore.IsZero() {
+			return "!", a.Target()
+		}
+		return "!", a.Target() + " not before " + a.NotBefore.UTC().Format("15:04:05.000")
+	case AddServer:
+		s := fmt.Sprintf("%s %s", a.Target(), hostPort(a.Addr, a.Port))
+		if a.Options != "" {
+			s += " " + a.Options
+		}
+		return "+", s
+	case RemoveServer:
+		return "-", a.Target()
+	case SetServerState:
+		return "~", a.Target() + " " + string(a.State)
+	case SetServerAddr:
+		return "~", a.Target() + " " + hostPort(a.Addr, a.Port)
+	case SetWeight:
+		return "~", a.Target() + " weight " + strconv.Itoa(a.Weight)
+	}
+	panic(fmt.Sprintf("plan: unknown action %T", a))
+}
+
+func short(fp string) string {
+	if len(fp) > 12 {
+		return fp[:12]
+	}
+	return fp
+}
+
+func hostPort(addr string, port int) string {
+	if strings.Contains(addr, ":") {
+		return "[" + addr + "]:" + strconv.Itoa(port)
+	}
+	return addr + ":" + strconv.Itoa(port)
+}
+
+// jsonStep is one step in `lighthouse plan --json`.
+type jsonStep struct {
+	Kind        string `json:"kind"`
+	Target      string `json:"target"`
+	Backend     string `json:"backend,omitempty"`
+	Server      string `json:"server,omitempty"`
+	Addr        string `json:"addr,omitempty"`
+	Port        int    `json:"port,omitempty"`
+	Options     string `json:"options,omitempty"`
+	State       string `json:"state,omitempty"`
+	Weight      *int   `json:"weight,omitempty"`
+	Path        string `json:"path,omitempty"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	NotBefore   string `json:"not_before,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+}
+
+// MarshalJSON writes {"actions": [...], "diagnostics": [...], "basis": {...}}.
+func (p Plan) MarshalJSON() ([]byte, error) {
+	out := struct {
+		Actions     []jsonStep        `json:"actions"`
+		Diagnostics model.Diagnostics `json:"diagnostics"`
+		Basis       Basis             `json:"basis"`
+	}{Actions: []jsonStep{}, Diagnostics: p.Diagnostics, Basis: p.Basis}
+	if out.Diagnostics == nil {
+		out.Diagnostics = model.Diagnostics{}
+	}
+	for _, s := range p.Steps {
+		j := jsonStep{Kind: s.Action.Kind(), Target: s.Action.Target(), Reason: s.Reason}
+		switch a := s.Action.(type) {
+		case Validate:
+			j.Path, j.Fingerprint = a.Path, a.Fingerprint
+		case WriteFile:
+			j.Path, j.Fingerprint = a.Path, a.Fingerprint
+		case Reload:
+			if !a.NotBefore.IsZero() {
+				j.NotBefore = a.NotBefore.UTC().Format(time.RFC3339Nano)
+			}
+		case AddServer:
+			j.Backend, j.Server, j.Addr, j.Port, j.Options = a.Backend, a.Server, a.Addr, a.Port, a.Options
+		case RemoveServer:
+			j.Backend, j.Server = a.Backend, a.Server
+		case SetServerState:
+			j.Backend, j.Server, j.State = a.Backend, a.Server, string(a.State)
+		case SetServerAddr:
+			j.Backend, j.Server, j.Addr, j.Port = a.Backend, a.Server, a.Addr, a.Port
+		case SetWeight:
+			w := a.Weight
+			j.Backend, j.Server, j.Weight = a.Backend, a.Server, &w
+		}
+		out.Actions = append(out.Actions, j)
+	}
+	return json.Marshal(out)
+}

@@ -1,0 +1,343 @@
+package plan
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"pgregory.net/rapid"
+
+	"lighthouse/model"
+	"lighthouse/render"
+)
+
+var (
+	v26 = render.Version{Major: 2, Minor: 6, Patch: 12}
+	v15 = render.Version{Major: 1, Minor: 5, Patch: 12}
+	t0  = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+)
+
+func testConfig(clusters ...model.Cluster) *model.Config {
+	cfg := &model.Config{
+		Balancer: &model.Balancer{ConfigFile: "/tmp/lh/haproxy.cfg", SocketFile: "/tmp/lh/haproxy.sock", PidFile: "/tmp/lh/haproxy.pid",
+			BindAddress: "127.0.0.1", RestartInterval: 2 * time.Second,
+			Defaults: []model.Line{{Text: "timeout connect 1s"}, {Text: "timeout client 5s"}, {Text: "timeout server 5s"}}},
+		Discovery: map[string]model.Discovery{"zookeeper": {Name: "zookeeper", Hosts: []string{"127.0.0.1:2181"}, Path: "/lh"}},
+		Clusters:  map[string]model.Cluster{},
+	}
+	for _, c := range clusters {
+		cfg.Clusters[c.Name] = c
+	}
+	return cfg
+}
+
+func tcpCluster(name string, port int) model.Cluster {
+	return model.Cluster{Name: name, Discovery: "zookeeper", HAProxy: model.ClusterHAProxy{Port: port, Backend: []model.Line{{Text: "mode tcp"}}, Frontend: []model.Line{{Text: "mode tcp"}}}}
+}
+
+func httpCluster(name string, port int) model.Cluster {
+	return model.Cluster{Name: name, Discovery: "zookeeper", HAProxy: model.ClusterHAProxy{Port: port, Backend: []model.Line{{Text: "mode http"}}, Frontend: []model.Line{{Text: "mode http"}}}}
+}
+
+func node(host, ip string, port int) model.Node {
+	return model.Node{Host: host, IP: ip, Port: port, Metadata: map[string]any{}}
+}
+
+func known(nodes ...model.Node) model.Members { return model.Members{Known: true, Nodes: nodes} }
+
+// converged returns the observed state of an HAProxy that runs exactly what
+// the plan for in renders.
+func converged(t *testing.T, in Input) Observed {
+	t.Helper()
+	in.Observed = Observed{}
+	p := Make(in)
+	if !p.HasReload() {
+		t.Fatalf("first plan does not start HAProxy:\n%s", p)
+	}
+	return Apply(Observed{}, p)
+}
+
+func kinds(p Plan) string {
+	var k []string
+	for _, s := range p.Steps {
+		k = append(k, s.Action.Kind()+" "+s.Action.Target())
+	}
+	return strings.Join(k, "\n")
+}
+
+func TestStartWhenNotRunning(t *testing.T) {
+	p := Make(Input{Config: testConfig(tcpCluster("cache", 9999)), Membership: model.Membership{"cache": known(node("c1.example", "10.0.0.1", 6379))}, Version: v26, Now: t0})
+	want := "validate /tmp/lh/haproxy.cfg\nwrite_file /tmp/lh/haproxy.cfg\nstart haproxy"
+	if got := kinds(p); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if len(p.Diagnostics) != 0 {
+		t.Errorf("diagnostics: %s", p.Diagnostics)
+	}
+}
+
+func TestMembershipChangesWithoutReload(t *testing.T) {
+	cfg := testConfig(tcpCluster("cache", 9999))
+	in := Input{Config: cfg, Membership: model.Membership{"cache": known(node("c1.example", "10.0.0.1", 6379), node("c2.example", "10.0.0.2", 6379))}, Version: v26, Now: t0}
+	in.Observed = converged(t, in)
+	in.LastReload = t0
+
+	// c2 leaves, c3 joins, c1 moves.
+	in.Membership = model.Membership{"cache": known(node("c1.example", "10.0.0.9", 6379), node("c3.example", "10.0.0.3", 6379))}
+	p := Make(in)
+	want := "set_server_addr cache/c1.example:6379\n" +
+		"add_server cache/c3.example:6379\nset_server_state cache/c3.example:6379\n" +
+		"set_server_state cache/c2.example:6379\nremove_server cache/c2.example:6379\n" +
+		"validate /tmp/lh/haproxy.cfg\nwrite_file /tmp/lh/haproxy.cfg"
+	if got := kinds(p); got != want {
+		t.Errorf("got\n%s\nwant\n%s\nplan:\n%s", got, want, p)
+	}
+	if p.HasReload() {
+		t.Error("a membership-only change planned a reload")
+	}
+	after := Apply(in.Observed, p)
+	in.Observed = after
+	if again := Make(in); !again.Empty() {
+		t.Errorf("plan after apply is not empty:\n%s", again)
+	}
+}
+
+// Server cookies take effect only with a cookie directive in the backend;
+// without one a new server of an http backend is added at runtime, without
+// its (ignored) cookie.
+func TestCookieWithoutDirectiveAddsAtRuntime(t *testing.T) {
+	in := Input{Config: testConfig(httpCluster("web", 8000)), Membership: model.Membership{"web": known(node("a.example", "10.0.0.1", 80))}, Version: v26, Now: t0}
+	in.Observed = converged(t, in)
+	in.Membership = model.Membership{"web": known(node("a.example", "10.0.0.1", 80), node("b.example", "10.0.0.2", 80))}
+	p := Make(in)
+	if p.HasReload() {
+		t.Fatalf("reload planned:\n%s", p)
+	}
+	if a, ok := p.Steps[0].Action.(AddServer); !ok || a.Options != "" {
+		t.Errorf("first step %#v, want add_server without options", p.Steps[0].Action)
+	}
+	if !strings.Contains(string(Apply(in.Observed, p).File), "server b.example:80 10.0.0.2:80 cookie b.example:80") {
+		t.Errorf("the file lacks the cookie of b")
+	}
+}
+
+func TestCookieServersNeedReload(t *testing.T) {
+	web := httpCluster("web", 8000)
+	web.HAProxy.Backend = append(web.HAProxy.Backend, model.Line{Text: "cookie SRV insert indirect nocache"})
+	in := Input{Config: testConfig(web), Membership: model.Membership{"web": known(node("a.example", "10.0.0.1", 80))}, Version: v26, Now: t0.Add(time.Second), LastReload: t0}
+	in.Observed = converged(t, in)
+	in.Membership = model.Membership{"web": known(node("a.example", "10.0.0.1", 80), node("b.example", "10.0.0.2", 80))}
+	p := Make(in)
+	if !p.HasReload() {
+		t.Fatalf("no reload:\n%s", p)
+	}
+	last := p.Steps[len(p.Steps)-1]
+	if r, ok := last.Action.(Reload); !ok || !r.NotBefore.Equal(t0.Add(2*time.Second)) {
+		t.Errorf("last step %#v, want a reload not before %s", last, t0.Add(2*time.Second))
+	}
+	if !strings.Contains(last.Reason, `"cookie"`) {
+		t.Errorf("reason %q does not name the cookie", last.Reason)
+	}
+	// Removing needs no reload even with cookies.
+	in.Observed = Apply(in.Observed, p)
+	in.Membership = model.Membership{"web": known(node("b.example", "10.0.0.2", 80))}
+	if p := Make(in); p.HasReload() {
+		t.Errorf("removal planned a reload:\n%s", p)
+	}
+}
+
+func TestUnknownMembershipKeepsServers(t *testing.T) {
+	in := Input{Config: testConfig(tcpCluster("cache", 9999)), Membership: model.Membership{"cache": known(node("c1.example", "10.0.0.1", 6379))}, Version: v26, Now: t0}
+	in.Observed = converged(t, in)
+	for _, m := range []model.Membership{{}, {"cache": {Known: false}}, {"cache": {Known: false, Nodes: []model.Node{node("c2.example", "10.0.0.2", 6379)}}}} {
+		in.Membership = m
+		p := Make(in)
+		for _, s := range p.Steps {
+			switch a := s.Action.(type) {
+			case RemoveServer:
+				t.Errorf("unknown membership %v removed %s", m, a.Target())
+			case SetServerState:
+				if a.State != Ready {
+					t.Errorf("unknown membership %v set %s to %s", m, a.Target(), a.State)
+				}
+			}
+		}
+		if !strings.Contains(string(Apply(in.Observed, p).File), "c1.example:6379") {
+			t.Errorf("the file lost c1 while membership is unknown:\n%s", p)
+		}
+	}
+}
+
+func TestStructuralChangeReloads(t *testing.T) {
+	in := Input{Config: testConfig(tcpCluster("cache", 9999)), Version: v26, Now: t0}
+	in.Observed = converged(t, in)
+	in.Config = testConfig(tcpCluster("cache", 9999), tcpCluster("db", 5432))
+	in.LastReload = t0.Add(-10 * time.Second)
+	p := Make(in)
+	want := "validate /tmp/lh/haproxy.cfg\nwrite_file /tmp/lh/haproxy.cfg\nreload haproxy"
+	if got := kinds(p); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if r := p.Steps[2].Action.(Reload); !r.NotBefore.IsZero() {
+		t.Errorf("reload delayed to %s although the last one was long ago", r.NotBefore)
+	}
+	if !strings.Contains(p.Steps[2].Reason, "frontend db") {
+		t.Errorf("reason %q does not say what changed", p.Steps[2].Reason)
+	}
+}
+
+func TestRejectedIsNotRetried(t *testing.T) {
+	in := Input{Config: testConfig(tcpCluster("cache", 9999)), Version: v26, Now: t0}
+	in.Observed = converged(t, in)
+	in.Config = testConfig(tcpCluster("cache", 9999), tcpCluster("db", 5432))
+	first := Make(in)
+	in.Rejected = first.Steps[0].Action.(Validate).Fingerprint
+	p := Make(in)
+	if !p.Empty() {
+		t.Errorf("rejected candidate planned again:\n%s", p)
+	}
+	if !strings.Contains(p.Diagnostics.String(), "haproxy -c rejected candidate") {
+		t.Errorf("diagnostics: %s", p.Diagnostics)
+	}
+}
+
+func TestOldHAProxyFallsBack(t *testing.T) {
+	in := Input{Config: testConfig(tcpCluster("cache", 9999)), Membership: model.Membership{"cache": known(node("c1.example", "10.0.0.1", 6379))}, Version: v15, Now: t0}
+	in.Observed = converged(t, in)
+	in.Membership = model.Membership{"cache": known()}
+	p := Make(in)
+	if got, want := kinds(p), "set_server_state cache/c1.example:6379\nvalidate /tmp/lh/haproxy.cfg\nwrite_file /tmp/lh/haproxy.cfg"; got != want {
+		t.Errorf("removal on 1.5: got\n%s\nwant\n%s", got, want)
+	}
+	in.Observed = Apply(in.Observed, p)
+	if again := Make(in); !again.Empty() {
+		t.Errorf("not converged:\n%s", again)
+	}
+	in.Membership = model.Membership{"cache": known(node("c2.example", "10.0.0.2", 6379))}
+	if p := Make(in); !p.HasReload() {
+		t.Errorf("a new server on 1.5 did not reload:\n%s", p)
+	}
+}
+
+func TestPlanString(t *testing.T) {
+	p := Plan{Steps: []Step{
+		{Validate{Path: "/etc/haproxy.cfg", Fingerprint: "0123456789abcdef"}, "check first"},
+		{WriteFile{Path: "/etc/haproxy.cfg", Data: []byte("x"), Fingerprint: "0123456789abcdef"}, "changed"},
+		{AddServer{Backend: "web", Server: "a:80", Addr: "::1", Port: 80, Options: "check"}, "joined"},
+		{SetServerState{Backend: "web", Server: "a:80", State: Ready}, ""},
+		{SetServerAddr{Backend: "web", Server: "b:80", Addr: "10.0.0.1", Port: 81}, "moved"},
+		{SetWeight{Backend: "web", Server: "b:80", Weight: 0}, "drain"},
+		{RemoveServer{Backend: "web", Server: "c:80"}, "left"},
+		{Reload{NotBefore: t0}, "structural"},
+		{Start{}, "not running"},
+	}}
+	want := `? validate         /etc/haproxy.cfg (candidate 0123456789ab)  # check first
+> write_file       /etc/haproxy.cfg (0123456789ab, 1 bytes)  # changed
++ add_server       web/a:80 [::1]:80 check  # joined
+~ set_server_state web/a:80 ready
+~ set_server_addr  web/b:80 10.0.0.1:81  # moved
+~ set_weight       web/b:80 weight 0  # drain
+- remove_server    web/c:80  # left
+! reload           haproxy not before 12:00:00.000  # structural
+^ start            haproxy  # not running
+`
+	if diff := cmp.Diff(want, p.String()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if (Plan{}).String() != "No changes.\n" {
+		t.Errorf("empty plan: %q", Plan{}.String())
+	}
+}
+
+// The state machine: random membership and config changes. After applying
+// a plan, planning again gives nothing; membership-only changes never reload;
+// unknown membership never removes a server.
+func TestPlanStateMachine(t *testing.T) {
+	hosts := []string{"a.example", "b.example", "c.example", "d.example"}
+	rapid.Check(t, func(t *rapid.T) {
+		version := rapid.SampledFrom([]render.Version{v26, v15}).Draw(t, "version")
+		web := httpCluster("web", 8000)
+		web.HAProxy.Backend = append(web.HAProxy.Backend, model.Line{Text: "cookie SRV insert indirect nocache"})
+		clusters := map[string]model.Cluster{"cache": tcpCluster("cache", 9999), "web": web, "api": httpCluster("api", 8080)}
+		cfgOf := func() *model.Config {
+			var cs []model.Cluster
+			for _, c := range clusters {
+				cs = append(cs, c)
+			}
+			return testConfig(cs...)
+		}
+		in := Input{Config: cfgOf(), Membership: model.Membership{}, Version: version, Now: t0}
+		p := Make(in)
+		in.Observed = Apply(in.Observed, p)
+		now := t0
+		for step := 0; step < 20; step++ {
+			now = now.Add(time.Duration(rapid.IntRange(0, 3000).Draw(t, "ms")) * time.Millisecond)
+			in.Now = now
+			structural := false
+			prevMembership := in.Membership
+			switch rapid.IntRange(0, 4).Draw(t, "change") {
+			case 0, 1, 2: // membership of one cluster
+				name := rapid.SampledFrom([]string{"cache", "web", "api"}).Draw(t, "cluster")
+				mem := model.Members{Known: rapid.Float64Range(0, 1).Draw(t, "known") < 0.8}
+				for i, h := range hosts {
+					if rapid.Bool().Draw(t, fmt.Sprintf("has%d", i)) {
+						ip := fmt.Sprintf("10.0.0.%d", i+1+10*rapid.IntRange(0, 1).Draw(t, "moved"))
+						mem.Nodes = append(mem.Nodes, node(h, ip, 7000+i))
+					}
+				}
+				next := model.Membership{}
+				for k, v := range in.Membership {
+					next[k] = v
+				}
+				next[name] = mem
+				in.Membership = next
+			case 3: // a cluster port changes
+				c := clusters["cache"]
+				c.HAProxy.Port = rapid.SampledFrom([]int{9998, 9999}).Draw(t, "port")
+				structural = c.HAProxy.Port != clusters["cache"].HAProxy.Port
+				clusters["cache"] = c
+				in.Config = cfgOf()
+			case 4: // nothing changes
+			}
+			before := in.Observed
+			p := Make(in)
+			if !structural && in.Version == v26 && p.HasReload() && !addsCookieServer(p, before, in) {
+				t.Fatalf("membership-only change planned a reload:\n%s", p)
+			}
+			for _, s := range p.Steps {
+				a, ok := s.Action.(RemoveServer)
+				var st SetServerState
+				if !ok {
+					if st, ok = s.Action.(SetServerState); !ok || st.State != Maint {
+						continue
+					}
+					a = RemoveServer{Backend: st.Backend, Server: st.Server}
+				}
+				if mem := in.Membership[a.Backend]; !mem.Known {
+					t.Fatalf("unknown membership removed %s (previous %v):\n%s", a.Target(), prevMembership[a.Backend], p)
+				}
+			}
+			in.Observed = Apply(before, p)
+			if p.HasReload() {
+				in.LastReload = now
+			}
+			if again := Make(in); !again.Empty() {
+				t.Fatalf("plan after apply is not empty:\n%s\nafter:\n%s", again, p)
+			}
+		}
+	})
+}
+
+// addsCookieServer reports whether the plan's reload is for a new server of
+// an http backend, which HAProxy cannot add at runtime (cookie).
+func addsCookieServer(p Plan, before Observed, in Input) bool {
+	for _, s := range p.Steps {
+		if r, ok := s.Action.(Reload); ok {
+			_ = r
+			return strings.Contains(s.Reason, `"cookie"`)
+		}
+	}
+	return false
+}
