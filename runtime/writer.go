@@ -1,0 +1,374 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"lighthouse/model"
+	"lighthouse/plan"
+	"lighthouse/render"
+)
+
+// HAProxy is what the writer needs of the local HAProxy. The effects
+// package satisfies it; a Balancer config decides the paths it works on.
+type HAProxy interface {
+	// Observe reports whether HAProxy runs, the config file on disk, and
+	// the servers of every backend (nil servers when the admin socket
+	// cannot be asked).
+	Observe(ctx context.Context) (plan.Observed, error)
+	// Validate checks a candidate config with `haproxy -c`, written beside
+	// the live file. A rejection is a *ValidationError.
+	Validate(ctx context.Context, data []byte) error
+	// Install writes the config file atomically.
+	Install(ctx context.Context, data []byte) error
+	Start(ctx context.Context) error
+	Reload(ctx context.Context) error
+	AddServer(ctx context.Context, backend, server, addr string, port int, options string) error
+	RemoveServer(ctx context.Context, backend, server string) error
+	SetServerState(ctx context.Context, backend, server string, state plan.ServerState) error
+	SetServerAddr(ctx context.Context, backend, server, addr string, port int) error
+	SetWeight(ctx context.Context, backend, server string, weight int) error
+}
+
+// ValidationError is how an HAProxy reports that `haproxy -c` rejected a
+// candidate; Output holds HAProxy's alerts.
+type ValidationError struct{ Output string }
+
+func (e *ValidationError) Error() string {
+	return "haproxy -c rejected the candidate config: " + strings.TrimSpace(e.Output)
+}
+
+// MembershipUpdate is what discovery learned about one cluster. Known false
+// means discovery cannot say now; Nodes are then the last known, or nil.
+type MembershipUpdate struct {
+	Cluster string
+	Known   bool
+	Nodes   []model.Node
+}
+
+// Discovery delivers membership of the clusters it is told to watch.
+type Discovery interface {
+	// Watch sets the clusters to watch; clusters no longer named stop.
+	Watch(clusters []string)
+	// Updates delivers membership changes.
+	Updates() <-chan MembershipUpdate
+	// Close stops watching and closes the session.
+	Close() error
+}
+
+// ConfigSource is the config directory.
+type ConfigSource interface {
+	Read() ([]model.File, error)
+	// Changes delivers a value after files changed (debounced).
+	Changes() <-chan struct{}
+}
+
+// Writer keeps HAProxy in sync with the config directory and membership:
+// inputs → plan.Make → log the plan → carry it out → outcomes back as
+// inputs.
+type Writer struct {
+	Log    *slog.Logger
+	Config ConfigSource
+	// NewHAProxy makes the HAProxy of a balancer config.
+	NewHAProxy func(b *model.Balancer) HAProxy
+	// NewDiscovery connects to a discovery config.
+	NewDiscovery func(d model.Discovery) (Discovery, error)
+	// Version detects the HAProxy version.
+	Version func(ctx context.Context) (render.Version, error)
+	// Refresh makes the writer re-read everything (SIGHUP).
+	Refresh <-chan struct{}
+	// Resync is how often HAProxy is observed without any event (a killed
+	// HAProxy is started again); default 2 s.
+	Resync time.Duration
+	// OnLogging is called when logging.yaml changes.
+	OnLogging func(model.Logging)
+
+	snap       *model.Snapshot
+	diagText   string
+	hap        HAProxy
+	balancer   *model.Balancer
+	disc       Discovery
+	discCfg    model.Discovery
+	watched    []string
+	members    model.Membership
+	version    render.Version
+	loaded     []byte // the config HAProxy last loaded
+	lastReload time.Time
+	rejected   string
+	runtimeBad bool
+	retry      time.Duration
+}
+
+// Run works until ctx is done, then stops watching and returns nil, leaving
+// HAProxy running on the last good config.
+func (w *Writer) Run(ctx context.Context) error {
+	if w.Resync <= 0 {
+		w.Resync = 2 * time.Second
+	}
+	w.members = model.Membership{}
+	var err error
+	if w.version, err = w.Version(ctx); err != nil {
+		return fmt.Errorf("writer: %w", err)
+	}
+	w.Log.Info("starting writer", "haproxy_version", w.version.String())
+	w.reloadConfig(ctx)
+	defer w.closeDiscovery()
+
+	wake := time.NewTimer(0)
+	defer wake.Stop()
+	resync := time.NewTicker(w.Resync)
+	defer resync.Stop()
+	var updates <-chan MembershipUpdate
+	for {
+		if w.disc != nil {
+			updates = w.disc.Updates()
+		} else {
+			updates = nil
+		}
+		select {
+		case <-ctx.Done():
+			w.Log.Info("stopping writer; HAProxy keeps running on the last good config")
+			return nil
+		case <-w.Config.Changes():
+			w.reloadConfig(ctx)
+		case <-w.Refresh:
+			w.Log.Info("re-reading everything (SIGHUP)")
+			w.reloadConfig(ctx)
+		case u := <-updates:
+			w.applyUpdate(u)
+		drain:
+			for {
+				select {
+				case u := <-updates:
+					w.applyUpdate(u)
+				default:
+					break drain
+				}
+			}
+		case <-wake.C:
+		case <-resync.C:
+		}
+		next := w.converge(ctx)
+		if next > 0 {
+			if !wake.Stop() {
+				select {
+				case <-wake.C:
+				default:
+				}
+			}
+			wake.Reset(next)
+		}
+	}
+}
+
+func (w *Writer) applyUpdate(u MembershipUpdate) {
+	old := w.members[u.Cluster]
+	if !u.Known && u.Nodes == nil {
+		u.Nodes = old.Nodes
+	}
+	w.members[u.Cluster] = model.Members{Known: u.Known, Nodes: u.Nodes}
+	if u.Known != old.Known || len(u.Nodes) != len(old.Nodes) {
+		w.Log.Info("membership", "cluster", u.Cluster, "known", u.Known, "nodes", len(u.Nodes))
+	}
+}
+
+// reloadConfig re-reads the config directory (last good per file) and
+// follows it: logging, the HAProxy paths, discovery, the watched clusters.
+func (w *Writer) reloadConfig(ctx context.Context) {
+	files, err := w.Config.Read()
+	if err != nil {
+		w.Log.Error("reading the config directory", "err", err)
+		return
+	}
+	w.snap = model.Load(w.snap, files)
+	if text := w.snap.Diagnostics.String(); text != w.diagText {
+		w.diagText = text
+		for _, d := range w.snap.Diagnostics {
+			if d.Severity == model.Error {
+				w.Log.Error("config", "diagnostic", d.String())
+			} else {
+				w.Log.Warn("config", "diagnostic", d.String())
+			}
+		}
+	}
+	cfg := &w.snap.Config
+	if w.OnLogging != nil {
+		w.OnLogging(cfg.Logging)
+	}
+	if b := cfg.Balancer; b != nil && (w.balancer == nil || b.ConfigFile != w.balancer.ConfigFile || b.SocketFile != w.balancer.SocketFile || b.PidFile != w.balancer.PidFile) {
+		w.hap = w.NewHAProxy(b)
+		w.loaded = nil
+	}
+	w.balancer = cfg.Balancer
+	w.followDiscovery(cfg)
+}
+
+func (w *Writer) followDiscovery(cfg *model.Config) {
+	var want []string
+	var dcfg model.Discovery
+	for _, name := range cfg.ClusterNames() {
+		c := cfg.Clusters[name]
+		if d, ok := cfg.Discovery[c.Discovery]; ok {
+			want = append(want, name)
+			dcfg = d
+		}
+	}
+	if w.disc != nil && !reflect.DeepEqual(dcfg.Hosts, w.discCfg.Hosts) || w.disc != nil && dcfg.Path != w.discCfg.Path {
+		w.Log.Info("discovery config changed; reconnecting", "hosts", strings.Join(dcfg.Hosts, ","), "path", dcfg.Path)
+		w.closeDiscovery()
+	}
+	if w.disc == nil && len(dcfg.Hosts) > 0 {
+		d, err := w.NewDiscovery(dcfg)
+		if err != nil {
+			w.Log.Error("connecting to discovery", "err", err)
+			return
+		}
+		w.disc, w.discCfg, w.watched = d, dcfg, nil
+	}
+	if w.disc != nil && !reflect.DeepEqual(want, w.watched) {
+		w.disc.Watch(want)
+		w.watched = want
+	}
+	// Clusters no longer configured drop out of membership.
+	for name := range w.members {
+		if _, ok := cfg.Clusters[name]; !ok {
+			delete(w.members, name)
+		}
+	}
+}
+
+func (w *Writer) closeDiscovery() {
+	if w.disc != nil {
+		if err := w.disc.Close(); err != nil {
+			w.Log.Warn("closing discovery", "err", err)
+		}
+		w.disc, w.watched = nil, nil
+	}
+}
+
+// converge plans and carries out the plan; it returns when to wake up again
+// (0: on the next event).
+func (w *Writer) converge(ctx context.Context) time.Duration {
+	if w.snap == nil || w.snap.Config.Balancer == nil || w.hap == nil {
+		return 0
+	}
+	for round := 0; round < 3; round++ {
+		obs, err := w.hap.Observe(ctx)
+		if err != nil {
+			w.Log.Error("observing HAProxy", "err", err)
+			return w.backoff()
+		}
+		if obs.Running && w.loaded == nil {
+			w.loaded = obs.File // HAProxy was running before us: it runs the file
+		}
+		if obs.Running {
+			obs.Loaded = w.loaded
+		}
+		now := time.Now()
+		p := plan.Make(plan.Input{Config: &w.snap.Config, Membership: w.members, Version: w.version, Observed: obs,
+			Now: now, LastReload: w.lastReload, Rejected: w.rejected, RuntimeFailed: w.runtimeBad})
+		for _, d := range p.Diagnostics {
+			w.Log.Warn("plan", "diagnostic", d.String())
+		}
+		if p.Empty() {
+			w.retry = 0
+			return 0
+		}
+		w.Log.Info("carrying out plan", "steps", len(p.Steps), "plan", p.String())
+		wait, err := w.execute(ctx, p, obs)
+		if err != nil {
+			w.Log.Error("plan step failed; planning again", "err", err)
+			return w.backoff()
+		}
+		if wait > 0 {
+			return wait
+		}
+	}
+	return 0
+}
+
+func (w *Writer) backoff() time.Duration {
+	switch {
+	case w.retry == 0:
+		w.retry = 250 * time.Millisecond
+	case w.retry < 5*time.Second:
+		w.retry *= 2
+	}
+	return w.retry
+}
+
+// execute carries out the steps in order and stops at the first failure.
+// A reload that must wait stops execution and returns the wait.
+func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (time.Duration, error) {
+	file := obs.File
+	for _, s := range p.Steps {
+		var err error
+		switch a := s.Action.(type) {
+		case plan.Validate:
+			err = w.hap.Validate(ctx, a.Data)
+			var ve *ValidationError
+			if errors.As(err, &ve) {
+				w.rejected = a.Fingerprint
+			}
+		case plan.WriteFile:
+			if err = w.hap.Install(ctx, a.Data); err == nil {
+				file = a.Data
+			}
+		case plan.Start:
+			if err = w.hap.Start(ctx); err == nil {
+				w.loaded, w.lastReload, w.runtimeBad = file, time.Now(), false
+				w.Log.Info("started HAProxy")
+			}
+		case plan.Reload:
+			if d := time.Until(a.NotBefore); d > 0 {
+				w.Log.Info("reload waits for restart_interval", "not_before", a.NotBefore.Format(time.RFC3339Nano))
+				return d, nil
+			}
+			if err = w.hap.Reload(ctx); err == nil {
+				w.loaded, w.lastReload, w.runtimeBad = file, time.Now(), false
+				w.Log.Info("reloaded HAProxy")
+			}
+		case plan.AddServer:
+			err = w.runtimeStep(w.hap.AddServer(ctx, a.Backend, a.Server, a.Addr, a.Port, a.Options))
+		case plan.RemoveServer:
+			err = w.runtimeStep(w.hap.RemoveServer(ctx, a.Backend, a.Server))
+		case plan.SetServerState:
+			err = w.runtimeStep(w.hap.SetServerState(ctx, a.Backend, a.Server, a.State))
+		case plan.SetServerAddr:
+			err = w.runtimeStep(w.hap.SetServerAddr(ctx, a.Backend, a.Server, a.Addr, a.Port))
+		case plan.SetWeight:
+			err = w.runtimeStep(w.hap.SetWeight(ctx, a.Backend, a.Server, a.Weight))
+		default:
+			err = fmt.Errorf("unknown action %s", s.Action.Kind())
+		}
+		if err != nil {
+			return 0, fmt.Errorf("%s %s: %w", s.Action.Kind(), s.Action.Target(), err)
+		}
+	}
+	return 0, nil
+}
+
+// runtimeStep records a failed runtime command: the next plan converges by
+// a reload instead.
+func (w *Writer) runtimeStep(err error) error {
+	if err != nil {
+		w.runtimeBad = true
+	}
+	return err
+}
+
+// sortedClusters is used in logs.
+func sortedClusters(m model.Membership) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
