@@ -346,6 +346,15 @@ type Members struct {
 	Nodes []Node
 }
 
+// MembershipUpdate is what discovery learned about one cluster. Known false
+// means discovery cannot say now (it is unreachable); Nodes are then the last
+// known, or nil for "keep what you had".
+type MembershipUpdate struct {
+	Cluster string
+	Known   bool
+	Nodes   []Node
+}
+
 // DecodeMembershipFile reads a JSON object that maps cluster names to arrays
 // of node objects (the input of `lighthouse render` and `lighthouse plan`).
 // Bad nodes are dropped with a diagnostic naming the file, the cluster and

@@ -44,20 +44,12 @@ func (e *ValidationError) Error() string {
 	return "haproxy -c rejected the candidate config: " + strings.TrimSpace(e.Output)
 }
 
-// MembershipUpdate is what discovery learned about one cluster. Known false
-// means discovery cannot say now; Nodes are then the last known, or nil.
-type MembershipUpdate struct {
-	Cluster string
-	Known   bool
-	Nodes   []model.Node
-}
-
 // Discovery delivers membership of the clusters it is told to watch.
 type Discovery interface {
 	// Watch sets the clusters to watch; clusters no longer named stop.
 	Watch(clusters []string)
 	// Updates delivers membership changes.
-	Updates() <-chan MembershipUpdate
+	Updates() <-chan model.MembershipUpdate
 	// Close stops watching and closes the session.
 	Close() error
 }
@@ -124,7 +116,7 @@ func (w *Writer) Run(ctx context.Context) error {
 	defer wake.Stop()
 	resync := time.NewTicker(w.Resync)
 	defer resync.Stop()
-	var updates <-chan MembershipUpdate
+	var updates <-chan model.MembershipUpdate
 	for {
 		if w.disc != nil {
 			updates = w.disc.Updates()
@@ -167,7 +159,7 @@ func (w *Writer) Run(ctx context.Context) error {
 	}
 }
 
-func (w *Writer) applyUpdate(u MembershipUpdate) {
+func (w *Writer) applyUpdate(u model.MembershipUpdate) {
 	old := w.members[u.Cluster]
 	if !u.Known && u.Nodes == nil {
 		u.Nodes = old.Nodes

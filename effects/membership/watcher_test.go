@@ -1,0 +1,139 @@
+package membership
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"lighthouse/effects/testenv"
+	"lighthouse/model"
+)
+
+func nodeData(host, ip string, port int) []byte {
+	return model.Node{Host: host, IP: ip, Port: port, Peer: &model.Peer{Name: host, IP: ip, Port: model.DefaultPeerPort}}.Encode()
+}
+
+// latest collects updates and answers "what is the state of cluster X now".
+type latest struct {
+	t *testing.T
+	w *Watcher
+	m map[string]model.MembershipUpdate
+}
+
+func (l *latest) pump() {
+	for {
+		select {
+		case u := <-l.w.Updates():
+			l.m[u.Cluster] = u
+		default:
+			return
+		}
+	}
+}
+
+func (l *latest) waitFor(what string, cond func(map[string]model.MembershipUpdate) bool) {
+	l.t.Helper()
+	testenv.WaitFor(l.t, 15*time.Second, what, func() bool { l.pump(); return cond(l.m) })
+}
+
+func names(u model.MembershipUpdate) string {
+	var s []string
+	for _, n := range u.Nodes {
+		s = append(s, n.Name()+"@"+n.IP)
+	}
+	return strings.Join(s, ",")
+}
+
+func create(t *testing.T, c *zk.Conn, p string, data []byte, flags int32) {
+	t.Helper()
+	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	for i := 1; i < len(parts); i++ {
+		_, err := c.Create("/"+strings.Join(parts[:i], "/"), nil, 0, zk.WorldACL(zk.PermAll))
+		if err != nil && err != zk.ErrNodeExists {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Create(p, data, flags, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatalf("create %s: %v", p, err)
+	}
+}
+
+func TestWatcherFollowsMembers(t *testing.T) {
+	z := testenv.StartZooKeeper(t)
+	c := z.Conn(t)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	w, err := Connect(model.Discovery{Hosts: z.Hosts(), Path: "/lh/services"}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	l := &latest{t: t, w: w, m: map[string]model.MembershipUpdate{}}
+
+	create(t, c, "/lh/services/web/a.example:80", nodeData("a.example", "10.0.0.1", 80), 0)
+	w.Watch([]string{"web", "later"})
+	l.waitFor("web has a", func(m map[string]model.MembershipUpdate) bool {
+		return m["web"].Known && names(m["web"]) == "a.example:80@10.0.0.1"
+	})
+	l.waitFor("later is known and empty", func(m map[string]model.MembershipUpdate) bool {
+		return m["later"].Known && len(m["later"].Nodes) == 0
+	})
+
+	// A member joins; a bad one is ignored; data changes are seen.
+	create(t, c, "/lh/services/web/b.example:81", nodeData("b.example", "10.0.0.2", 81), zk.FlagEphemeral)
+	create(t, c, "/lh/services/web/bad:1", []byte(`{"host":"bad","ip":"1.2.3.4\nbackend x","port":1}`), 0)
+	l.waitFor("web has a and b", func(m map[string]model.MembershipUpdate) bool {
+		return names(m["web"]) == "a.example:80@10.0.0.1,b.example:81@10.0.0.2"
+	})
+	if _, err := c.Set("/lh/services/web/a.example:80", nodeData("a.example", "10.0.0.9", 80), -1); err != nil {
+		t.Fatal(err)
+	}
+	l.waitFor("a moved", func(m map[string]model.MembershipUpdate) bool {
+		return names(m["web"]) == "a.example:80@10.0.0.9,b.example:81@10.0.0.2"
+	})
+	if err := c.Delete("/lh/services/web/b.example:81", -1); err != nil {
+		t.Fatal(err)
+	}
+	l.waitFor("b left", func(m map[string]model.MembershipUpdate) bool { return names(m["web"]) == "a.example:80@10.0.0.9" })
+
+	// A cluster znode that appears later is picked up.
+	create(t, c, "/lh/services/later/x.example:90", nodeData("x.example", "10.0.0.5", 90), 0)
+	l.waitFor("later has x", func(m map[string]model.MembershipUpdate) bool { return names(m["later"]) == "x.example:90@10.0.0.5" })
+
+	// ZooKeeper down: membership unknown (the writer keeps the last nodes).
+	z.Stop()
+	l.waitFor("web unknown", func(m map[string]model.MembershipUpdate) bool { return !m["web"].Known })
+	z.Start()
+	c2 := z.Conn(t)
+	create(t, c2, "/lh/services/web/c.example:82", nodeData("c.example", "10.0.0.3", 82), 0)
+	l.waitFor("web known again with c", func(m map[string]model.MembershipUpdate) bool {
+		return m["web"].Known && names(m["web"]) == "a.example:80@10.0.0.9,c.example:82@10.0.0.3"
+	})
+
+	// Session expiry: watches are set again.
+	for _, id := range z.Sessions() {
+		if id == w.conn.SessionID() {
+			z.ExpireSession(t, id)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	create(t, c2, "/lh/services/web/d.example:83", nodeData("d.example", "10.0.0.4", 83), 0)
+	l.waitFor("d seen after expiry", func(m map[string]model.MembershipUpdate) bool {
+		return m["web"].Known && strings.Contains(names(m["web"]), "d.example:83")
+	})
+
+	// Unwatched clusters stop.
+	w.Watch([]string{"later"})
+	if err := c2.Delete("/lh/services/web/c.example:82", -1); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	l.pump()
+	if strings.Contains(fmt.Sprint(l.m["web"]), "c.example") == false {
+		t.Errorf("web was updated after it was unwatched: %v", l.m["web"])
+	}
+}
