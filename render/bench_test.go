@@ -1,0 +1,43 @@
+package render_test
+
+import (
+	"testing"
+
+	"lighthouse/golden/synth"
+	"lighthouse/model"
+	"lighthouse/render"
+)
+
+// bigInput is 1,000 clusters × 50 nodes (50,000 servers), decoded the way
+// the writer decodes them.
+func bigInput(tb testing.TB) render.Input {
+	tb.Helper()
+	snap := model.Load(nil, synth.Files(1000))
+	if snap.Diagnostics.HasErrors() {
+		tb.Fatalf("synthetic config: %v", snap.Diagnostics)
+	}
+	members, ds := model.DecodeMembershipFile("membership.json", synth.Membership(1000, 50))
+	if len(ds) > 0 {
+		tb.Fatalf("synthetic membership: %v", ds)
+	}
+	nodes := make(map[string][]model.Node, len(members))
+	for name, m := range members {
+		nodes[name] = m.Nodes
+	}
+	return render.Input{Config: &snap.Config, Nodes: nodes, NodesSource: "membership.json", Version: render.Version{Major: 2, Minor: 6, Patch: 12}}
+}
+
+// BenchmarkRender renders 1,000 clusters × 50 nodes. Target: under 50 ms
+// and 50 MB allocated per render.
+func BenchmarkRender(b *testing.B) {
+	in := bigInput(b)
+	b.ReportAllocs()
+	var res render.Result
+	for b.Loop() {
+		res = render.Render(in)
+	}
+	if n := len(res.Backends); n != 1000 || len(res.Diagnostics) > 0 {
+		b.Fatalf("got %d backends, diagnostics %v", n, res.Diagnostics)
+	}
+	b.ReportMetric(float64(len(res.Config)), "config-bytes")
+}
