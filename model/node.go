@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,12 +39,27 @@ func (n Node) Addr() string {
 	return netip.AddrPortFrom(netip.MustParseAddr(n.IP), uint16(n.Port)).String()
 }
 
-// hostNameRE accepts host names as they may appear in a server name.
-var hostNameRE = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$`)
+// validHostName accepts host names as they may appear in a server name:
+// letters, digits, _ . and -, not starting with . or -, not ending with -.
+func validHostName(h string) bool {
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		switch c := h[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_':
+		case c == '.' && i > 0:
+		case c == '-' && i > 0 && i < len(h)-1:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // Validate checks every field that will reach an HAProxy config.
 func (n Node) Validate() error {
-	if !hostNameRE.MatchString(n.Host) || len(n.Host) > 253 {
+	if !validHostName(n.Host) {
 		return fmt.Errorf("host %q is not a valid host name", n.Host)
 	}
 	if _, err := netip.ParseAddr(n.IP); err != nil || strings.Contains(n.IP, "%") {
@@ -55,7 +69,7 @@ func (n Node) Validate() error {
 		return fmt.Errorf("port %d is out of range 1..65535", n.Port)
 	}
 	if p := n.Peer; p != nil {
-		if !hostNameRE.MatchString(p.Name) {
+		if !validHostName(p.Name) {
 			return fmt.Errorf("peer name %q is not a valid host name", p.Name)
 		}
 		if _, err := netip.ParseAddr(p.IP); err != nil || strings.Contains(p.IP, "%") {
@@ -72,60 +86,83 @@ func (n Node) Validate() error {
 // peer and metadata are JSON-encoded strings, and plain objects are accepted.
 // The node is validated: a bad value is an error, never rendered.
 func DecodeNode(data []byte) (Node, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
+	var w wireNode
+	if err := json.Unmarshal(data, &w); err != nil {
 		return Node{}, fmt.Errorf("not a JSON object: %v", err)
 	}
-	return nodeFromRaw(raw)
+	return w.node()
 }
 
-func nodeFromRaw(raw map[string]json.RawMessage) (Node, error) {
+// wireNode is a node as JSON holds it; each field is checked by node().
+type wireNode struct {
+	Host     json.RawMessage `json:"host"`
+	IP       json.RawMessage `json:"ip"`
+	Port     json.RawMessage `json:"port"`
+	Peer     json.RawMessage `json:"peer"`
+	Metadata json.RawMessage `json:"metadata"`
+}
+
+type wirePeer struct {
+	Name json.RawMessage `json:"name"`
+	IP   json.RawMessage `json:"ip"`
+	Port json.RawMessage `json:"port"`
+}
+
+func (w *wireNode) node() (Node, error) {
 	var n Node
 	var err error
-	if n.Host, err = rawString(raw, "host", true); err != nil {
+	if n.Host, err = rawString(w.Host, "host"); err != nil {
 		return n, err
 	}
-	if n.IP, err = rawString(raw, "ip", true); err != nil {
+	if n.IP, err = rawString(w.IP, "ip"); err != nil {
 		return n, err
 	}
-	if n.Port, err = rawPort(raw, "port", true, 0); err != nil {
+	if n.Port, err = rawPort(w.Port, "port", true, 0); err != nil {
 		return n, err
 	}
-	if pr, ok := raw["peer"]; ok && string(pr) != "null" {
-		obj, err := objectOrString(pr, "peer")
+	if !isNull(w.Peer) {
+		raw, err := objectOrString(w.Peer, "peer")
 		if err != nil {
 			return n, err
 		}
+		var wp wirePeer
+		if err := json.Unmarshal(raw, &wp); err != nil {
+			return n, fmt.Errorf("peer is not a JSON object")
+		}
 		p := &Peer{}
-		if p.Name, err = rawString(obj, "name", true); err != nil {
+		if p.Name, err = rawString(wp.Name, "name"); err != nil {
 			return n, fmt.Errorf("peer: %w", err)
 		}
-		if p.IP, err = rawString(obj, "ip", true); err != nil {
+		if p.IP, err = rawString(wp.IP, "ip"); err != nil {
 			return n, fmt.Errorf("peer: %w", err)
 		}
-		if p.Port, err = rawPort(obj, "port", false, DefaultPeerPort); err != nil {
+		if p.Port, err = rawPort(wp.Port, "port", false, DefaultPeerPort); err != nil {
 			return n, fmt.Errorf("peer: %w", err)
 		}
 		n.Peer = p
 	}
 	n.Metadata = map[string]any{}
-	if mr, ok := raw["metadata"]; ok && string(mr) != "null" {
-		obj, err := objectOrString(mr, "metadata")
+	if !isNull(w.Metadata) {
+		raw, err := objectOrString(w.Metadata, "metadata")
 		if err != nil {
 			return n, err
 		}
-		for k, v := range obj {
-			var x any
-			d := json.NewDecoder(bytes.NewReader(v))
+		if string(raw) != "{}" {
+			d := json.NewDecoder(bytes.NewReader(raw))
 			d.UseNumber()
-			if err := d.Decode(&x); err != nil {
-				return n, fmt.Errorf("metadata: %v", err)
+			var m map[string]any
+			if err := d.Decode(&m); err != nil || m == nil {
+				return n, fmt.Errorf("metadata is not a JSON object")
 			}
-			n.Metadata[k] = fromJSONNumber(x)
+			for k, v := range m {
+				n.Metadata[k] = fromJSONNumber(v)
+			}
 		}
 	}
 	return n, n.Validate()
 }
+
+func isNull(r json.RawMessage) bool { return len(r) == 0 || string(r) == "null" }
 
 func fromJSONNumber(x any) any {
 	switch v := x.(type) {
@@ -149,30 +186,29 @@ func fromJSONNumber(x any) any {
 	return x
 }
 
-// objectOrString decodes a JSON object given either directly or as a string
-// holding its JSON (the original's encoding).
-func objectOrString(r json.RawMessage, what string) (map[string]json.RawMessage, error) {
-	var obj map[string]json.RawMessage
-	if len(r) > 0 && r[0] == '"' {
+// objectOrString returns the JSON of an object given either directly or as
+// a string holding its JSON (the original's encoding).
+func objectOrString(r json.RawMessage, what string) ([]byte, error) {
+	if r[0] == '"' {
 		var s string
 		if err := json.Unmarshal(r, &s); err != nil {
 			return nil, fmt.Errorf("%s: %v", what, err)
 		}
 		r = json.RawMessage(s)
 	}
-	if err := json.Unmarshal(r, &obj); err != nil || obj == nil {
+	r = bytes.TrimSpace(r)
+	if len(r) == 0 || r[0] != '{' || !json.Valid(r) {
 		return nil, fmt.Errorf("%s is not a JSON object", what)
 	}
-	return obj, nil
+	return r, nil
 }
 
-func rawString(raw map[string]json.RawMessage, key string, required bool) (string, error) {
-	r, ok := raw[key]
-	if !ok || string(r) == "null" {
-		if required {
-			return "", fmt.Errorf("no %s", key)
-		}
-		return "", nil
+func rawString(r json.RawMessage, key string) (string, error) {
+	if isNull(r) {
+		return "", fmt.Errorf("no %s", key)
+	}
+	if r[0] != '"' {
+		return "", fmt.Errorf("%s is not a string", key)
 	}
 	var s string
 	if err := json.Unmarshal(r, &s); err != nil {
@@ -182,21 +218,18 @@ func rawString(raw map[string]json.RawMessage, key string, required bool) (strin
 }
 
 // rawPort accepts a number or a digit string, as the original stored either.
-func rawPort(raw map[string]json.RawMessage, key string, required bool, def int) (int, error) {
-	r, ok := raw[key]
-	if !ok || string(r) == "null" {
+func rawPort(r json.RawMessage, key string, required bool, def int) (int, error) {
+	if isNull(r) {
 		if required {
 			return 0, fmt.Errorf("no %s", key)
 		}
 		return def, nil
 	}
-	var s string
-	if len(r) > 0 && r[0] == '"' {
+	s := string(r)
+	if r[0] == '"' {
 		if err := json.Unmarshal(r, &s); err != nil {
 			return 0, fmt.Errorf("%s: %v", key, err)
 		}
-	} else {
-		s = string(r)
 	}
 	p, err := strconv.Atoi(s)
 	if err != nil || p < 1 || p > 65535 {
@@ -367,6 +400,10 @@ func DecodeMembershipFile(file string, data []byte) (Membership, Diagnostics) {
 	m := Membership{}
 	var ds Diagnostics
 	for cluster, items := range raw {
+		if !nameRE.MatchString(cluster) {
+			ds = append(ds, Diagnostic{Severity: Error, File: file, Message: fmt.Sprintf("cluster name %q may hold only letters, digits and _ . : -; its nodes are dropped", cluster)})
+			continue
+		}
 		mem := Members{Known: true}
 		for i, item := range items {
 			n, err := DecodeNode(item)

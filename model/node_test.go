@@ -121,3 +121,13 @@ func TestDecodeMembershipFile(t *testing.T) {
 		t.Errorf("diagnostics = %q, want %q", ds.String(), want)
 	}
 }
+
+func BenchmarkDecodeNode(b *testing.B) {
+	data := []byte(originalNode)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeNode(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

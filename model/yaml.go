@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -230,7 +231,7 @@ func checkText(s string) string {
 		if r == '\n' || r == '\r' {
 			return fmt.Sprintf("must not contain a line break, got %q", s)
 		}
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 || r == utf8.RuneError {
 			return fmt.Sprintf("must not contain control characters, got %q", s)
 		}
 	}
