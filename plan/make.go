@@ -206,37 +206,60 @@ func structuralChange(known bool, loaded, want parsedConfig, runtimeFailed bool)
 	return ""
 }
 
-// firstDifference names the first line where two skeletons differ.
+// firstDifference names the first section that differs between two
+// skeletons, and how.
 func firstDifference(a, b string) string {
-	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
-	section := ""
-	for i := 0; i < len(al) || i < len(bl); i++ {
-		var x, y string
-		if i < len(al) {
-			x = al[i]
+	old, oldOrder := sections(a)
+	now, nowOrder := sections(b)
+	for _, h := range nowOrder {
+		body, ok := old[h]
+		if !ok {
+			return h + " added"
 		}
-		if i < len(bl) {
-			y = bl[i]
+		if d := lineDifference(body, now[h]); d != "" {
+			return d + " in " + h
 		}
-		if x == y {
-			if x != "" && x[0] != '\t' && x[0] != ' ' {
-				section = x
-			}
+	}
+	for _, h := range oldOrder {
+		if _, ok := now[h]; !ok {
+			return h + " removed"
+		}
+	}
+	return "section order changed"
+}
+
+// sections splits a skeleton into section header → directive lines.
+func sections(skeleton string) (map[string][]string, []string) {
+	m := map[string][]string{}
+	var order []string
+	cur := ""
+	for _, line := range strings.Split(skeleton, "\n") {
+		if line == "" {
 			continue
 		}
-		where := ""
-		if section != "" {
-			where = " in " + section
+		if line[0] != ' ' && line[0] != '\t' {
+			cur = line
+			order = append(order, cur)
+			m[cur] = nil
+			continue
 		}
-		switch {
-		case y == "":
-			return fmt.Sprintf("%q removed%s", strings.TrimSpace(x), where)
-		case x == "":
-			return fmt.Sprintf("%q added%s", strings.TrimSpace(y), where)
-		}
-		return fmt.Sprintf("%q became %q%s", strings.TrimSpace(x), strings.TrimSpace(y), where)
+		m[cur] = append(m[cur], strings.TrimSpace(line))
 	}
-	return "config changed"
+	return m, order
+}
+
+func lineDifference(old, now []string) string {
+	for i := 0; i < len(old) || i < len(now); i++ {
+		switch {
+		case i >= len(old):
+			return fmt.Sprintf("%q added", now[i])
+		case i >= len(now):
+			return fmt.Sprintf("%q removed", old[i])
+		case old[i] != now[i]:
+			return fmt.Sprintf("%q became %q", old[i], now[i])
+		}
+	}
+	return ""
 }
 
 // serverSteps turns a membership-only change into runtime API steps. When a

@@ -18,7 +18,7 @@ type Observed struct {
 	File []byte
 	// Servers are the servers of each backend as `show servers state`
 	// reports them; nil when the admin socket could not be asked, in which
-	// case the server lines of Loaded stand in for them.
+	// case the server lines of Loaded stand in for them (all ready).
 	Servers map[string][]Server
 }
 
@@ -33,7 +33,11 @@ type Server struct {
 // Apply is the pure meaning of a plan: the observed state after the shell
 // carried out every step successfully.
 func Apply(o Observed, p Plan) Observed {
-	out := Observed{Running: o.Running, Loaded: o.Loaded, File: o.File, Servers: cloneServers(o.Servers)}
+	servers := o.Servers
+	if servers == nil {
+		servers = serversOf(parseConfig(o.Loaded).backends)
+	}
+	out := Observed{Running: o.Running, Loaded: o.Loaded, File: o.File, Servers: cloneServers(servers)}
 	for _, s := range p.Steps {
 		switch a := s.Action.(type) {
 		case Validate:
