@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -124,7 +125,9 @@ func Fingerprint(config []byte) string {
 
 func observedFingerprint(o Observed) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "running=%t\n", o.Running)
+	buf := make([]byte, 0, 256)
+	buf = strconv.AppendBool(buf, o.Running)
+	h.Write(buf)
 	h.Write(o.Loaded)
 	h.Write([]byte{0})
 	h.Write(o.File)
@@ -136,7 +139,17 @@ func observedFingerprint(o Observed) string {
 	sort.Strings(names)
 	for _, b := range names {
 		for _, s := range o.Servers[b] {
-			fmt.Fprintf(h, "%s/%s %s %d %s\n", b, s.Name, s.Addr, s.Port, s.State)
+			buf = append(buf[:0], b...)
+			buf = append(buf, '/')
+			buf = append(buf, s.Name...)
+			buf = append(buf, ' ')
+			buf = append(buf, s.Addr...)
+			buf = append(buf, ' ')
+			buf = strconv.AppendInt(buf, int64(s.Port), 10)
+			buf = append(buf, ' ')
+			buf = append(buf, s.State...)
+			buf = append(buf, '\n')
+			h.Write(buf)
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
