@@ -1,0 +1,152 @@
+package haproxy
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinels for HAProxy's known refusals and for the conditions of this
+// package. Test with errors.Is; a refusal comes wrapped in a *CommandError
+// that also carries the command and HAProxy's exact answer.
+var (
+	// ErrUnknownCommand: HAProxy does not know the command ("Unknown
+	// command, but maybe one of the following ones is a better match: ...").
+	ErrUnknownCommand = errors.New("unknown command")
+	// ErrPermissionDenied: the socket's level (user, operator) is too low
+	// for the command; the writer needs `level admin`.
+	ErrPermissionDenied = errors.New("permission denied")
+	// ErrNoSuchBackend: no backend of that name ("No such backend.",
+	// "Can't find backend.").
+	ErrNoSuchBackend = errors.New("no such backend")
+	// ErrNoSuchServer: the backend has no server of that name.
+	ErrNoSuchServer = errors.New("no such server")
+	// ErrServerHasConnections: `del server` refused because requests are
+	// still in flight on the server; retry once they have finished.
+	ErrServerHasConnections = errors.New("server still has connections")
+	// ErrNotInMaintenance: `del server` refused because the server is not
+	// in maintenance (set it to maint first).
+	ErrNotInMaintenance = errors.New("server is not in maintenance")
+	// ErrNotDynamic: HAProxy cannot do this with a dynamic server: the
+	// backend's balance algorithm is not dynamic (static-rr, or a map-based
+	// hash), or an option is not accepted for dynamic servers (cookie,
+	// redir, ...) or not known at all. The change needs a config file line
+	// and a reload instead.
+	ErrNotDynamic = errors.New("not possible with a dynamic server")
+	// ErrAlreadyExists: `add server` for a name the backend already has.
+	ErrAlreadyExists = errors.New("server already exists")
+	// ErrSocketUnavailable: nothing listens on the socket (connection
+	// refused, or no socket file): HAProxy is not running.
+	ErrSocketUnavailable = errors.New("socket unavailable (is HAProxy running?)")
+	// ErrInvalidArgument: an argument was refused before anything was sent
+	// (a name or address with whitespace, control characters or ";", a
+	// port outside 1..65535, a weight outside 0..256, an unknown state).
+	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrNotRunning: the pid file names no live haproxy process.
+	ErrNotRunning = errors.New("haproxy is not running")
+	// ErrAlreadyRunning: Start found a live master on the pid file.
+	ErrAlreadyRunning = errors.New("haproxy is already running")
+	// ErrReloadFailed: the master reports the reload as failed (the new
+	// config did not load); the previous worker keeps serving the old one.
+	ErrReloadFailed = errors.New("haproxy reload failed")
+)
+
+// CommandError is a command HAProxy answered with something other than
+// success. Unwrap gives the sentinel the answer maps to, if any, so
+// errors.Is(err, ErrNoSuchServer) works on it.
+type CommandError struct {
+	Socket  string // the socket the command was sent to
+	Command string // the command line, without the newline
+	Answer  string // HAProxy's answer, surrounding whitespace trimmed
+	Err     error  // the sentinel for a known answer; nil for others
+}
+
+func (e *CommandError) Error() string {
+	first, _, _ := strings.Cut(e.Answer, "\n")
+	if first == "" {
+		first = "(empty answer)"
+	}
+	return fmt.Sprintf("haproxy %s: %s: %s", e.Socket, e.Command, first)
+}
+
+// Unwrap returns the sentinel of a known answer, or nil.
+func (e *CommandError) Unwrap() error { return e.Err }
+
+// classify maps a (trimmed) answer to its sentinel, or nil when the answer
+// is not a known refusal.
+func classify(answer string) error {
+	switch {
+	case strings.HasPrefix(answer, "Unknown command"):
+		return ErrUnknownCommand
+	case strings.HasPrefix(answer, "Permission denied"):
+		return ErrPermissionDenied
+	case strings.HasPrefix(answer, "No such backend"),
+		strings.HasPrefix(answer, "Can't find backend"),
+		strings.HasPrefix(answer, "No such proxy"):
+		return ErrNoSuchBackend
+	case strings.HasPrefix(answer, "No such server"):
+		return ErrNoSuchServer
+	case strings.HasPrefix(answer, "Server still has connections attached"):
+		return ErrServerHasConnections
+	case strings.HasPrefix(answer, "Only servers in maintenance mode can be deleted"):
+		return ErrNotInMaintenance
+	case strings.Contains(answer, "dynamic load balancing"),
+		strings.Contains(answer, "not accepted for dynamic server"),
+		strings.Contains(answer, "not supported for dynamic server"),
+		strings.HasPrefix(answer, "unknown keyword"):
+		return ErrNotDynamic
+	case strings.HasPrefix(answer, "Already exists a server with the same name"):
+		return ErrAlreadyExists
+	}
+	return nil
+}
+
+// ValidationError is `haproxy -c` rejecting a config file (exit status 1).
+// Output is everything HAProxy printed, alerts included.
+type ValidationError struct {
+	Path   string // the file that was checked
+	Output string
+}
+
+func (e *ValidationError) Error() string {
+	alerts := e.Alerts()
+	// HAProxy ends with summaries ("Error(s) found in configuration file :
+	// PATH", "Fatal errors found in configuration."): leave them to Output
+	// when there is something more specific.
+	var specific []string
+	for _, a := range alerts {
+		if !strings.Contains(a, "Error(s) found in configuration file") && !strings.Contains(a, "Fatal errors found in configuration") {
+			specific = append(specific, a)
+		}
+	}
+	if len(specific) > 0 {
+		alerts = specific
+	}
+	msg := strings.Join(alerts, "; ")
+	if msg == "" {
+		msg = strings.TrimSpace(e.Output)
+	}
+	return fmt.Sprintf("haproxy -c rejected %s: %s", e.Path, msg)
+}
+
+// Alerts returns the [ALERT] lines of Output without their prefix, e.g.
+// "config : parsing [/etc/haproxy/haproxy.cfg:29] : unknown keyword 'bogus'
+// in 'backend' section".
+func (e *ValidationError) Alerts() []string {
+	var out []string
+	for _, line := range strings.Split(e.Output, "\n") {
+		rest, ok := strings.CutPrefix(line, "[ALERT]")
+		if !ok {
+			continue
+		}
+		// "[ALERT]    (5309) : config : ..." → "config : ..."
+		rest = strings.TrimSpace(rest)
+		if strings.HasPrefix(rest, "(") {
+			if _, after, ok := strings.Cut(rest, ") :"); ok {
+				rest = strings.TrimSpace(after)
+			}
+		}
+		out = append(out, rest)
+	}
+	return out
+}

@@ -1,0 +1,124 @@
+package haproxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"lighthouse/plan"
+)
+
+// Local is the HAProxy of this node as the writer drives it: the process on
+// the balancer's config, pid and socket files, and its admin socket. It
+// satisfies runtime.HAProxy.
+type Local struct {
+	Process Process
+	Socket  Socket
+}
+
+// NewLocal makes the Local HAProxy of a balancer config.
+func NewLocal(binary, configFile, socketFile, pidFile string) *Local {
+	return &Local{
+		Process: Process{Binary: binary, ConfigFile: configFile, PidFile: pidFile, MasterSocket: MasterSocketPath(socketFile)},
+		Socket:  Socket{Path: socketFile},
+	}
+}
+
+// Observe reports whether HAProxy runs, the config file, and the servers of
+// every backend (nil when the admin socket does not answer).
+func (l *Local) Observe(ctx context.Context) (plan.Observed, error) {
+	var o plan.Observed
+	data, err := os.ReadFile(l.Process.ConfigFile)
+	switch {
+	case err == nil:
+		o.File = data
+	case !errors.Is(err, fs.ErrNotExist):
+		return o, fmt.Errorf("observe HAProxy: %w", err)
+	}
+	_, o.Running = l.Process.Running(ctx)
+	if !o.Running {
+		return o, nil
+	}
+	states, err := l.Socket.ShowServersState(ctx, "")
+	if err != nil {
+		return o, nil // the planner falls back on the loaded config's servers
+	}
+	o.Servers = map[string][]plan.Server{}
+	for _, s := range states {
+		o.Servers[s.Backend] = append(o.Servers[s.Backend], plan.Server{Name: s.Name, Addr: s.Addr, Port: s.Port, State: plan.ServerState(s.State)})
+	}
+	return o, nil
+}
+
+// Validate runs `haproxy -c` on the candidate written beside the live file.
+func (l *Local) Validate(ctx context.Context, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(l.Process.ConfigFile), 0o755); err != nil {
+		return fmt.Errorf("validate: %w", err)
+	}
+	cand, err := WriteCandidate(l.Process.ConfigFile, data)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(cand)
+	return l.Process.Validate(ctx, cand)
+}
+
+// Install writes the config file atomically (nothing when unchanged).
+func (l *Local) Install(ctx context.Context, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(l.Process.ConfigFile), 0o755); err != nil {
+		return fmt.Errorf("install config: %w", err)
+	}
+	_, err := WriteFileIfChanged(l.Process.ConfigFile, data, 0o644)
+	return err
+}
+
+// Start starts HAProxy in master-worker mode, daemonized.
+func (l *Local) Start(ctx context.Context) error {
+	for _, p := range []string{l.Process.PidFile, l.Process.MasterSocket, l.Socket.Path} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("start HAProxy: %w", err)
+		}
+	}
+	return l.Process.Start(ctx)
+}
+
+// Reload reloads HAProxy gracefully through its master.
+func (l *Local) Reload(ctx context.Context) error { return l.Process.Reload(ctx) }
+
+// AddServer adds a server (in maintenance) and, when its options ask for
+// health checks, enables them.
+func (l *Local) AddServer(ctx context.Context, backend, server, addr string, port int, options string) error {
+	if err := l.Socket.AddServer(ctx, backend, server, addr, port, options); err != nil {
+		return err
+	}
+	for _, w := range strings.Fields(options) {
+		if w == "check" {
+			return l.Socket.EnableHealth(ctx, backend, server)
+		}
+	}
+	return nil
+}
+
+// RemoveServer deletes a server that is in maintenance.
+func (l *Local) RemoveServer(ctx context.Context, backend, server string) error {
+	return l.Socket.DelServer(ctx, backend, server)
+}
+
+// SetServerState sets a server ready, drain or maint.
+func (l *Local) SetServerState(ctx context.Context, backend, server string, state plan.ServerState) error {
+	return l.Socket.SetServerState(ctx, backend, server, State(state))
+}
+
+// SetServerAddr moves a server.
+func (l *Local) SetServerAddr(ctx context.Context, backend, server, addr string, port int) error {
+	return l.Socket.SetServerAddr(ctx, backend, server, addr, port)
+}
+
+// SetWeight sets a server's weight.
+func (l *Local) SetWeight(ctx context.Context, backend, server string, weight int) error {
+	return l.Socket.SetWeight(ctx, backend, server, weight)
+}

@@ -1,0 +1,376 @@
+package haproxy
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Info is the answer to `show info` (of the worker that owns the socket).
+type Info struct {
+	Name     string        // "HAProxy"
+	Version  string        // e.g. "2.6.12-1+deb12u4"
+	Pid      int           // the worker's pid (the pid file holds the master's)
+	Uptime   time.Duration // the worker's uptime (Uptime_sec)
+	Stopping bool          // the worker is soft-stopping (an old worker)
+	// CurrConns is the number of connections the worker holds now.
+	CurrConns int
+	// Fields holds every "Key: value" line by key, e.g. Fields["Nbthread"].
+	Fields map[string]string
+}
+
+// parseInfo parses `show info`: "Key: value" lines.
+func parseInfo(answer string) (Info, error) {
+	info := Info{Fields: map[string]string{}}
+	for _, line := range strings.Split(answer, "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		info.Fields[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	info.Name = info.Fields["Name"]
+	info.Version = info.Fields["Version"]
+	pid, err := strconv.Atoi(info.Fields["Pid"])
+	if err != nil || info.Version == "" {
+		return Info{}, errors.New("not a `show info` answer: no Version or Pid")
+	}
+	info.Pid = pid
+	if s, err := strconv.Atoi(info.Fields["Uptime_sec"]); err == nil {
+		info.Uptime = time.Duration(s) * time.Second
+	}
+	info.Stopping = info.Fields["Stopping"] == "1"
+	info.CurrConns, _ = strconv.Atoi(info.Fields["CurrConns"])
+	return info, nil
+}
+
+// State is the administrative state of a server, as `set server ... state`
+// sets it.
+type State string
+
+// The three administrative states.
+const (
+	Ready State = "ready" // takes traffic (if its health checks pass)
+	Drain State = "drain" // no new connections except persistent ones
+	Maint State = "maint" // no traffic; health checks paused
+)
+
+// OpState is srv_op_state of `show servers state`: what the health checks
+// make of the server.
+type OpState int
+
+// The operational states.
+const (
+	OpStopped  OpState = 0 // down
+	OpStarting OpState = 1 // warming up (slowstart)
+	OpRunning  OpState = 2 // fully up
+	OpStopping OpState = 3 // up but soft-stopping (e.g. a 404 check)
+)
+
+// AdminState is srv_admin_state of `show servers state`: a bit mask
+// (management.txt, "show servers state").
+type AdminState int
+
+// The bits of AdminState.
+const (
+	AdminFMaint AdminState = 0x01 // forced into maintenance (disable server, state maint)
+	AdminIMaint AdminState = 0x02 // maintenance inherited from a tracked server
+	AdminCMaint AdminState = 0x04 // `disabled` in the config; alone it is not maintenance
+	AdminFDrain AdminState = 0x08 // forced into drain (state drain)
+	AdminIDrain AdminState = 0x10 // drain inherited from a tracked server
+	AdminRMaint AdminState = 0x20 // maintenance after an address resolution failure
+	AdminHMaint AdminState = 0x40 // FQDN set from the socket
+)
+
+// Maint reports whether the server is in maintenance (HAProxy's
+// SRV_ADMF_MAINT mask: FMAINT, IMAINT or RMAINT). CMAINT alone does not
+// count: a `disabled` server set to ready keeps CMAINT and takes traffic.
+func (a AdminState) Maint() bool { return a&(AdminFMaint|AdminIMaint|AdminRMaint) != 0 }
+
+// Drain reports whether the server drains (FDRAIN or IDRAIN).
+func (a AdminState) Drain() bool { return a&(AdminFDrain|AdminIDrain) != 0 }
+
+// State is Maint, Drain or Ready, in that order of precedence.
+func (a AdminState) State() State {
+	switch {
+	case a.Maint():
+		return Maint
+	case a.Drain():
+		return Drain
+	}
+	return Ready
+}
+
+// ServerState is one row of `show servers state`.
+type ServerState struct {
+	BackendID int
+	Backend   string
+	ID        int
+	Name      string
+	// Addr is the server's IP address; "" when it has none (HAProxy shows
+	// "-", e.g. an unresolved FQDN).
+	Addr string
+	Port int
+	// FQDN is the server's host name, "" when it has none.
+	FQDN       string
+	OpState    OpState
+	AdminState AdminState
+	// UWeight is the current (user-set) weight, IWeight the initial one.
+	UWeight, IWeight int
+	// State is derived from AdminState: Maint, Drain or Ready.
+	State State
+	// Fields holds every column by its header name, e.g.
+	// Fields["srv_check_status"].
+	Fields map[string]string
+}
+
+// parseServersState parses `show servers state`: a format version line
+// ("1"), a "# name name ..." header, then one space-separated row per
+// server.
+func parseServersState(answer string) ([]ServerState, error) {
+	lines := strings.Split(answer, "\n")
+	i := 0
+	for i < len(lines) && strings.TrimSpace(lines[i]) == "" {
+		i++
+	}
+	if i == len(lines) {
+		return nil, errors.New("empty answer")
+	}
+	if v := strings.TrimSpace(lines[i]); v != "1" {
+		return nil, fmt.Errorf("format version %q, want 1", v)
+	}
+	i++
+	var names []string
+	var out []ServerState
+	for n, line := range lines[i:] {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if strings.HasPrefix(line, "#") {
+			if names == nil {
+				names = strings.Fields(line[1:])
+				for _, need := range []string{"be_id", "be_name", "srv_id", "srv_name", "srv_addr", "srv_op_state", "srv_admin_state", "srv_uweight", "srv_iweight", "srv_port"} {
+					if !slices.Contains(names, need) {
+						return nil, fmt.Errorf("header has no column %s", need)
+					}
+				}
+			}
+			continue
+		}
+		if names == nil {
+			return nil, errors.New("row before the # header")
+		}
+		f := strings.Fields(line)
+		if len(f) != len(names) {
+			return nil, fmt.Errorf("line %d has %d fields, the header %d", i+n+1, len(f), len(names))
+		}
+		m := make(map[string]string, len(names))
+		for k, name := range names {
+			m[name] = f[k]
+		}
+		s := ServerState{Backend: m["be_name"], Name: m["srv_name"], Fields: m}
+		var bad []string
+		num := func(col string) int {
+			v, err := strconv.Atoi(m[col])
+			if err != nil {
+				bad = append(bad, col)
+			}
+			return v
+		}
+		s.BackendID = num("be_id")
+		s.ID = num("srv_id")
+		s.Port = num("srv_port")
+		s.OpState = OpState(num("srv_op_state"))
+		s.AdminState = AdminState(num("srv_admin_state"))
+		s.UWeight = num("srv_uweight")
+		s.IWeight = num("srv_iweight")
+		if len(bad) > 0 {
+			return nil, fmt.Errorf("line %d: %s not a number", i+n+1, strings.Join(bad, ", "))
+		}
+		if a := m["srv_addr"]; a != "-" {
+			s.Addr = a
+		}
+		if q := m["srv_fqdn"]; q != "-" {
+			s.FQDN = q
+		}
+		s.State = s.AdminState.State()
+		out = append(out, s)
+	}
+	if names == nil {
+		return nil, errors.New("no # header line")
+	}
+	return out, nil
+}
+
+// StatRow is one row of `show stat`: a frontend, a backend, a server or a
+// listener of a proxy.
+type StatRow struct {
+	Proxy string // pxname
+	Name  string // svname: a server's name, or FRONTEND / BACKEND
+	// Type is 0 for a frontend, 1 for a backend, 2 for a server, 3 for a
+	// listener.
+	Type int
+	// Status is e.g. "UP", "DOWN", "MAINT", "DRAIN", "no check", "UP 1/3"
+	// (rising), "OPEN" (a frontend).
+	Status string
+	Weight int
+	// Addr is "ip:port" ("[::1]:8080" for IPv6) for a server, "" otherwise.
+	Addr        string
+	Scur        int    // current sessions
+	CheckStatus string // e.g. "L4OK", "L7OK", "L4CON"; "" without checks
+	// Fields holds every column by its header name, e.g. Fields["stot"].
+	Fields map[string]string
+}
+
+// IsServer reports whether the row is a server (not FRONTEND or BACKEND).
+func (r StatRow) IsServer() bool { return r.Type == 2 }
+
+// parseStat parses `show stat`: CSV with a "# pxname,svname,..." header.
+func parseStat(answer string) ([]StatRow, error) {
+	body, ok := strings.CutPrefix(strings.TrimLeft(answer, "\n"), "# ")
+	if !ok || !strings.HasPrefix(body, "pxname,") {
+		return nil, errors.New("no `# pxname,...` header")
+	}
+	r := csv.NewReader(strings.NewReader(body))
+	r.FieldsPerRecord = -1
+	r.LazyQuotes = true
+	recs, err := r.ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	names := recs[0]
+	idx := map[string]int{}
+	for k, n := range names {
+		if n != "" {
+			idx[n] = k
+		}
+	}
+	for _, need := range []string{"pxname", "svname", "status"} {
+		if _, ok := idx[need]; !ok {
+			return nil, fmt.Errorf("header has no column %s", need)
+		}
+	}
+	out := make([]StatRow, 0, len(recs)-1)
+	for n, rec := range recs[1:] {
+		if len(rec) < len(names)-1 { // the header ends with a comma
+			return nil, fmt.Errorf("row %d has %d fields, the header %d", n+1, len(rec), len(names))
+		}
+		m := make(map[string]string, len(idx))
+		for name, k := range idx {
+			if k < len(rec) {
+				m[name] = rec[k]
+			}
+		}
+		row := StatRow{
+			Proxy:       m["pxname"],
+			Name:        m["svname"],
+			Status:      m["status"],
+			Addr:        m["addr"],
+			CheckStatus: m["check_status"],
+			Fields:      m,
+		}
+		row.Type, _ = strconv.Atoi(m["type"])
+		row.Weight, _ = strconv.Atoi(m["weight"])
+		row.Scur, _ = strconv.Atoi(m["scur"])
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+// Proc is one process line of the master CLI's `show proc`.
+type Proc struct {
+	PID  int
+	Type string // "master" or "worker"
+	// Reloads is, for the master, the number of reloads since it started;
+	// for a worker, how many reloads it has lived through.
+	Reloads int
+	Uptime  string // as HAProxy prints it, e.g. "0d00h01m25s"
+	Version string
+}
+
+// ProcList is the master CLI's `show proc`.
+type ProcList struct {
+	// Master is the master process; its PID is 0 when the master line could
+	// not be parsed.
+	Master Proc
+	// Failed is the number of failed reloads since the last successful one
+	// ("[failed: N]"; a successful reload resets it to 0).
+	Failed int
+	// Workers are the current workers: the ones the last successful
+	// (re)load started.
+	Workers []Proc
+	// OldWorkers are workers of earlier configs still finishing their
+	// connections.
+	OldWorkers []Proc
+}
+
+var masterLine = regexp.MustCompile(`^(\d+)\s+master\s+(\d+)\s+\[failed:\s*(\d+)\]\s+(\S+)\s+(\S+)`)
+
+// parseProc parses `show proc`:
+//
+//	#<PID>          <type>          <reloads>       <uptime>        <version>
+//	3004            master          1 [failed: 0]   0d00h01m25s     2.6.12-1+deb12u4
+//	# workers
+//	3953            worker          0               0d00h00m00s     2.6.12-1+deb12u4
+//	# old workers
+//	3010            worker          1               0d00h01m25s     2.6.12-1+deb12u4
+//	# programs
+func parseProc(answer string) (ProcList, error) {
+	var pl ProcList
+	section := ""
+	seenHeader := false
+	for _, line := range strings.Split(answer, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if strings.HasPrefix(line, "#<PID>") {
+			seenHeader = true
+			continue
+		}
+		if m := masterLine.FindStringSubmatch(line); m != nil {
+			pl.Master.PID, _ = strconv.Atoi(m[1])
+			pl.Master.Type = "master"
+			pl.Master.Reloads, _ = strconv.Atoi(m[2])
+			pl.Failed, _ = strconv.Atoi(m[3])
+			pl.Master.Uptime, pl.Master.Version = m[4], m[5]
+			continue
+		}
+		if strings.HasPrefix(line, "#") {
+			section = strings.TrimSpace(line[1:])
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 3 || f[1] != "worker" {
+			continue
+		}
+		pid, err := strconv.Atoi(f[0])
+		if err != nil {
+			continue
+		}
+		p := Proc{PID: pid, Type: f[1]}
+		p.Reloads, _ = strconv.Atoi(f[2])
+		if len(f) > 3 {
+			p.Uptime = f[3]
+		}
+		if len(f) > 4 {
+			p.Version = f[4]
+		}
+		switch section {
+		case "workers":
+			pl.Workers = append(pl.Workers, p)
+		case "old workers":
+			pl.OldWorkers = append(pl.OldWorkers, p)
+		}
+	}
+	if !seenHeader && pl.Master.PID == 0 {
+		return ProcList{}, errors.New("not a `show proc` answer")
+	}
+	return pl, nil
+}

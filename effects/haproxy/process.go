@@ -1,0 +1,443 @@
+package haproxy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// DefaultWait bounds Start, Reload and Stop when the context has no
+// deadline.
+const DefaultWait = 10 * time.Second
+
+// pollEvery is how often Start, Reload and Stop look again.
+const pollEvery = 10 * time.Millisecond
+
+// MasterSocketPath is the master CLI socket that goes with an admin socket:
+// socketFile + ".master". The writer's config names one socket file; the
+// master socket is derived from it by this convention.
+func MasterSocketPath(socketFile string) string { return socketFile + ".master" }
+
+// Process is one HAProxy master-worker instance, identified by its files.
+// HAProxy is started daemonized, so it keeps serving when the writer exits
+// or restarts; a later writer finds it again through PidFile and controls it
+// through MasterSocket. A Process holds no state; Start, Reload and Stop of
+// one instance must not overlap (Reload reads the master's reload counter
+// before and after).
+type Process struct {
+	// Binary is the haproxy executable: a path, or a name looked up in PATH
+	// and then in /usr/local/sbin, /usr/sbin and /sbin (Debian leaves sbin
+	// off a normal user's PATH). "" means "haproxy".
+	Binary string
+	// ConfigFile is the live config file (-f).
+	ConfigFile string
+	// PidFile receives the master's pid (-p).
+	PidFile string
+	// MasterSocket is the master CLI socket (-S), see MasterSocketPath.
+	MasterSocket string
+}
+
+// binary resolves Binary.
+func (p Process) binary() (string, error) {
+	name := p.Binary
+	if name == "" {
+		name = "haproxy"
+	}
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path, nil
+	}
+	for _, dir := range []string{"/usr/local/sbin", "/usr/sbin", "/sbin"} {
+		cand := filepath.Join(dir, name)
+		if st, serr := os.Stat(cand); serr == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			return cand, nil
+		}
+	}
+	return "", fmt.Errorf("find %s: %w", name, err)
+}
+
+// Validate runs `haproxy -c -f path` (in path's directory, as Start runs
+// HAProxy in the config's directory). Warnings are fine; a rejection (exit
+// status 1) is a *ValidationError holding HAProxy's output. Other failures
+// (no binary, cancelled) are plain wrapped errors.
+func (p Process) Validate(ctx context.Context, path string) error {
+	bin, err := p.binary()
+	if err != nil {
+		return fmt.Errorf("validate %s: %w", path, err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("validate %s: %w", path, err)
+	}
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, bin, "-c", "-f", abs)
+	cmd.Dir = filepath.Dir(abs)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = cmd.Run()
+	if err == nil {
+		return nil
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.Exited() && ctx.Err() == nil {
+		return &ValidationError{Path: path, Output: out.String()}
+	}
+	return fmt.Errorf("validate %s: %s -c: %w", path, bin, err)
+}
+
+// Running reports whether the master named by PidFile runs: the pid file
+// holds a pid, that process is alive (not a zombie) and it is an haproxy
+// executable (/proc/PID/exe, or argv[0] when exe cannot be read). A stale
+// pid file naming a dead process or some other program is not trusted.
+// (Whether that haproxy serves this ConfigFile is not checked: the pid file
+// is taken to be this instance's own.) pid is the master's pid when ok,
+// else 0.
+func (p Process) Running(ctx context.Context) (pid int, ok bool) {
+	pid, err := readPidFile(p.PidFile)
+	if err != nil {
+		return 0, false
+	}
+	bin, _ := p.binary()
+	if !alive(pid) || !isHAProxy(pid, bin) {
+		return 0, false
+	}
+	return pid, true
+}
+
+// readPidFile reads the first line of a pid file.
+func readPidFile(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil || pid <= 0 {
+		return 0, fmt.Errorf("pid file %s: no pid in %q", path, line)
+	}
+	return pid, nil
+}
+
+// alive reports whether pid is a live process (a zombie is not).
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// "PID (comm) S ...": comm may hold spaces and parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return false
+	}
+	switch b[i+2] {
+	case 'Z', 'X', 'x':
+		return false
+	}
+	return true
+}
+
+// isHAProxy reports whether pid runs haproxy (or the configured binary).
+func isHAProxy(pid int, bin string) bool {
+	names := []string{"haproxy"}
+	if bin != "" {
+		names = append(names, filepath.Base(bin))
+	}
+	match := func(path string) bool {
+		base := filepath.Base(strings.TrimSuffix(path, " (deleted)"))
+		for _, n := range names {
+			if base == n {
+				return true
+			}
+		}
+		return false
+	}
+	dir := "/proc/" + strconv.Itoa(pid)
+	if exe, err := os.Readlink(dir + "/exe"); err == nil {
+		return match(exe)
+	}
+	cmdline, err := os.ReadFile(dir + "/cmdline")
+	if err != nil || len(cmdline) == 0 {
+		return false
+	}
+	argv0, _, _ := bytes.Cut(cmdline, []byte{0})
+	return match(string(argv0))
+}
+
+// master sends one command to the master CLI.
+func (p Process) master(ctx context.Context, cmd string) (string, error) {
+	if p.MasterSocket == "" {
+		return "", errors.New("no master socket configured")
+	}
+	answer, err := exchange(ctx, p.MasterSocket, cmd, 0)
+	if err != nil {
+		return "", fmt.Errorf("haproxy master %s: %s: %w", p.MasterSocket, cmd, err)
+	}
+	return answer, nil
+}
+
+// ShowProc runs `show proc` on the master CLI.
+func (p Process) ShowProc(ctx context.Context) (ProcList, error) {
+	answer, err := p.master(ctx, "show proc")
+	if err != nil {
+		return ProcList{}, err
+	}
+	pl, err := parseProc(answer)
+	if err != nil {
+		return ProcList{}, fmt.Errorf("haproxy master %s: show proc: %w: %q", p.MasterSocket, err, firstLine(answer))
+	}
+	return pl, nil
+}
+
+// WorkerPID returns the pid of the current worker, from the master's
+// `show proc`. (Socket.ShowInfo's Pid says the same from the worker's side.)
+func (p Process) WorkerPID(ctx context.Context) (int, error) {
+	pl, err := p.ShowProc(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("haproxy worker pid: %w", err)
+	}
+	if len(pl.Workers) == 0 {
+		return 0, fmt.Errorf("haproxy worker pid: master %s lists no current worker", p.MasterSocket)
+	}
+	return pl.Workers[0].PID, nil
+}
+
+// Start starts HAProxy daemonized in master-worker mode:
+//
+//	haproxy -W -D -S MASTERSOCKET,mode,600 -p PIDFILE -f CONFIGFILE
+//
+// (paths made absolute, working directory the config's directory) and waits
+// until the master CLI lists a worker (about 0.05 s). `daemon` or
+// `master-worker` in the config's global section are fine; a `pidfile` there
+// makes HAProxy complain that -p overrides it. Start refuses
+// (ErrAlreadyRunning) when Running: HAProxy binds its ports with
+// SO_REUSEPORT, so a second instance would start and share them silently.
+// If HAProxy fails (invalid config, a port in use), the error holds what it
+// printed.
+func (p Process) Start(ctx context.Context) error {
+	if p.ConfigFile == "" || p.PidFile == "" || p.MasterSocket == "" {
+		return fmt.Errorf("start haproxy: %w: ConfigFile, PidFile and MasterSocket are required", ErrInvalidArgument)
+	}
+	if pid, ok := p.Running(ctx); ok {
+		return fmt.Errorf("start haproxy on %s: %w (master pid %d in %s)", p.ConfigFile, ErrAlreadyRunning, pid, p.PidFile)
+	}
+	bin, err := p.binary()
+	if err != nil {
+		return fmt.Errorf("start haproxy on %s: %w", p.ConfigFile, err)
+	}
+	var abs [3]string
+	for i, path := range []string{p.ConfigFile, p.PidFile, p.MasterSocket} {
+		if abs[i], err = filepath.Abs(path); err != nil {
+			return fmt.Errorf("start haproxy on %s: %w", p.ConfigFile, err)
+		}
+	}
+	cfg, pidFile, masterSock := abs[0], abs[1], abs[2]
+	// Not running, so the pid file is stale if it exists. The master writes
+	// its pid only after the launching process has exited; until then the
+	// file must not name an old, dead master.
+	if err := os.Remove(pidFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("start haproxy on %s: remove stale pid file: %w", p.ConfigFile, err)
+	}
+	ctx, cancel := withDefault(ctx, DefaultWait)
+	defer cancel()
+
+	// The parent exits once the master has forked; the master then points
+	// its stdio at /dev/null. A file (not a pipe) takes the output so that
+	// nothing waits on the daemon closing it.
+	out, err := os.CreateTemp("", "haproxy-start-*.log")
+	if err != nil {
+		return fmt.Errorf("start haproxy on %s: %w", p.ConfigFile, err)
+	}
+	defer os.Remove(out.Name())
+	defer out.Close()
+	args := []string{"-W", "-D", "-S", masterSock + ",mode,600", "-p", pidFile, "-f", cfg}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = filepath.Dir(cfg)
+	cmd.Stdout, cmd.Stderr = out, out
+	output := func() string {
+		b, _ := os.ReadFile(out.Name())
+		return strings.TrimSpace(string(b))
+	}
+	cmdline := bin + " " + strings.Join(args, " ")
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("start haproxy on %s: %s: %w\n%s", p.ConfigFile, cmdline, err, output())
+	}
+	q := Process{Binary: bin, ConfigFile: cfg, PidFile: pidFile, MasterSocket: masterSock}
+	var lastErr error
+	for {
+		pl, err := q.ShowProc(ctx)
+		if err == nil && len(pl.Workers) > 0 {
+			return nil
+		}
+		if err == nil {
+			err = errors.New("the master lists no worker yet")
+		}
+		lastErr = err
+		// Once the pid file names a process, that process must live.
+		if pid, perr := readPidFile(pidFile); perr == nil && !alive(pid) {
+			return fmt.Errorf("start haproxy on %s: the master (pid %d) exited: %s\n%s", p.ConfigFile, pid, cmdline, output())
+		}
+		if err := sleep(ctx, pollEvery); err != nil {
+			return fmt.Errorf("start haproxy on %s: no worker on %s: %w (last: %v)\n%s", p.ConfigFile, masterSock, err, lastErr, output())
+		}
+	}
+}
+
+// Reload reloads HAProxy gracefully through the master CLI (`reload`: the
+// master re-executes itself on ConfigFile, a new worker takes the listening
+// sockets over, the old one finishes its connections) and confirms the
+// outcome, since `reload` itself answers nothing in 2.6: it polls `show
+// proc` until the master's reload counter has moved, then
+//
+//   - "[failed: N]" with N > 0: the reload failed; the old worker keeps
+//     serving the old config. The error wraps ErrReloadFailed and, when
+//     `haproxy -c` rejects ConfigFile (the usual cause), that
+//     *ValidationError with HAProxy's alerts.
+//   - a worker that was not there before: success.
+//
+// (Newer HAProxy versions answer "Success=0|1" to `reload`; a "Success=0"
+// answer is taken as a failure at once. Without a parsable reload counter,
+// a new worker alone means success.) Not running is ErrNotRunning.
+// Validate the new config before installing it: Reload is the check of last
+// resort, not the validator.
+func (p Process) Reload(ctx context.Context) error {
+	ctx, cancel := withDefault(ctx, DefaultWait)
+	defer cancel()
+	pid, ok := p.Running(ctx)
+	if !ok {
+		return fmt.Errorf("reload haproxy on %s: %w (pid file %s)", p.ConfigFile, ErrNotRunning, p.PidFile)
+	}
+	before, err := p.ShowProc(ctx)
+	if err != nil {
+		return fmt.Errorf("reload haproxy on %s: %w", p.ConfigFile, err)
+	}
+	answer, err := p.master(ctx, "reload")
+	if err != nil {
+		return fmt.Errorf("reload haproxy on %s: %w", p.ConfigFile, err)
+	}
+	if a := strings.TrimSpace(answer); a != "" {
+		switch {
+		case strings.Contains(a, "Success=0"):
+			return p.reloadFailed(ctx, "the master answered "+strconv.Quote(firstLine(a)))
+		case classify(a) != nil:
+			return fmt.Errorf("reload haproxy on %s: %w", p.ConfigFile,
+				&CommandError{Socket: p.MasterSocket, Command: "reload", Answer: a, Err: classify(a)})
+		}
+	}
+	known := map[int]bool{}
+	for _, w := range before.Workers {
+		known[w.PID] = true
+	}
+	counted := before.Master.PID != 0
+	var lastErr error
+	for {
+		now, err := p.ShowProc(ctx)
+		switch {
+		case err != nil:
+			lastErr = err // the master re-executes: its socket is briefly away
+			if !alive(pid) {
+				return fmt.Errorf("reload haproxy on %s: the master (pid %d) exited", p.ConfigFile, pid)
+			}
+		case counted && now.Master.PID != 0 && now.Master.PID != before.Master.PID:
+			return fmt.Errorf("reload haproxy on %s: the master changed from pid %d to %d", p.ConfigFile, before.Master.PID, now.Master.PID)
+		case counted && now.Master.Reloads == before.Master.Reloads:
+			lastErr = errors.New("the reload counter has not moved yet")
+		case now.Failed > 0:
+			return p.reloadFailed(ctx, fmt.Sprintf("show proc: %d reloads, %d failed", now.Master.Reloads, now.Failed))
+		default:
+			for _, w := range now.Workers {
+				if !known[w.PID] {
+					return nil
+				}
+			}
+			lastErr = errors.New("no new worker yet")
+		}
+		if err := sleep(ctx, pollEvery); err != nil {
+			return fmt.Errorf("reload haproxy on %s: outcome unknown: %w (last: %v)", p.ConfigFile, err, lastErr)
+		}
+	}
+}
+
+// reloadFailed builds the error of a failed reload, with `haproxy -c`'s
+// verdict on ConfigFile (HAProxy's own log may go nowhere in daemon mode).
+func (p Process) reloadFailed(ctx context.Context, how string) error {
+	vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultWait)
+	defer cancel()
+	verr := p.Validate(vctx, p.ConfigFile)
+	var ve *ValidationError
+	if errors.As(verr, &ve) {
+		return fmt.Errorf("reload haproxy on %s: %w (%s); the old worker keeps serving: %w", p.ConfigFile, ErrReloadFailed, how, verr)
+	}
+	note := "haproxy -c accepts the file, so it failed at startup (e.g. a port in use); see HAProxy's log"
+	if verr != nil {
+		note = verr.Error()
+	}
+	return fmt.Errorf("reload haproxy on %s: %w (%s); the old worker keeps serving; %s", p.ConfigFile, ErrReloadFailed, how, note)
+}
+
+// Stop stops HAProxy softly (SIGUSR1 to the master: listeners close, the
+// workers finish their connections, then the master exits) and waits until
+// the master is gone. If the context ends first, it stops HAProxy hard
+// (SIGTERM) and returns an error saying so. Not running is not an error.
+// The pid file is removed. (For tests and demos; the writer leaves HAProxy
+// running when it exits.)
+func (p Process) Stop(ctx context.Context) error {
+	pid, ok := p.Running(ctx)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := withDefault(ctx, DefaultWait)
+	defer cancel()
+	if err := syscall.Kill(pid, syscall.SIGUSR1); err != nil {
+		return fmt.Errorf("stop haproxy (master pid %d): %w", pid, err)
+	}
+	for alive(pid) {
+		if err := sleep(ctx, pollEvery); err != nil {
+			_ = syscall.Kill(pid, syscall.SIGTERM)
+			hard, cancelHard := context.WithTimeout(context.Background(), 2*time.Second)
+			for alive(pid) && sleep(hard, pollEvery) == nil {
+			}
+			cancelHard()
+			return fmt.Errorf("stop haproxy (master pid %d): soft stop unfinished, sent SIGTERM: %w", pid, err)
+		}
+	}
+	if cur, err := readPidFile(p.PidFile); err == nil && cur == pid {
+		_ = os.Remove(p.PidFile)
+	}
+	return nil
+}
+
+// withDefault gives ctx the timeout d unless it has a deadline already.
+func withDefault(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+// sleep waits d, or returns ctx's error when it ends first.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
+}

@@ -1,0 +1,325 @@
+package haproxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// DefaultTimeout bounds one socket command when Socket.Timeout is zero.
+const DefaultTimeout = 5 * time.Second
+
+// Socket is HAProxy's admin socket (`stats socket PATH level admin`). Each
+// command uses a connection of its own: write the command and a newline,
+// half-close, read the answer until HAProxy closes the connection. The zero
+// Timeout means DefaultTimeout; a context deadline that comes sooner wins.
+type Socket struct {
+	Path    string
+	Timeout time.Duration
+}
+
+// Send sends one command line and returns HAProxy's raw answer. The command
+// must be a single line; ";" in it separates several commands, which is why
+// the typed methods refuse it in their arguments. The error is a wrapped
+// ErrSocketUnavailable when nothing listens, and a *CommandError for the
+// answers no command can mean success with (ErrUnknownCommand,
+// ErrPermissionDenied); any other answer is returned for the caller to judge.
+func (s Socket) Send(ctx context.Context, cmd string) (string, error) {
+	if cmd == "" || strings.ContainsAny(cmd, "\r\n") {
+		return "", fmt.Errorf("haproxy %s: %q: %w: a command is one non-empty line", s.Path, cmd, ErrInvalidArgument)
+	}
+	answer, err := exchange(ctx, s.Path, cmd, s.Timeout)
+	if err != nil {
+		return "", fmt.Errorf("haproxy %s: %s: %w", s.Path, cmd, err)
+	}
+	a := strings.TrimSpace(answer)
+	if sentinel := classify(a); sentinel == ErrUnknownCommand || sentinel == ErrPermissionDenied {
+		return "", &CommandError{Socket: s.Path, Command: cmd, Answer: a, Err: sentinel}
+	}
+	return answer, nil
+}
+
+// exchange runs one command on a unix socket: connect, write cmd+"\n",
+// half-close (the master CLI answers only then; the admin socket does not
+// mind), read to EOF. Connection refused and a missing socket file wrap
+// ErrSocketUnavailable.
+func exchange(ctx context.Context, path, cmd string, timeout time.Duration) (string, error) {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
+			return "", fmt.Errorf("%w: %w", ErrSocketUnavailable, err)
+		}
+		return "", err
+	}
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetDeadline(dl)
+	}
+	// A cancelled (not just expired) context interrupts the exchange too.
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if _, err := io.WriteString(c, cmd+"\n"); err != nil {
+		return "", ctxErr(ctx, err)
+	}
+	if err := c.(*net.UnixConn).CloseWrite(); err != nil {
+		return "", ctxErr(ctx, err)
+	}
+	b, err := io.ReadAll(c)
+	if err != nil {
+		return "", ctxErr(ctx, err)
+	}
+	return string(b), nil
+}
+
+// ctxErr turns a connection deadline into the context's error: cancelled,
+// or out of time (the connection's deadline may fire a moment before the
+// context's own timer).
+func ctxErr(ctx context.Context, err error) error {
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return err
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("no answer: %w", cerr)
+	}
+	return fmt.Errorf("no answer: %w", context.DeadlineExceeded)
+}
+
+// answerError is the *CommandError for an answer that is not success.
+func (s Socket) answerError(cmd, answer string) error {
+	a := strings.TrimSpace(answer)
+	return &CommandError{Socket: s.Path, Command: cmd, Answer: a, Err: classify(a)}
+}
+
+// action sends cmd and accepts an empty answer, or one starting with one of
+// the given success sentences.
+func (s Socket) action(ctx context.Context, cmd string, success ...string) error {
+	answer, err := s.Send(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	a := strings.TrimSpace(answer)
+	if a == "" {
+		return nil
+	}
+	for _, ok := range success {
+		if strings.HasPrefix(a, ok) {
+			return nil
+		}
+	}
+	return s.answerError(cmd, a)
+}
+
+// ShowInfo runs `show info`.
+func (s Socket) ShowInfo(ctx context.Context) (Info, error) {
+	const cmd = "show info"
+	answer, err := s.Send(ctx, cmd)
+	if err != nil {
+		return Info{}, err
+	}
+	info, err := parseInfo(answer)
+	if err != nil {
+		if classify(strings.TrimSpace(answer)) != nil {
+			return Info{}, s.answerError(cmd, answer)
+		}
+		return Info{}, fmt.Errorf("haproxy %s: %s: %w", s.Path, cmd, err)
+	}
+	return info, nil
+}
+
+// ShowServersState runs `show servers state [backend]`: the servers of one
+// backend, or of all backends when backend is "". An unknown backend is
+// ErrNoSuchBackend.
+func (s Socket) ShowServersState(ctx context.Context, backend string) ([]ServerState, error) {
+	cmd := "show servers state"
+	if backend != "" {
+		if err := checkName("backend", backend); err != nil {
+			return nil, fmt.Errorf("haproxy %s: %s: %w", s.Path, cmd, err)
+		}
+		cmd += " " + backend
+	}
+	answer, err := s.Send(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	list, err := parseServersState(answer)
+	if err != nil {
+		if classify(strings.TrimSpace(answer)) != nil {
+			return nil, s.answerError(cmd, answer)
+		}
+		return nil, fmt.Errorf("haproxy %s: %s: %w", s.Path, cmd, err)
+	}
+	return list, nil
+}
+
+// ShowStat runs `show stat`: one row per frontend, backend and server of
+// every proxy.
+func (s Socket) ShowStat(ctx context.Context) ([]StatRow, error) {
+	const cmd = "show stat"
+	answer, err := s.Send(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := parseStat(answer)
+	if err != nil {
+		if classify(strings.TrimSpace(answer)) != nil {
+			return nil, s.answerError(cmd, answer)
+		}
+		return nil, fmt.Errorf("haproxy %s: %s: %w", s.Path, cmd, err)
+	}
+	return rows, nil
+}
+
+// AddServer runs `add server BACKEND/SERVER ADDR:PORT OPTIONS`. addr must
+// be an IP address (HAProxy 2.6 keeps a host name unresolved, the server
+// would have no address). The server arrives in maintenance: EnableServer
+// (or SetServerState Ready) lets traffic in, and with `check` in options
+// EnableHealth starts its health checks. Refusals: ErrAlreadyExists,
+// ErrNoSuchBackend, ErrNotDynamic (non-dynamic balance algorithm, or an
+// option dynamic servers do not take, e.g. cookie).
+func (s Socket) AddServer(ctx context.Context, backend, server, addr string, port int, options string) error {
+	cmd := "add server " + backend + "/" + server
+	ap, err := checkServerArgs(backend, server, addr, port)
+	if err == nil {
+		err = checkOptions(options)
+	}
+	if err != nil {
+		return fmt.Errorf("haproxy %s: %s: %w", s.Path, cmd, err)
+	}
+	cmd += " " + ap.String()
+	if o := strings.TrimSpace(options); o != "" {
+		cmd += " " + o
+	}
+	return s.action(ctx, cmd, "New server registered.")
+}
+
+// DelServer runs `del server BACKEND/SERVER`. The server must be in
+// maintenance (ErrNotInMaintenance) and without requests in flight
+// (ErrServerHasConnections: retry later).
+func (s Socket) DelServer(ctx context.Context, backend, server string) error {
+	return s.serverAction(ctx, "del server", backend, server, "", "Server deleted.")
+}
+
+// EnableServer runs `enable server BACKEND/SERVER`: out of maintenance.
+func (s Socket) EnableServer(ctx context.Context, backend, server string) error {
+	return s.serverAction(ctx, "enable server", backend, server, "")
+}
+
+// DisableServer runs `disable server BACKEND/SERVER`: into maintenance.
+func (s Socket) DisableServer(ctx context.Context, backend, server string) error {
+	return s.serverAction(ctx, "disable server", backend, server, "")
+}
+
+// EnableHealth runs `enable health BACKEND/SERVER`: starts the health checks
+// of a server added with `check` (dynamic servers start without them).
+func (s Socket) EnableHealth(ctx context.Context, backend, server string) error {
+	return s.serverAction(ctx, "enable health", backend, server, "")
+}
+
+// DisableHealth runs `disable health BACKEND/SERVER`.
+func (s Socket) DisableHealth(ctx context.Context, backend, server string) error {
+	return s.serverAction(ctx, "disable health", backend, server, "")
+}
+
+// SetServerState runs `set server BACKEND/SERVER state ready|drain|maint`.
+func (s Socket) SetServerState(ctx context.Context, backend, server string, state State) error {
+	switch state {
+	case Ready, Drain, Maint:
+	default:
+		return fmt.Errorf("haproxy %s: set server %s/%s state %q: %w: want ready, drain or maint", s.Path, backend, server, state, ErrInvalidArgument)
+	}
+	return s.serverAction(ctx, "set server", backend, server, " state "+string(state))
+}
+
+// SetServerAddr runs `set server BACKEND/SERVER addr ADDR port PORT`. addr
+// must be an IP address (HAProxy refuses host names here).
+func (s Socket) SetServerAddr(ctx context.Context, backend, server, addr string, port int) error {
+	cmd := "set server " + backend + "/" + server
+	ap, err := checkServerArgs(backend, server, addr, port)
+	if err != nil {
+		return fmt.Errorf("haproxy %s: %s addr: %w", s.Path, cmd, err)
+	}
+	cmd += " addr " + ap.Addr().String() + " port " + strconv.Itoa(port)
+	return s.action(ctx, cmd, "IP changed from", "no need to change the addr")
+}
+
+// SetWeight runs `set weight BACKEND/SERVER WEIGHT`; weight is 0..256 (0:
+// no new traffic).
+func (s Socket) SetWeight(ctx context.Context, backend, server string, weight int) error {
+	if weight < 0 || weight > 256 {
+		return fmt.Errorf("haproxy %s: set weight %s/%s %d: %w: weight must be 0..256", s.Path, backend, server, weight, ErrInvalidArgument)
+	}
+	return s.serverAction(ctx, "set weight", backend, server, " "+strconv.Itoa(weight))
+}
+
+// serverAction runs "VERB BACKEND/SERVER REST" after checking the names.
+func (s Socket) serverAction(ctx context.Context, verb, backend, server, rest string, success ...string) error {
+	cmd := verb + " " + backend + "/" + server
+	if err := checkName("backend", backend); err != nil {
+		return fmt.Errorf("haproxy %s: %s: %w", s.Path, cmd, err)
+	}
+	if err := checkName("server", server); err != nil {
+		return fmt.Errorf("haproxy %s: %s: %w", s.Path, cmd, err)
+	}
+	return s.action(ctx, cmd+rest, success...)
+}
+
+// checkName accepts what HAProxy accepts in proxy and server names: ASCII
+// letters and digits, ".", ":", "_" and "-".
+func checkName(what, name string) error {
+	if name == "" {
+		return fmt.Errorf("%w: empty %s name", ErrInvalidArgument, what)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == ':' || c == '_' || c == '-' {
+			continue
+		}
+		return fmt.Errorf("%w: %s name %q: character %q not allowed (letters, digits, '.', ':', '_', '-')", ErrInvalidArgument, what, name, c)
+	}
+	return nil
+}
+
+// checkServerArgs checks the names, an IP address without zone and a port
+// in 1..65535 (HAProxy takes larger ports modulo 65536).
+func checkServerArgs(backend, server, addr string, port int) (netip.AddrPort, error) {
+	if err := checkName("backend", backend); err != nil {
+		return netip.AddrPort{}, err
+	}
+	if err := checkName("server", server); err != nil {
+		return netip.AddrPort{}, err
+	}
+	ip, err := netip.ParseAddr(addr)
+	if err != nil || ip.Zone() != "" {
+		return netip.AddrPort{}, fmt.Errorf("%w: address %q is not an IP address", ErrInvalidArgument, addr)
+	}
+	if port < 1 || port > 65535 {
+		return netip.AddrPort{}, fmt.Errorf("%w: port %d not in 1..65535", ErrInvalidArgument, port)
+	}
+	return netip.AddrPortFrom(ip, uint16(port)), nil
+}
+
+// checkOptions refuses what could end or escape the command: control
+// characters, ";" (command separator) and "\" (escape).
+func checkOptions(options string) error {
+	for i := 0; i < len(options); i++ {
+		c := options[i]
+		if c < 0x20 || c == 0x7f || c == ';' || c == '\\' {
+			return fmt.Errorf("%w: server options %q: character %q not allowed", ErrInvalidArgument, options, c)
+		}
+	}
+	return nil
+}
