@@ -23,7 +23,8 @@ type HAProxy interface {
 	// cannot be asked).
 	Observe(ctx context.Context) (plan.Observed, error)
 	// Validate checks a candidate config with `haproxy -c`, written beside
-	// the live file. A rejection is a *ValidationError.
+	// the live file. A rejection is an error with an Alerts() []string
+	// method.
 	Validate(ctx context.Context, data []byte) error
 	// Install writes the config file atomically.
 	Install(ctx context.Context, data []byte) error
@@ -36,12 +37,11 @@ type HAProxy interface {
 	SetWeight(ctx context.Context, backend, server string, weight int) error
 }
 
-// ValidationError is how an HAProxy reports that `haproxy -c` rejected a
-// candidate; Output holds HAProxy's alerts.
-type ValidationError struct{ Output string }
-
-func (e *ValidationError) Error() string {
-	return "haproxy -c rejected the candidate config: " + strings.TrimSpace(e.Output)
+// rejection is how an HAProxy error says that `haproxy -c` rejected a
+// candidate config (as opposed to failing to run it).
+type rejection interface {
+	error
+	Alerts() []string
 }
 
 // Discovery delivers membership of the clusters it is told to watch.
@@ -304,8 +304,8 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 		switch a := s.Action.(type) {
 		case plan.Validate:
 			err = w.hap.Validate(ctx, a.Data)
-			var ve *ValidationError
-			if errors.As(err, &ve) {
+			var rej rejection
+			if errors.As(err, &rej) {
 				w.rejected = a.Fingerprint
 			}
 		case plan.WriteFile:

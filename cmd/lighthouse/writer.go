@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"lighthouse/effects"
+	"lighthouse/effects/haproxy"
+	"lighthouse/effects/membership"
+	"lighthouse/model"
+	"lighthouse/render"
+	"lighthouse/runtime"
+)
+
+func init() { runWriter = writerCommand }
+
+func writerCommand(e env, args []string) int {
+	fs := newFlags("writer", `Watch ZooKeeper for the members of the clusters in clusters/*.yaml and keep
+the local HAProxy in sync: membership changes through the runtime API,
+structural changes through a validated, graceful, rate-limited reload.
+HAProxy is started (master-worker, daemonized) when it is not running.
+
+Signals: SIGTERM or SIGINT stop watching and exit 0, leaving HAProxy running
+on the last good config; SIGHUP re-reads everything.
+
+Also installed as lighthouse-writer CONFIG_DIR.`, e)
+	dir := fs.String("config-dir", "", "the config directory (required)")
+	bin := fs.String("haproxy", "haproxy", "the HAProxy binary")
+	if code, done := fs.parse(args); done {
+		return code
+	}
+	if !fs.require("config-dir", *dir) {
+		return exitUsage
+	}
+	files, err := effects.ReadConfigDir(*dir)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "lighthouse writer: %v\n", err)
+		return exitError
+	}
+	live := effects.NewLiveLogger(model.Load(nil, files).Config.Logging, "writer")
+	log := live.Logger()
+	cfgDir, err := effects.WatchConfigDir(*dir, log)
+	if err != nil {
+		log.Error("cannot watch the config directory", "err", err)
+		return exitError
+	}
+	defer cfgDir.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	refresh := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			select {
+			case refresh <- struct{}{}:
+			default:
+			}
+		}
+	}()
+
+	w := &runtime.Writer{
+		Log:    log,
+		Config: cfgDir,
+		NewHAProxy: func(b *model.Balancer) runtime.HAProxy {
+			return haproxy.NewLocal(*bin, b.ConfigFile, b.SocketFile, b.PidFile)
+		},
+		NewDiscovery: func(d model.Discovery) (runtime.Discovery, error) {
+			return membership.Connect(d, log.With("component", "zookeeper"))
+		},
+		Version: func(ctx context.Context) (render.Version, error) {
+			return effects.HAProxyVersion(ctx, *bin)
+		},
+		Refresh:   refresh,
+		OnLogging: live.Apply,
+	}
+	if err := w.Run(ctx); err != nil {
+		log.Error("writer failed", "err", err)
+		return exitError
+	}
+	return exitOK
+}
+

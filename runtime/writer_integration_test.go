@@ -1,0 +1,411 @@
+package runtime_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"lighthouse/effects"
+	"lighthouse/effects/haproxy"
+	"lighthouse/effects/membership"
+	"lighthouse/effects/testenv"
+	"lighthouse/model"
+	"lighthouse/render"
+	"lighthouse/runtime"
+)
+
+// syncBuffer is a log sink the test reads while the writer writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// backend is a tiny HTTP server that answers its own name.
+type backend struct {
+	name string
+	ip   string
+	port int
+	hits atomic.Int64
+	srv  *http.Server
+}
+
+func startBackend(t *testing.T, name, ip string) *backend {
+	t.Helper()
+	ln, err := net.Listen("tcp", ip+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &backend{name: name, ip: ip, port: ln.Addr().(*net.TCPAddr).Port}
+	b.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b.hits.Add(1)
+		io.WriteString(w, b.name)
+	})}
+	go b.srv.Serve(ln)
+	t.Cleanup(func() { b.srv.Close() })
+	return b
+}
+
+func (b *backend) znode() string { return fmt.Sprintf("%s.test:%d", b.name, b.port) }
+
+func (b *backend) data() []byte {
+	host := b.name + ".test"
+	return model.Node{Host: host, IP: b.ip, Port: b.port, Peer: &model.Peer{Name: host, IP: b.ip, Port: model.DefaultPeerPort}, Metadata: map[string]any{}}.Encode()
+}
+
+type writerEnv struct {
+	t        *testing.T
+	dir      string
+	zk       *testenv.ZooKeeper
+	conn     *zk.Conn
+	port     int
+	local    *haproxy.Local
+	logs     *syncBuffer
+	cancel   context.CancelFunc
+	done     chan error
+	webPort  int
+	clusters string
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func startWriter(t *testing.T) *writerEnv {
+	testenv.Require(t, "haproxy", "zookeeper")
+	e := &writerEnv{t: t, dir: testenv.ShortTempDir(t), zk: testenv.StartZooKeeper(t), logs: &syncBuffer{}}
+	e.conn = e.zk.Conn(t)
+	e.webPort = testenv.FreePort(t)
+	run := filepath.Join(e.dir, "run")
+	writeFile(t, filepath.Join(e.dir, "config/balancers/haproxy.yaml"), fmt.Sprintf(`config_file: %s/haproxy.cfg
+socket_file: %s/admin.sock
+pid_file: %s/haproxy.pid
+bind_address: 127.0.0.1
+restart_interval: 0.2
+defaults:
+  - "mode http"
+  - "timeout connect 2s"
+  - "timeout client 10s"
+  - "timeout server 10s"
+stats:
+  port: %d
+  bind_address: 127.0.0.1
+`, run, run, run, testenv.FreePort(t)))
+	writeFile(t, filepath.Join(e.dir, "config/discovery/zookeeper.yaml"), fmt.Sprintf("hosts: [%q]\npath: /lighthouse/services\n", e.zk.Addr))
+	writeFile(t, filepath.Join(e.dir, "config/clusters/web.yaml"), fmt.Sprintf("discovery: zookeeper\nhaproxy:\n  port: %d\n  backend: [\"mode http\", \"balance roundrobin\"]\n", e.webPort))
+	e.local = haproxy.NewLocal("haproxy", run+"/haproxy.cfg", run+"/admin.sock", run+"/haproxy.pid")
+	t.Cleanup(func() { e.local.Process.Stop(context.Background()) })
+
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(e.logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelDebug})).With("program", "writer")
+	cfgDir, err := effects.WatchConfigDir(filepath.Join(e.dir, "config"), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cfgDir.Close() })
+	w := &runtime.Writer{
+		Log:    log,
+		Config: cfgDir,
+		NewHAProxy: func(b *model.Balancer) runtime.HAProxy {
+			return haproxy.NewLocal("haproxy", b.ConfigFile, b.SocketFile, b.PidFile)
+		},
+		NewDiscovery: func(d model.Discovery) (runtime.Discovery, error) { return membership.Connect(d, log) },
+		Version:      func(ctx context.Context) (render.Version, error) { return effects.HAProxyVersion(ctx, "haproxy") },
+		Resync:       200 * time.Millisecond,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e.cancel, e.done = cancel, make(chan error, 1)
+	go func() { e.done <- w.Run(ctx) }()
+	t.Cleanup(e.stop)
+	return e
+}
+
+// testWriter sends log lines to t.Log while the test runs.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	if testing.Verbose() {
+		w.t.Log(strings.TrimSpace(string(p)))
+	}
+	return len(p), nil
+}
+
+func (e *writerEnv) stop() {
+	if e.cancel == nil {
+		return
+	}
+	e.cancel()
+	select {
+	case err := <-e.done:
+		if err != nil {
+			e.t.Errorf("writer returned %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		e.t.Error("writer did not stop")
+	}
+	e.cancel = nil
+}
+
+func (e *writerEnv) register(conn *zk.Conn, cluster string, b *backend) {
+	e.t.Helper()
+	for _, p := range []string{"/lighthouse", "/lighthouse/services", "/lighthouse/services/" + cluster} {
+		if _, err := conn.Create(p, nil, 0, zk.WorldACL(zk.PermAll)); err != nil && err != zk.ErrNodeExists {
+			e.t.Fatal(err)
+		}
+	}
+	if _, err := conn.Create("/lighthouse/services/"+cluster+"/"+b.znode(), b.data(), zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *writerEnv) deregister(conn *zk.Conn, cluster string, b *backend) {
+	e.t.Helper()
+	if err := conn.Delete("/lighthouse/services/"+cluster+"/"+b.znode(), -1); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+var client = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+
+func get(port int) (string, error) {
+	resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		return "", fmt.Errorf("status %d: %s", resp.StatusCode, body)
+	}
+	return string(body), err
+}
+
+// seen returns which backends answered n requests.
+func seen(port, n int) map[string]int {
+	out := map[string]int{}
+	for i := 0; i < n; i++ {
+		body, err := get(port)
+		if err != nil {
+			out["error: "+err.Error()]++
+			continue
+		}
+		out[body]++
+	}
+	return out
+}
+
+func sameSet(got map[string]int, want ...string) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for _, w := range want {
+		if got[w] == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// proc asks the master for its processes; the master socket is briefly
+// re-bound during a reload, so a failed ask is tried again.
+func (e *writerEnv) proc() haproxy.ProcList {
+	e.t.Helper()
+	var pl haproxy.ProcList
+	var err error
+	for i := 0; i < 50; i++ {
+		if pl, err = e.local.Process.ShowProc(context.Background()); err == nil && len(pl.Workers) > 0 {
+			return pl
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.t.Fatalf("show proc: %v", err)
+	return pl
+}
+
+func TestWriterEndToEnd(t *testing.T) {
+	e := startWriter(t)
+	b1 := startBackend(t, "app1", "127.0.0.11")
+	b2 := startBackend(t, "app2", "127.0.0.12")
+	b3 := startBackend(t, "app3", "127.0.0.13")
+
+	// A node registered in the original's format receives traffic.
+	e.register(e.conn, "web", b1)
+	testenv.WaitFor(t, 20*time.Second, "app1 serves through the cluster port", func() bool { return sameSet(seen(e.webPort, 3), "app1") })
+	start := e.proc()
+	worker := start.Workers[0].PID
+
+	// Membership changes go through the runtime API: no reload.
+	e.register(e.conn, "web", b2)
+	e.register(e.conn, "web", b3)
+	testenv.WaitFor(t, 10*time.Second, "app1..3 serve", func() bool { return sameSet(seen(e.webPort, 9), "app1", "app2", "app3") })
+	e.deregister(e.conn, "web", b1)
+	testenv.WaitFor(t, 10*time.Second, "app1 stops receiving", func() bool { return sameSet(seen(e.webPort, 6), "app2", "app3") })
+	if p := e.proc(); p.Master.Reloads != start.Master.Reloads || p.Workers[0].PID != worker {
+		t.Fatalf("membership changes reloaded HAProxy: before %+v, after %+v", start, p)
+	}
+	testenv.WaitFor(t, 5*time.Second, "the config file follows membership", func() bool {
+		file, _ := os.ReadFile(e.local.Process.ConfigFile)
+		return !strings.Contains(string(file), b1.znode()) && strings.Contains(string(file), b3.znode())
+	})
+
+	// A new cluster file: exactly one reload.
+	apiPort := testenv.FreePort(t)
+	writeFile(t, filepath.Join(e.dir, "config/clusters/api.yaml"), fmt.Sprintf("discovery: zookeeper\nhaproxy:\n  port: %d\n", apiPort))
+	e.register(e.conn, "api", b1)
+	testenv.WaitFor(t, 10*time.Second, "api serves", func() bool { return sameSet(seen(apiPort, 2), "app1") })
+	time.Sleep(500 * time.Millisecond)
+	if p := e.proc(); p.Master.Reloads != start.Master.Reloads+1 {
+		t.Fatalf("a new cluster caused %d reloads, want 1", p.Master.Reloads-start.Master.Reloads)
+	}
+
+	// A broken edit: no reload, a located error, the last good config serves.
+	before := e.proc().Master.Reloads
+	writeFile(t, filepath.Join(e.dir, "config/clusters/api.yaml"), "discovery: zookeeper\nhaproxy:\n  port: eighty\n")
+	testenv.WaitFor(t, 5*time.Second, "a located error in the log", func() bool {
+		return strings.Contains(e.logs.String(), `clusters/api.yaml:3: haproxy.port: must be an integer 1..65535, got \"eighty\"`)
+	})
+	time.Sleep(300 * time.Millisecond)
+	if p := e.proc(); p.Master.Reloads != before {
+		t.Errorf("a broken edit reloaded HAProxy")
+	}
+	if !sameSet(seen(apiPort, 2), "app1") {
+		t.Errorf("the last good api cluster stopped serving")
+	}
+
+	// ZooKeeper stops: backends and traffic unchanged.
+	e.zk.Stop()
+	time.Sleep(1500 * time.Millisecond)
+	if got := seen(e.webPort, 6); !sameSet(got, "app2", "app3") {
+		t.Fatalf("during the ZooKeeper outage: %v", got)
+	}
+	// ZooKeeper is back: what changed meanwhile (here through the expired
+	// ephemeral nodes of the test's own session, re-created) is applied.
+	e.zk.Start()
+	conn2 := e.zk.Conn(t)
+	testenv.WaitFor(t, 20*time.Second, "membership is read again", func() bool {
+		ch, _, err := conn2.Children("/lighthouse/services/web")
+		return err == nil && len(ch) == 2
+	})
+	e.deregister(conn2, "web", b2)
+	testenv.WaitFor(t, 20*time.Second, "app2 leaves after the outage", func() bool { return sameSet(seen(e.webPort, 4), "app3") })
+
+	// HAProxy killed: the writer starts it again.
+	pid, ok := e.local.Process.Running(context.Background())
+	if !ok {
+		t.Fatal("HAProxy is not running")
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+	for _, w := range e.proc().Workers {
+		syscall.Kill(w.PID, syscall.SIGKILL)
+	}
+	testenv.WaitFor(t, 20*time.Second, "HAProxy is started again and serves", func() bool {
+		_, running := e.local.Process.Running(context.Background())
+		return running && sameSet(seen(e.webPort, 2), "app3")
+	})
+
+	// Shutdown leaves HAProxy running.
+	e.stop()
+	if _, ok := e.local.Process.Running(context.Background()); !ok {
+		t.Error("HAProxy stopped with the writer")
+	}
+	if !sameSet(seen(e.webPort, 2), "app3") {
+		t.Error("HAProxy does not serve after the writer stopped")
+	}
+}
+
+// Under a bounded loopback load, nodes join and leave and one reload happens
+// in the middle: no request fails.
+func TestWriterNoFailedRequestsUnderChurn(t *testing.T) {
+	e := startWriter(t)
+	var bs []*backend
+	for i := 1; i <= 3; i++ {
+		bs = append(bs, startBackend(t, fmt.Sprintf("app%d", i), fmt.Sprintf("127.0.0.%d", 20+i)))
+	}
+	e.register(e.conn, "web", bs[0])
+	e.register(e.conn, "web", bs[1])
+	testenv.WaitFor(t, 20*time.Second, "two nodes serve", func() bool { return sameSet(seen(e.webPort, 6), "app1", "app2") })
+
+	var ok, failed atomic.Int64
+	var firstErr atomic.Value
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := get(e.webPort); err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+				} else {
+					ok.Add(1)
+				}
+			}
+		}()
+	}
+	step := func() { time.Sleep(400 * time.Millisecond) }
+	e.register(e.conn, "web", bs[2])
+	step()
+	// Graceful leave: the node deregisters first and keeps serving what is
+	// in flight; its process stops only later.
+	e.deregister(e.conn, "web", bs[0])
+	step()
+	writeFile(t, filepath.Join(e.dir, "config/clusters/api.yaml"), fmt.Sprintf("discovery: zookeeper\nhaproxy:\n  port: %d\n", testenv.FreePort(t)))
+	step()
+	e.register(e.conn, "web", bs[0])
+	step()
+	e.deregister(e.conn, "web", bs[1])
+	step()
+	step()
+	close(stop)
+	wg.Wait()
+	t.Logf("requests: %d ok, %d failed", ok.Load(), failed.Load())
+	if failed.Load() != 0 {
+		t.Errorf("%d of %d requests failed; first: %v", failed.Load(), ok.Load()+failed.Load(), firstErr.Load())
+	}
+	if ok.Load() < 1000 {
+		t.Errorf("only %d requests in the load window", ok.Load())
+	}
+	if !strings.Contains(e.logs.String(), "reloaded HAProxy") {
+		t.Errorf("no reload happened during the load")
+	}
+}
