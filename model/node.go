@@ -3,6 +3,7 @@ package model
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/netip"
@@ -86,156 +87,218 @@ func (n Node) Validate() error {
 // peer and metadata are JSON-encoded strings, and plain objects are accepted.
 // The node is validated: a bad value is an error, never rendered.
 func DecodeNode(data []byte) (Node, error) {
-	var w wireNode
-	if err := json.Unmarshal(data, &w); err != nil {
-		return Node{}, fmt.Errorf("not a JSON object: %v", err)
-	}
-	return w.node()
-}
-
-// wireNode is a node as JSON holds it; each field is checked by node().
-type wireNode struct {
-	Host     json.RawMessage `json:"host"`
-	IP       json.RawMessage `json:"ip"`
-	Port     json.RawMessage `json:"port"`
-	Peer     json.RawMessage `json:"peer"`
-	Metadata json.RawMessage `json:"metadata"`
-}
-
-type wirePeer struct {
-	Name json.RawMessage `json:"name"`
-	IP   json.RawMessage `json:"ip"`
-	Port json.RawMessage `json:"port"`
-}
-
-func (w *wireNode) node() (Node, error) {
-	var n Node
+	d := nodeDecoder{inner: make([]byte, 0, len(data))}
+	p := jsonParser{data: data}
+	var f [len(nodeKeys)][]byte
 	var err error
-	if n.Host, err = rawString(w.Host, "host"); err != nil {
+	if p.peek() == 'n' {
+		err = p.lit("null") // a node without fields
+	} else {
+		err = p.fields(nodeKeys[:], f[:])
+	}
+	if err == nil {
+		err = p.end()
+	}
+	if err != nil {
+		return Node{}, fmt.Errorf("not a JSON object: %v", jsonMessage(data, new(wireNode), err))
+	}
+	return d.node(&f)
+}
+
+// jsonMessage is the error encoding/json reports when decoding data into
+// v, which our parser rejected with err: users keep seeing its wording.
+func jsonMessage(data []byte, v any, err error) error {
+	if jerr := json.Unmarshal(data, v); jerr != nil {
+		return jerr
+	}
+	return err
+}
+
+// wireNode only names the type in encoding/json's messages ("cannot
+// unmarshal array into Go value of type model.wireNode").
+type wireNode struct{}
+
+// The keys of a node object and of a peer object, as fields() takes them.
+var (
+	nodeKeys = [...]string{"host", "ip", "port", "peer", "metadata"}
+	peerKeys = [...]string{"name", "ip", "port"}
+)
+
+// nodeDecoder turns the raw JSON values of a node's fields into a Node.
+// Decoding many nodes, it allocates less: peers come from chunks of
+// peerChunk, metadata strings are shared through intern.
+type nodeDecoder struct {
+	inner     []byte // scratch: the JSON held in a peer or metadata string
+	peerChunk int
+	peers     []Peer
+	intern    *internTable
+}
+
+// node checks and decodes f, the raw values of nodeKeys.
+func (d *nodeDecoder) node(f *[len(nodeKeys)][]byte) (Node, error) {
+	var n Node
+	host, err := rawString(f[0], "host")
+	if err != nil {
 		return n, err
 	}
-	if n.IP, err = rawString(w.IP, "ip"); err != nil {
+	ip, err := rawString(f[1], "ip")
+	if err != nil {
+		n.Host = string(host)
 		return n, err
 	}
-	if n.Port, err = rawPort(w.Port, "port", true, 0); err != nil {
+	// One string for both.
+	d.inner = append(append(d.inner[:0], host...), ip...)
+	both := string(d.inner)
+	n.Host, n.IP = both[:len(host)], both[len(host):]
+	if n.Port, err = rawPort(f[2], "port", true, 0); err != nil {
 		return n, err
 	}
-	if !isNull(w.Peer) {
-		raw, err := objectOrString(w.Peer, "peer")
-		if err != nil {
+	if !isNull(f[3]) {
+		if n.Peer, err = d.peer(f[3], &n); err != nil {
 			return n, err
 		}
-		var wp wirePeer
-		if err := json.Unmarshal(raw, &wp); err != nil {
-			return n, fmt.Errorf("peer is not a JSON object")
-		}
-		p := &Peer{}
-		if p.Name, err = rawString(wp.Name, "name"); err != nil {
-			return n, fmt.Errorf("peer: %w", err)
-		}
-		if p.IP, err = rawString(wp.IP, "ip"); err != nil {
-			return n, fmt.Errorf("peer: %w", err)
-		}
-		if p.Port, err = rawPort(wp.Port, "port", false, DefaultPeerPort); err != nil {
-			return n, fmt.Errorf("peer: %w", err)
-		}
-		n.Peer = p
 	}
-	n.Metadata = map[string]any{}
-	if !isNull(w.Metadata) {
-		raw, err := objectOrString(w.Metadata, "metadata")
-		if err != nil {
-			return n, err
+	if isNull(f[4]) {
+		n.Metadata = map[string]any{}
+		return n, n.Validate()
+	}
+	raw, err := d.objectOrString(f[4])
+	if err == nil && string(raw) != "{}" {
+		p := jsonParser{data: raw, intern: d.intern}
+		if n.Metadata, err = p.object(); err == nil {
+			err = p.end()
 		}
-		if string(raw) != "{}" {
-			d := json.NewDecoder(bytes.NewReader(raw))
-			d.UseNumber()
-			var m map[string]any
-			if err := d.Decode(&m); err != nil || m == nil {
-				return n, fmt.Errorf("metadata is not a JSON object")
-			}
-			for k, v := range m {
-				n.Metadata[k] = fromJSONNumber(v)
-			}
-		}
+	}
+	if err != nil || n.Metadata == nil {
+		n.Metadata = map[string]any{}
+	}
+	if err != nil {
+		return n, fmt.Errorf("metadata is not a JSON object")
 	}
 	return n, n.Validate()
 }
 
-func isNull(r json.RawMessage) bool { return len(r) == 0 || string(r) == "null" }
-
-func fromJSONNumber(x any) any {
-	switch v := x.(type) {
-	case json.Number:
-		if i, err := v.Int64(); err == nil {
-			return i
+// peer decodes the peer of n from raw, an object or a string holding one.
+func (d *nodeDecoder) peer(raw []byte, n *Node) (*Peer, error) {
+	obj, err := d.objectOrString(raw)
+	var f [len(peerKeys)][]byte
+	if err == nil {
+		p := jsonParser{data: obj}
+		if err = p.fields(peerKeys[:], f[:]); err == nil {
+			err = p.end()
 		}
-		f, _ := v.Float64()
-		return f
-	case map[string]any:
-		for k, e := range v {
-			v[k] = fromJSONNumber(e)
-		}
-		return v
-	case []any:
-		for i, e := range v {
-			v[i] = fromJSONNumber(e)
-		}
-		return v
 	}
-	return x
+	if err != nil {
+		return nil, fmt.Errorf("peer is not a JSON object")
+	}
+	var p Peer
+	// The peer is mostly the node itself: share its strings.
+	name, err := rawString(f[0], "name")
+	if err != nil {
+		return nil, fmt.Errorf("peer: %w", err)
+	}
+	p.Name = sameString(name, n.Host)
+	ip, err := rawString(f[1], "ip")
+	if err != nil {
+		return nil, fmt.Errorf("peer: %w", err)
+	}
+	p.IP = sameString(ip, n.IP)
+	if p.Port, err = rawPort(f[2], "port", false, DefaultPeerPort); err != nil {
+		return nil, fmt.Errorf("peer: %w", err)
+	}
+	if d.peerChunk == 0 {
+		return &p, nil
+	}
+	if len(d.peers) == cap(d.peers) {
+		d.peers = make([]Peer, 0, d.peerChunk)
+	}
+	d.peers = append(d.peers, p)
+	return &d.peers[len(d.peers)-1], nil
 }
 
-// objectOrString returns the JSON of an object given either directly or as
-// a string holding its JSON (the original's encoding).
-func objectOrString(r json.RawMessage, what string) ([]byte, error) {
-	if r[0] == '"' {
-		var s string
-		if err := json.Unmarshal(r, &s); err != nil {
-			return nil, fmt.Errorf("%s: %v", what, err)
-		}
-		r = json.RawMessage(s)
+// sameString returns s as a string, like itself if they are equal.
+func sameString(s []byte, like string) string {
+	if string(s) == like {
+		return like
 	}
-	r = bytes.TrimSpace(r)
-	if len(r) == 0 || r[0] != '{' || !json.Valid(r) {
-		return nil, fmt.Errorf("%s is not a JSON object", what)
+	return string(s)
+}
+
+func isNull(r []byte) bool { return len(r) == 0 || string(r) == "null" }
+
+// objectOrString returns the JSON of an object given either directly or as
+// a string holding its JSON (the original's encoding), trimmed of spaces;
+// the caller still checks that it is one JSON object.
+func (d *nodeDecoder) objectOrString(r []byte) ([]byte, error) {
+	if r[0] == '"' {
+		d.inner = unquote(d.inner[:0], r[1:len(r)-1])
+		r = bytes.TrimSpace(d.inner)
+	}
+	if len(r) == 0 || r[0] != '{' {
+		return nil, errNotObject
 	}
 	return r, nil
 }
 
-func rawString(r json.RawMessage, key string) (string, error) {
+var errNotObject = errors.New("not a JSON object")
+
+// rawString decodes r, a checked JSON value, which must be a string. The
+// result is part of r unless r holds escapes or invalid UTF-8.
+func rawString(r []byte, key string) ([]byte, error) {
 	if isNull(r) {
-		return "", fmt.Errorf("no %s", key)
+		return nil, fmt.Errorf("no %s", key)
 	}
 	if r[0] != '"' {
-		return "", fmt.Errorf("%s is not a string", key)
+		return nil, fmt.Errorf("%s is not a string", key)
 	}
-	var s string
-	if err := json.Unmarshal(r, &s); err != nil {
-		return "", fmt.Errorf("%s is not a string", key)
+	s := r[1 : len(r)-1]
+	if bytes.IndexByte(s, '\\') >= 0 || !utf8.Valid(s) {
+		s = unquote(nil, s)
 	}
 	return s, nil
 }
 
-// rawPort accepts a number or a digit string, as the original stored either.
-func rawPort(r json.RawMessage, key string, required bool, def int) (int, error) {
+// rawPort decodes r, a checked JSON value: a number or a digit string, as
+// the original stored either (what strconv.Atoi accepts, 1..65535).
+func rawPort(r []byte, key string, required bool, def int) (int, error) {
 	if isNull(r) {
 		if required {
 			return 0, fmt.Errorf("no %s", key)
 		}
 		return def, nil
 	}
-	s := string(r)
+	s := r
 	if r[0] == '"' {
-		if err := json.Unmarshal(r, &s); err != nil {
-			return 0, fmt.Errorf("%s: %v", key, err)
+		s = r[1 : len(r)-1]
+		if bytes.IndexByte(s, '\\') >= 0 {
+			var buf [16]byte
+			s = unquote(buf[:0], s)
 		}
 	}
-	p, err := strconv.Atoi(s)
-	if err != nil || p < 1 || p > 65535 {
-		return 0, fmt.Errorf("%s %s is not a port 1..65535", key, r)
+	if p, ok := atoiPort(s); ok {
+		return p, nil
 	}
-	return p, nil
+	return 0, fmt.Errorf("%s %s is not a port 1..65535", key, r)
+}
+
+// atoiPort is strconv.Atoi(string(s)) restricted to 1..65535.
+func atoiPort(s []byte) (int, bool) {
+	if len(s) > 0 && s[0] == '+' {
+		s = s[1:]
+	}
+	if len(s) == 0 {
+		return 0, false
+	}
+	p := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if p = p*10 + int(c-'0'); p > 65535 {
+			p = 65536 // stays out of range, cannot overflow
+		}
+	}
+	return p, p >= 1 && p <= 65535
 }
 
 // Encode renders the node in the original's wire format, byte for byte what
@@ -393,28 +456,134 @@ type MembershipUpdate struct {
 // Bad nodes are dropped with a diagnostic naming the file, the cluster and
 // the index. Every cluster listed is known.
 func DecodeMembershipFile(file string, data []byte) (Membership, Diagnostics) {
-	var raw map[string][]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
+	m, ds, err := decodeMembership(file, data)
+	if err != nil {
+		err = jsonMessage(data, new(map[string][]json.RawMessage), err)
 		return nil, Diagnostics{{Severity: Error, File: file, Message: "expected a JSON object of cluster name to array of nodes: " + err.Error()}}
-	}
-	m := Membership{}
-	var ds Diagnostics
-	for cluster, items := range raw {
-		if !nameRE.MatchString(cluster) {
-			ds = append(ds, Diagnostic{Severity: Error, File: file, Message: fmt.Sprintf("cluster name %q may hold only letters, digits and _ . : -; its nodes are dropped", cluster)})
-			continue
-		}
-		mem := Members{Known: true}
-		for i, item := range items {
-			n, err := DecodeNode(item)
-			if err != nil {
-				ds = append(ds, Diagnostic{Severity: Error, File: file, Key: fmt.Sprintf("%s[%d]", cluster, i), Message: "node dropped: " + err.Error()})
-				continue
-			}
-			mem.Nodes = append(mem.Nodes, n)
-		}
-		m[cluster] = mem
 	}
 	ds.Sort()
 	return m, ds
+}
+
+// decodeMembership does the work of DecodeMembershipFile in one pass over
+// data; err is set when data is not what encoding/json would decode into
+// map[string][]json.RawMessage.
+func decodeMembership(file string, data []byte) (Membership, Diagnostics, error) {
+	p := jsonParser{data: data}
+	m := Membership{}
+	if p.peek() == 'n' {
+		if err := p.lit("null"); err != nil {
+			return nil, nil, err
+		}
+		return m, nil, p.end()
+	}
+	if err := p.open('{'); err != nil {
+		return nil, nil, err
+	}
+	d := nodeDecoder{peerChunk: 256, intern: &internTable{}}
+	var nodes []Node                     // of the cluster being read
+	var byCluster map[string]Diagnostics // a cluster listed twice keeps its last list
+	for first := true; ; first = false {
+		more, err := p.next('}', first)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !more {
+			break
+		}
+		if p.peek() != '"' {
+			return nil, nil, p.fail("expected a key")
+		}
+		cluster, err := p.str()
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := p.colon(); err != nil {
+			return nil, nil, err
+		}
+		valid := nameRE.MatchString(cluster)
+		var ds Diagnostics
+		if !valid {
+			ds = Diagnostics{{Severity: Error, File: file, Message: fmt.Sprintf("cluster name %q may hold only letters, digits and _ . : -; its nodes are dropped", cluster)}}
+		}
+		nodes = nodes[:0]
+		switch p.peek() {
+		case 'n':
+			if err := p.lit("null"); err != nil {
+				return nil, nil, err
+			}
+		case '[':
+			if err := p.open('['); err != nil {
+				return nil, nil, err
+			}
+			for i := 0; ; i++ {
+				more, err := p.next(']', i == 0)
+				if err != nil {
+					return nil, nil, err
+				}
+				if !more {
+					break
+				}
+				if !valid {
+					if err := p.skip(); err != nil {
+						return nil, nil, err
+					}
+					continue
+				}
+				n, nerr, err := d.nodeAt(&p)
+				if err != nil {
+					return nil, nil, err
+				}
+				if nerr != nil {
+					ds = append(ds, Diagnostic{Severity: Error, File: file, Key: fmt.Sprintf("%s[%d]", cluster, i), Message: "node dropped: " + nerr.Error()})
+					continue
+				}
+				nodes = append(nodes, n)
+			}
+		default:
+			return nil, nil, p.fail("expected an array of nodes")
+		}
+		if valid {
+			mem := Members{Known: true}
+			if len(nodes) > 0 {
+				mem.Nodes = append([]Node(nil), nodes...)
+			}
+			m[cluster] = mem
+		}
+		if ds != nil {
+			if byCluster == nil {
+				byCluster = map[string]Diagnostics{}
+			}
+			byCluster[cluster] = ds
+		} else {
+			delete(byCluster, cluster)
+		}
+	}
+	if err := p.end(); err != nil {
+		return nil, nil, err
+	}
+	var ds Diagnostics
+	for _, cds := range byCluster {
+		ds = append(ds, cds...)
+	}
+	return m, ds, nil
+}
+
+// nodeAt decodes the node at p.pos: nerr tells why the node is bad, err
+// that p's JSON is.
+func (d *nodeDecoder) nodeAt(p *jsonParser) (n Node, nerr, err error) {
+	if p.peek() != '{' {
+		start := p.pos
+		if err := p.skip(); err != nil {
+			return Node{}, nil, err
+		}
+		n, nerr := DecodeNode(p.data[start:p.pos]) // for its messages
+		return n, nerr, nil
+	}
+	var f [len(nodeKeys)][]byte
+	if err := p.fields(nodeKeys[:], f[:]); err != nil {
+		return Node{}, nil, err
+	}
+	n, nerr = d.node(&f)
+	return n, nerr, nil
 }

@@ -84,4 +84,3 @@ Also installed as lighthouse-writer CONFIG_DIR.`, e)
 	}
 	return exitOK
 }
-
