@@ -329,7 +329,15 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 		case plan.AddServer:
 			err = w.runtimeStep(w.hap.AddServer(ctx, a.Backend, a.Server, a.Addr, a.Port, a.Options))
 		case plan.RemoveServer:
-			err = w.runtimeStep(w.hap.RemoveServer(ctx, a.Backend, a.Server))
+			err = w.hap.RemoveServer(ctx, a.Backend, a.Server)
+			var busy interface{ Busy() bool }
+			if errors.As(err, &busy) && busy.Busy() {
+				// In maintenance already: no new requests reach it while
+				// those in flight finish. Try again shortly.
+				w.Log.Info("server still has connections; removing it later", "server", a.Target())
+				return 500 * time.Millisecond, nil
+			}
+			err = w.runtimeStep(err)
 		case plan.SetServerState:
 			err = w.runtimeStep(w.hap.SetServerState(ctx, a.Backend, a.Server, a.State))
 		case plan.SetServerAddr:

@@ -103,10 +103,23 @@ func (l *Local) AddServer(ctx context.Context, backend, server, addr string, por
 	return nil
 }
 
-// RemoveServer deletes a server that is in maintenance.
+// RemoveServer deletes a server that is in maintenance. While requests are
+// still in flight on it, the error says Busy: try again later.
 func (l *Local) RemoveServer(ctx context.Context, backend, server string) error {
-	return l.Socket.DelServer(ctx, backend, server)
+	err := l.Socket.DelServer(ctx, backend, server)
+	if errors.Is(err, ErrServerHasConnections) {
+		return busyError{err}
+	}
+	return err
 }
+
+// busyError is a runtime change that must wait for connections to finish.
+type busyError struct{ error }
+
+func (e busyError) Unwrap() error { return e.error }
+
+// Busy reports that the change can be tried again later.
+func (busyError) Busy() bool { return true }
 
 // SetServerState sets a server ready, drain or maint.
 func (l *Local) SetServerState(ctx context.Context, backend, server string, state plan.ServerState) error {
