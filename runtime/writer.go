@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
-	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"lighthouse/model"
@@ -95,6 +96,30 @@ type Writer struct {
 	rejected   string
 	runtimeBad bool
 	retry      time.Duration
+
+	// The file syncer brings the config file up to date after runtime
+	// changes, off the loop, so that membership changes never wait for
+	// `haproxy -c`. fileMu serialises every validate-and-install; a
+	// synchronous one (before a reload) bumps fileGen, which voids queued
+	// background jobs.
+	fileMu   sync.Mutex
+	fileGen  atomic.Uint64
+	fileJobs chan fileJob
+	fileDone chan fileResult
+	syncing  string // fingerprint handed to the syncer and not done yet
+}
+
+type fileJob struct {
+	hap  HAProxy
+	data []byte
+	fp   string
+	gen  uint64
+}
+
+type fileResult struct {
+	fp       string
+	err      error
+	rejected bool
 }
 
 // Run works until ctx is done, then stops watching and returns nil, leaving
@@ -109,6 +134,13 @@ func (w *Writer) Run(ctx context.Context) error {
 		return fmt.Errorf("writer: %w", err)
 	}
 	w.Log.Info("starting writer", "haproxy_version", w.version.String())
+	w.fileJobs = make(chan fileJob, 1)
+	w.fileDone = make(chan fileResult, 4)
+	var syncer sync.WaitGroup
+	syncer.Add(1)
+	go func() { defer syncer.Done(); w.syncFiles(ctx) }()
+	defer syncer.Wait()
+	defer close(w.fileJobs)
 	w.reloadConfig(ctx)
 	defer w.closeDiscovery()
 
@@ -143,6 +175,8 @@ func (w *Writer) Run(ctx context.Context) error {
 					break drain
 				}
 			}
+		case r := <-w.fileDone:
+			w.fileSynced(r)
 		case <-wake.C:
 		case <-resync.C:
 		}
@@ -274,6 +308,9 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 		}
 		w.Log.Info("carrying out plan", "steps", len(p.Steps), "plan", p.String())
 		wait, err := w.execute(ctx, p, obs)
+		if err == errHandedOff {
+			return 0 // the file syncer reports back when the file is written
+		}
 		if err != nil {
 			w.Log.Error("plan step failed; planning again", "err", err)
 			return w.backoff()
@@ -299,10 +336,29 @@ func (w *Writer) backoff() time.Duration {
 // A reload that must wait stops execution and returns the wait.
 func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (time.Duration, error) {
 	file := obs.File
+	reloads := p.HasReload()
+	locked := false
+	defer func() {
+		if locked {
+			w.fileMu.Unlock()
+		}
+	}()
 	for _, s := range p.Steps {
 		var err error
 		switch a := s.Action.(type) {
 		case plan.Validate:
+			if !reloads {
+				// Only the file is behind what runs: the syncer brings it
+				// up to date while the loop takes the next change.
+				w.handOff(a.Data, a.Fingerprint)
+				return 0, errHandedOff
+			}
+			if !locked {
+				w.fileMu.Lock()
+				locked = true
+				w.fileGen.Add(1)
+				w.syncing = ""
+			}
 			err = w.hap.Validate(ctx, a.Data)
 			var rej rejection
 			if errors.As(err, &rej) {
@@ -354,6 +410,61 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 	return 0, nil
 }
 
+// errHandedOff ends a plan whose remaining steps only bring the config
+// file up to date: the file syncer does them.
+var errHandedOff = errors.New("file update handed to the syncer")
+
+// handOff queues a validate-and-install for the syncer; a newer one
+// replaces a queued older one.
+func (w *Writer) handOff(data []byte, fp string) {
+	if w.syncing == fp {
+		return
+	}
+	w.syncing = fp
+	job := fileJob{hap: w.hap, data: data, fp: fp, gen: w.fileGen.Load()}
+	select {
+	case <-w.fileJobs: // drop the older queued job
+	default:
+	}
+	w.fileJobs <- job
+}
+
+// syncFiles validates and installs the files handed off, one at a time.
+func (w *Writer) syncFiles(ctx context.Context) {
+	for job := range w.fileJobs {
+		w.fileMu.Lock()
+		var r fileResult
+		r.fp = job.fp
+		if job.gen == w.fileGen.Load() {
+			r.err = job.hap.Validate(ctx, job.data)
+			var rej rejection
+			r.rejected = errors.As(r.err, &rej)
+			if r.err == nil {
+				r.err = job.hap.Install(ctx, job.data)
+			}
+		}
+		w.fileMu.Unlock()
+		select {
+		case w.fileDone <- r:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// fileSynced takes the syncer's outcome back as input.
+func (w *Writer) fileSynced(r fileResult) {
+	if w.syncing == r.fp {
+		w.syncing = ""
+	}
+	switch {
+	case r.rejected:
+		w.rejected = r.fp
+		w.Log.Error("haproxy -c rejected the config file; the last good one stays", "err", r.err)
+	case r.err != nil:
+		w.Log.Error("writing the config file failed; planning again", "err", r.err)
+	}
+}
+
 // runtimeStep records a failed runtime command: the next plan converges by
 // a reload instead.
 func (w *Writer) runtimeStep(err error) error {
@@ -361,14 +472,4 @@ func (w *Writer) runtimeStep(err error) error {
 		w.runtimeBad = true
 	}
 	return err
-}
-
-// sortedClusters is used in logs.
-func sortedClusters(m model.Membership) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
