@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
+	"lighthouse/effects/haproxy"
+	"lighthouse/effects/membership"
+	"lighthouse/model"
+	"lighthouse/plan"
+)
+
+func init() {
+	liveMembership = readMembership
+	liveObserved = askHAProxy
+}
+
+// readMembership reads every configured cluster's members from ZooKeeper
+// once. A cluster that cannot be read within the context is unknown.
+func readMembership(ctx context.Context, cfg *model.Config) (model.Membership, error) {
+	mem := model.Membership{}
+	byDiscovery := map[string][]string{}
+	for _, name := range cfg.ClusterNames() {
+		byDiscovery[cfg.Clusters[name].Discovery] = append(byDiscovery[cfg.Clusters[name].Discovery], name)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for disc, names := range byDiscovery {
+		d, ok := cfg.Discovery[disc]
+		if !ok {
+			continue
+		}
+		w, err := membership.Connect(d, quiet)
+		if err != nil {
+			return nil, err
+		}
+		w.Watch(names)
+		wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+		for known := 0; known < len(names); {
+			select {
+			case u := <-w.Updates():
+				if _, seen := mem[u.Cluster]; u.Known && !seen || u.Known && !mem[u.Cluster].Known {
+					known++
+				}
+				if u.Known || mem[u.Cluster].Nodes == nil {
+					mem[u.Cluster] = model.Members{Known: u.Known, Nodes: u.Nodes}
+				}
+				continue
+			case <-wait.Done():
+			}
+			break
+		}
+		cancel()
+		w.Close()
+	}
+	return mem, nil
+}
+
+// askHAProxy observes the running HAProxy of the balancer config; it is
+// taken to run its config file.
+func askHAProxy(ctx context.Context, b *model.Balancer) (plan.Observed, error) {
+	obs, err := haproxy.NewLocal("haproxy", b.ConfigFile, b.SocketFile, b.PidFile).Observe(ctx)
+	if err != nil {
+		return obs, err
+	}
+	if obs.Running {
+		obs.Loaded = obs.File
+	}
+	return obs, nil
+}
