@@ -76,7 +76,8 @@ func TestValidateDiagnostics(t *testing.T) {
 		{"meta member without an acl", base(map[string]string{
 			"balancers/haproxy.yaml": goodBalancer + "meta_clusters:\n  webapi:\n    port: 8888\n",
 			"clusters/api.yaml":      "discovery: zookeeper\nmeta_cluster: webapi\nhaproxy:\n  backend: [\"mode http\"]\n"}),
-			"clusters/api.yaml:3: haproxy.acl: required for a member of meta cluster \"webapi\": the condition that routes requests to this cluster\n"},
+			"balancers/haproxy.yaml:5: warning: meta_clusters.webapi: no cluster is a member of this meta cluster: it gets no frontend\n" +
+				"clusters/api.yaml:3: haproxy.acl: required for a member of meta cluster \"webapi\": the condition that routes requests to this cluster\n"},
 		{"acl without meta cluster", base(map[string]string{"clusters/api.yaml": "discovery: zookeeper\nhaproxy:\n  port: 8001\n  acl: path_beg /api\n"}),
 			"clusters/api.yaml:4: haproxy.acl: an acl routes within a meta cluster, but this cluster sets no meta_cluster\n"},
 		{"duplicate listener between clusters", base(map[string]string{"clusters/zz.yaml": "discovery: zookeeper\nhaproxy:\n  port: 8000\n"}),
@@ -91,7 +92,10 @@ func TestValidateDiagnostics(t *testing.T) {
 		{"acl with a control character", base(map[string]string{
 			"balancers/haproxy.yaml": goodBalancer + "meta_clusters:\n  webapi:\n    port: 8888\n",
 			"clusters/api.yaml":      "discovery: zookeeper\nmeta_cluster: webapi\nhaproxy:\n  acl: \"path_beg /api\\x07\"\n"}),
-			"clusters/api.yaml:4: haproxy.acl: must not contain control characters, got \"path_beg /api\\a\"\n"},
+			"balancers/haproxy.yaml:5: warning: meta_clusters.webapi: no cluster is a member of this meta cluster: it gets no frontend\n" +
+				"clusters/api.yaml:4: haproxy.acl: must not contain control characters, got \"path_beg /api\\a\"\n"},
+		{"invalid directive", base(map[string]string{"clusters/web.yaml": "discovery: zookeeper\nhaproxy:\n  port: 8000\n  backend:\n    - \"mode http\"\n    - \"maxconn 500\"\n"}),
+			"clusters/web.yaml:6: haproxy.backend[1]: \"maxconn\" is not a valid directive in a backend section\n"},
 		{"unknown check", map[string]string{"discovery/zookeeper.yaml": goodZK, "services/web.yaml": "port: 80\ndiscovery: zookeeper\nchecks:\n  interval: 2\n  ping:\n    rise: 1\n    fall: 1\n"},
 			"services/web.yaml:5: checks.ping: unknown check; known checks are http, redis, tcp\n"},
 		{"check timeout longer than interval", map[string]string{"discovery/zookeeper.yaml": goodZK, "services/web.yaml": "port: 80\ndiscovery: zookeeper\nchecks:\n  interval: 2\n  http:\n    uri: /health\n    rise: 1\n    fall: 1\n    timeout: 3\n"},
