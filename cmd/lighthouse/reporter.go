@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"lighthouse/effects"
+	"lighthouse/effects/probe"
+	"lighthouse/effects/zk"
+	"lighthouse/model"
+	"lighthouse/runtime"
+)
+
+func init() { runReporter = reporterMain }
+
+const reporterSummary = `Health-check the services of <config-dir>/services/*.yaml and register each
+healthy service port in ZooKeeper as the ephemeral znode
+<path>/<service>/<host-name>:<port>, holding the original Lighthouse's JSON.
+The config directory is watched; SIGHUP re-reads it and registers everything
+again. SIGTERM or SIGINT deletes every znode, closes the ZooKeeper session
+and exits 0.
+
+The registered host name and IP are this host's FQDN and the address it
+resolves to (as the original found them: os.Hostname, then a lookup);
+--host-name and --host-ip replace them, e.g. to run several "hosts" on
+127.0.0.x addresses of one machine.
+
+Exit codes: 0 stopped by a signal, 1 runtime failure (unreadable config
+directory, no host identity), 2 usage error.`
+
+func reporterMain(e env, args []string) int {
+	fs := newFlags("reporter", reporterSummary, e)
+	dir := fs.String("config-dir", "", "the config directory (required)")
+	hostName := fs.String("host-name", "", "the host name to register (default: this host's FQDN)")
+	hostIP := fs.String("host-ip", "", "the IP address to register (default: the address the host name resolves to)")
+	if code, done := fs.parse(args); done {
+		return code
+	}
+	if !fs.require("config-dir", *dir) {
+		return exitUsage
+	}
+	if *hostIP != "" {
+		if _, err := netip.ParseAddr(*hostIP); err != nil {
+			fmt.Fprintf(e.stderr, "%s: --host-ip %q is not an IP address\n", fs.Name(), *hostIP)
+			return exitUsage
+		}
+	}
+	if *hostName != "" {
+		if err := (model.Node{Host: *hostName, IP: "127.0.0.1", Port: 1}).Validate(); err != nil {
+			fmt.Fprintf(e.stderr, "%s: --host-name: %v\n", fs.Name(), err)
+			return exitUsage
+		}
+	}
+
+	// Logging follows logging.yaml from the first line on.
+	files, err := effects.ReadConfigDir(*dir)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "lighthouse reporter: %v\n", err)
+		return exitError
+	}
+	logs := effects.NewLiveLoggerTo(model.Load(nil, files).Config.Logging, "reporter", e.stdout, e.stderr)
+	log := logs.Logger()
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	id, err := zk.DetectIdentity(ctx, *hostName, *hostIP)
+	if err != nil {
+		log.Error("cannot tell this host's name and address; give --host-name and --host-ip", "err", err)
+		return exitError
+	}
+	if id.Loopback() && *hostIP == "" {
+		log.Warn("the registered IP is a loopback address: other hosts cannot reach it; give --host-ip", "host", id.Name, "ip", id.IP)
+	}
+
+	src, err := effects.WatchConfigDir(*dir, log)
+	if err != nil {
+		log.Error("watching the config directory", "err", err)
+		return exitError
+	}
+	defer src.Close()
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	refresh := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			select {
+			case refresh <- struct{}{}:
+			default:
+			}
+		}
+	}()
+
+	r := &runtime.Reporter{
+		Log:     log,
+		Config:  src,
+		Refresh: refresh,
+		Prober:  probe.Prober{},
+		NewRegistry: func(d model.Discovery) (runtime.Registry, error) {
+			reg, err := zk.Connect(d.Hosts, zk.SessionTimeout, log)
+			if err != nil {
+				return nil, err
+			}
+			return reg, nil
+		},
+		Host:      runtime.Identity{Name: id.Name, IP: id.IP},
+		OnLogging: logs.Apply,
+	}
+	if err := r.Run(ctx); err != nil {
+		log.Error("reporter failed", "err", err)
+		return exitError
+	}
+	return exitOK
+}

@@ -1,0 +1,464 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"lighthouse/model"
+)
+
+// Prober runs one health check against host:port, under the check's
+// timeout. nil means the check passed; the error says why it did not.
+// effects/probe.Prober satisfies it.
+type Prober interface {
+	Probe(ctx context.Context, host string, port int, c model.Check) error
+}
+
+// Identity is how this host names itself in the nodes it registers.
+type Identity struct {
+	Name string // FQDN: the node's host and its peer's name
+	IP   string // the node's and the peer's IP
+}
+
+// DefaultShutdownGrace bounds how long the reporter spends deleting its
+// znodes when it stops, before it closes its sessions anyway.
+const DefaultShutdownGrace = 500 * time.Millisecond
+
+// Reporter health-checks the services of the config directory and keeps
+// one ephemeral znode per healthy service port: see the package
+// documentation for how.
+type Reporter struct {
+	Log    *slog.Logger
+	Config ConfigSource
+	// Refresh makes the reporter re-read the config directory and register
+	// everything again (SIGHUP).
+	Refresh <-chan struct{}
+	Prober  Prober
+	// NewRegistry connects to a discovery config; it is retried with
+	// backoff when it fails.
+	NewRegistry func(d model.Discovery) (Registry, error)
+	// Host is what the registered nodes say about this host.
+	Host Identity
+	// OnLogging is called with the logging config after every load.
+	OnLogging func(model.Logging)
+	// ShutdownGrace bounds the deletion of znodes at shutdown (default
+	// DefaultShutdownGrace).
+	ShutdownGrace time.Duration
+
+	snap       *model.Snapshot
+	diagText   string
+	services   map[string]*serviceRun // by service file stem
+	registrars map[string]*registrar  // by discovery name
+	sent       map[string]map[string][]byte
+	results    chan roundResult
+	wg         sync.WaitGroup
+}
+
+// serviceRun is one service file being checked.
+type serviceRun struct {
+	cfg    model.Service
+	gen    int
+	cancel context.CancelFunc
+	done   chan struct{}
+	ports  map[int]*portRun
+}
+
+// portRun is the health of one port of a service.
+type portRun struct {
+	health model.PortHealth
+	judged bool // a round has been recorded
+	up     bool
+}
+
+// roundResult is one round of a service's checks.
+type roundResult struct {
+	id      string
+	gen     int
+	results map[int][]model.CheckResult
+}
+
+// Run works until ctx is done, then deletes every znode it registered,
+// closes its ZooKeeper sessions and returns nil. It returns an error only
+// if the config directory cannot be read at start.
+func (r *Reporter) Run(ctx context.Context) error {
+	if r.ShutdownGrace <= 0 {
+		r.ShutdownGrace = DefaultShutdownGrace
+	}
+	r.services = map[string]*serviceRun{}
+	r.registrars = map[string]*registrar{}
+	r.sent = map[string]map[string][]byte{}
+	r.results = make(chan roundResult)
+	files, err := r.Config.Read()
+	if err != nil {
+		return fmt.Errorf("reporter: %w", err)
+	}
+	r.Log.Info("starting reporter", "host", r.Host.Name, "ip", r.Host.IP)
+	checkCtx, stopChecks := context.WithCancel(context.Background())
+	defer stopChecks()
+	r.load(checkCtx, files)
+	for {
+		select {
+		case <-ctx.Done():
+			r.shutdown(stopChecks)
+			return nil
+		case <-r.Config.Changes():
+			r.reload(checkCtx)
+		case <-r.Refresh:
+			r.Log.Info("re-reading everything and registering again (SIGHUP)")
+			r.reload(checkCtx)
+			for _, g := range r.registrars {
+				g.requestResync()
+			}
+		case res := <-r.results:
+			r.record(res)
+		}
+	}
+}
+
+func (r *Reporter) reload(ctx context.Context) {
+	files, err := r.Config.Read()
+	if err != nil {
+		r.Log.Error("reading the config directory; keeping the config in force", "err", err)
+		return
+	}
+	r.load(ctx, files)
+}
+
+// load follows a new read of the config directory: logging, discovery
+// sessions, services and their checkers, then what to register.
+func (r *Reporter) load(ctx context.Context, files []model.File) {
+	r.snap = model.Load(r.snap, files)
+	if text := r.snap.Diagnostics.String(); text != r.diagText {
+		r.diagText = text
+		for _, d := range r.snap.Diagnostics {
+			if d.Severity == model.Error {
+				r.Log.Error("config", "diagnostic", d.String())
+			} else {
+				r.Log.Warn("config", "diagnostic", d.String())
+			}
+		}
+	}
+	cfg := &r.snap.Config
+	if r.OnLogging != nil {
+		r.OnLogging(cfg.Logging)
+	}
+	r.followDiscovery(cfg)
+	r.followServices(ctx, cfg)
+	r.publish()
+}
+
+func (r *Reporter) followDiscovery(cfg *model.Config) {
+	for name, g := range r.registrars {
+		d, ok := cfg.Discovery[name]
+		if ok && reflect.DeepEqual(d.Hosts, g.cfg.Hosts) && d.Path == g.cfg.Path {
+			continue
+		}
+		if ok {
+			r.Log.Info("discovery config changed: deregistering, then registering with the new one", "discovery", name,
+				"hosts", strings.Join(d.Hosts, ","), "path", d.Path)
+		} else {
+			r.Log.Info("discovery config removed: deregistering", "discovery", name)
+		}
+		g.shutdown()
+		r.retire(g)
+		delete(r.registrars, name)
+		delete(r.sent, name)
+		if ok {
+			r.registrars[name] = startRegistrar(name, d, r.Log, r.NewRegistry, r.ShutdownGrace, g.done)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Discovery)) {
+		if _, ok := r.registrars[name]; !ok {
+			r.registrars[name] = startRegistrar(name, cfg.Discovery[name], r.Log, r.NewRegistry, r.ShutdownGrace, nil)
+		}
+	}
+}
+
+// retire waits in the background for a stopped registrar (Run waits for
+// all of them before it returns).
+func (r *Reporter) retire(g *registrar) {
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		<-g.done
+	}()
+}
+
+// probeConfig is what a checker needs of a service: a change here restarts
+// its rounds.
+type probeConfig struct {
+	Host     string
+	Ports    []int
+	Interval time.Duration
+	Checks   []model.Check
+}
+
+func probeConfigOf(s model.Service) probeConfig {
+	return probeConfig{Host: s.Host, Ports: s.Ports, Interval: s.Interval, Checks: s.Checks}
+}
+
+func (r *Reporter) followServices(ctx context.Context, cfg *model.Config) {
+	for id, run := range r.services {
+		if _, ok := cfg.Services[id]; !ok {
+			r.Log.Info("service removed: stopping its checks", "service", id)
+			run.cancel()
+			delete(r.services, id)
+		}
+	}
+	for _, id := range cfg.ServiceIDs() {
+		sv := cfg.Services[id]
+		run, ok := r.services[id]
+		if !ok {
+			run = &serviceRun{ports: map[int]*portRun{}}
+			r.services[id] = run
+			r.Log.Info("service added", "service", id, "cluster", sv.Name, "ports", sv.Ports, "checks", checkTypes(sv.Checks))
+		} else if reflect.DeepEqual(probeConfigOf(run.cfg), probeConfigOf(sv)) {
+			// Name, metadata or discovery: only what is registered changes.
+			if run.cfg.Name != sv.Name || run.cfg.Discovery != sv.Discovery || !reflect.DeepEqual(run.cfg.Metadata, sv.Metadata) {
+				r.Log.Info("service changed: registering its new name, discovery or metadata", "service", id, "cluster", sv.Name)
+			}
+			run.cfg = sv
+			continue
+		} else {
+			r.Log.Info("service changed: its checks keep their history", "service", id, "ports", sv.Ports, "checks", checkTypes(sv.Checks))
+			run.cancel()
+		}
+		run.cfg = sv
+		for port, p := range run.ports {
+			if !containsInt(sv.Ports, port) {
+				delete(run.ports, port)
+			} else {
+				p.health = p.health.Configure(sv.Checks)
+				if up := p.judged && p.health.Up(); p.up && !up {
+					r.Log.Warn("service down: a new check has not passed yet", "service", id, "cluster", sv.Name, "port", port)
+					p.up = false
+				}
+			}
+		}
+		for _, port := range sv.Ports {
+			if _, ok := run.ports[port]; !ok {
+				run.ports[port] = &portRun{health: model.NewPortHealth(sv.Checks)}
+			}
+		}
+		prev := run.done
+		run.gen++
+		cctx, cancel := context.WithCancel(ctx)
+		run.cancel, run.done = cancel, make(chan struct{})
+		r.wg.Add(1)
+		go r.check(cctx, id, run.gen, probeConfigOf(sv), prev, run.done)
+	}
+}
+
+// check runs the rounds of one service until ctx is done. It starts after
+// the previous checker of the service (prev) has stopped, so rounds never
+// overlap; a round starts interval after the start of the previous one, or
+// at once if that one took longer.
+func (r *Reporter) check(ctx context.Context, id string, gen int, pc probeConfig, prev <-chan struct{}, done chan struct{}) {
+	defer r.wg.Done()
+	defer close(done)
+	if prev != nil {
+		select {
+		case <-prev:
+		case <-ctx.Done():
+			return
+		}
+	}
+	interval := pc.Interval
+	if interval <= 0 { // Load rejects it; never spin anyway
+		interval = time.Second
+	}
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		start := time.Now()
+		res := r.round(ctx, pc)
+		if ctx.Err() != nil {
+			return
+		}
+		select {
+		case r.results <- roundResult{id: id, gen: gen, results: res}:
+		case <-ctx.Done():
+			return
+		}
+		timer.Reset(max(interval-time.Since(start), 0))
+	}
+}
+
+// round runs every check of every port at once and waits for all of them.
+func (r *Reporter) round(ctx context.Context, pc probeConfig) map[int][]model.CheckResult {
+	out := make(map[int][]model.CheckResult, len(pc.Ports))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, port := range pc.Ports {
+		out[port] = make([]model.CheckResult, len(pc.Checks))
+		for i, c := range pc.Checks {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := r.Prober.Probe(ctx, pc.Host, port, c)
+				res := model.CheckResult{Type: c.Type, Pass: err == nil}
+				if err != nil {
+					res.Detail = err.Error()
+				}
+				mu.Lock()
+				out[port][i] = res
+				mu.Unlock()
+			}()
+		}
+	}
+	wg.Wait()
+	return out
+}
+
+// record applies a round's results to the ports' health.
+func (r *Reporter) record(res roundResult) {
+	run, ok := r.services[res.id]
+	if !ok || run.gen != res.gen {
+		return // from before a config change
+	}
+	for _, port := range slices.Sorted(maps.Keys(res.results)) {
+		p, ok := run.ports[port]
+		if !ok {
+			continue
+		}
+		var ts []model.CheckTransition
+		p.health, ts = p.health.Record(res.results[port])
+		for _, t := range ts {
+			if t.Change == model.NowPassing {
+				r.Log.Info("check passing", "service", res.id, "port", port, "check", t.Type, "passes", t.Count)
+			} else {
+				r.Log.Warn("check failing", "service", res.id, "port", port, "check", t.Type, "failures", t.Count, "err", t.Detail)
+			}
+		}
+		for _, c := range res.results[port] {
+			if !c.Pass {
+				r.Log.Debug("check failed", "service", res.id, "port", port, "check", c.Type, "err", c.Detail)
+			}
+		}
+		up := p.health.Up()
+		switch {
+		case up && (!p.judged || !p.up):
+			r.Log.Info("service up", "service", res.id, "cluster", run.cfg.Name, "port", port)
+		case !up && p.judged && p.up:
+			r.Log.Warn("service down", "service", res.id, "cluster", run.cfg.Name, "port", port)
+		case !up && !p.judged:
+			r.Log.Debug("service not up yet", "service", res.id, "cluster", run.cfg.Name, "port", port)
+		}
+		p.judged, p.up = true, up
+	}
+	r.publish()
+}
+
+// publish hands each registrar the znodes it should hold, if they changed.
+func (r *Reporter) publish() {
+	want := wantedZnodes(&r.snap.Config, r.services, r.Host)
+	for name, g := range r.registrars {
+		w := want[name]
+		if w == nil {
+			w = map[string][]byte{}
+		}
+		if old, ok := r.sent[name]; ok && sameWant(old, w) {
+			continue
+		}
+		r.sent[name] = w
+		g.setWant(w)
+	}
+}
+
+func sameWant(a, b map[string][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		w, ok := b[k]
+		if !ok || (v == nil) != (w == nil) || !bytes.Equal(v, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// wantedZnodes computes, for each discovery, the znode of every judged
+// service port: its node data when the port is up, nil (must be absent)
+// when it is down. Ports not judged yet are left out. Two service files
+// that map to the same znode (same name and port): it is up if either is,
+// with the data of the first up one in file order.
+func wantedZnodes(cfg *model.Config, services map[string]*serviceRun, host Identity) map[string]map[string][]byte {
+	out := map[string]map[string][]byte{}
+	for _, id := range slices.Sorted(maps.Keys(services)) {
+		run := services[id]
+		sv := run.cfg
+		d, ok := cfg.Discovery[sv.Discovery]
+		if !ok {
+			continue
+		}
+		w := out[sv.Discovery]
+		if w == nil {
+			w = map[string][]byte{}
+			out[sv.Discovery] = w
+		}
+		for _, port := range slices.Sorted(maps.Keys(run.ports)) {
+			p := run.ports[port]
+			if !p.judged {
+				continue
+			}
+			node := model.Node{Host: host.Name, IP: host.IP, Port: port,
+				Peer:     &model.Peer{Name: host.Name, IP: host.IP, Port: model.DefaultPeerPort},
+				Metadata: sv.Metadata}
+			path := strings.TrimSuffix(d.Path, "/") + "/" + sv.Name + "/" + node.Name()
+			if p.up {
+				if w[path] == nil {
+					w[path] = node.Encode()
+				}
+			} else if _, seen := w[path]; !seen {
+				w[path] = nil
+			}
+		}
+	}
+	return out
+}
+
+// shutdown stops the checkers, has every registrar delete its znodes and
+// close its session, and waits for all of them.
+func (r *Reporter) shutdown(stopChecks context.CancelFunc) {
+	r.Log.Info("stopping: deregistering every service")
+	stopChecks()
+	for _, g := range r.registrars {
+		g.shutdown()
+	}
+	for _, g := range r.registrars {
+		<-g.done
+	}
+	r.wg.Wait()
+	r.Log.Info("stopped")
+}
+
+func checkTypes(cs []model.Check) string {
+	var ts []string
+	for _, c := range cs {
+		ts = append(ts, c.Type)
+	}
+	return strings.Join(ts, ",")
+}
+
+func containsInt(xs []int, x int) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}

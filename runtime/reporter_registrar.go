@@ -1,0 +1,314 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"lighthouse/model"
+)
+
+// Registry is one ZooKeeper session in which the reporter registers
+// znodes. effects/zk.Registry satisfies it.
+type Registry interface {
+	// Register makes path an ephemeral znode holding data, owned by the
+	// current session (replacing one owned by another session), and
+	// returns the id of that session.
+	Register(ctx context.Context, path string, data []byte) (session int64, err error)
+	// Deregister deletes the znode at path; an absent znode is not an
+	// error.
+	Deregister(ctx context.Context, path string) error
+	// Session returns the current session id, 0 while there is none.
+	Session() int64
+	// SessionChanges delivers a value after the session state changed.
+	SessionChanges() <-chan struct{}
+	// Close closes the session (its ephemeral znodes go with it).
+	Close() error
+}
+
+// regState is what a registrar knows of one znode it has dealt with. A
+// path it has never dealt with has no regState: unknown.
+type regState struct {
+	// Present is true when the znode exists or may exist (an operation on
+	// it failed or was interrupted); false when it is known to be absent.
+	Present bool
+	// Session owns the znode; 0 when uncertain.
+	Session int64
+	Data    []byte
+}
+
+// regOp is one operation of a registration plan.
+type regOp struct {
+	Path   string
+	Data   []byte // the data to register; nil for a deregistration
+	Delete bool
+}
+
+func (o regOp) String() string {
+	if o.Delete {
+		return "deregister " + o.Path
+	}
+	return "register " + o.Path
+}
+
+// planRegistrations lists what to do, in path order, so that ZooKeeper
+// holds what want says under session: a path with data is registered
+// unless it already is, with that data, by that session (so everything is
+// registered again after the session changed); a path wanted absent is
+// deleted unless known absent (a path never dealt with is deleted once: a
+// previous run may have left it); a path no longer wanted at all is deleted
+// if it may exist.
+func planRegistrations(want map[string][]byte, have map[string]regState, session int64) []regOp {
+	var ops []regOp
+	for p, data := range want {
+		h, known := have[p]
+		switch {
+		case data != nil:
+			if !known || !h.Present || h.Session != session || h.Session == 0 || !bytes.Equal(h.Data, data) {
+				ops = append(ops, regOp{Path: p, Data: data})
+			}
+		case !known || h.Present:
+			ops = append(ops, regOp{Path: p, Delete: true})
+		}
+	}
+	for p, h := range have {
+		if _, ok := want[p]; !ok && h.Present {
+			ops = append(ops, regOp{Path: p, Delete: true})
+		}
+	}
+	sort.Slice(ops, func(i, j int) bool { return ops[i].Path < ops[j].Path })
+	return ops
+}
+
+// applyOutcome records the outcome of an operation in have. A failed or
+// interrupted operation leaves the znode uncertain: present, no session.
+func applyOutcome(have map[string]regState, want map[string][]byte, op regOp, session int64, err error) {
+	switch {
+	case err != nil:
+		have[op.Path] = regState{Present: true}
+	case op.Delete:
+		if _, wanted := want[op.Path]; wanted {
+			have[op.Path] = regState{Present: false}
+		} else {
+			delete(have, op.Path)
+		}
+	default:
+		have[op.Path] = regState{Present: true, Session: session, Data: op.Data}
+	}
+}
+
+// forget drops what a registrar remembers of paths no longer wanted and
+// known to be absent.
+func forget(have map[string]regState, want map[string][]byte) {
+	for p, h := range have {
+		if _, ok := want[p]; !ok && !h.Present {
+			delete(have, p)
+		}
+	}
+}
+
+// Registration backoff bounds.
+const (
+	minBackoff = 250 * time.Millisecond
+	maxBackoff = 5 * time.Second
+)
+
+// registrar owns the Registry of one discovery config and converges it to
+// what the main loop wants.
+type registrar struct {
+	name    string
+	cfg     model.Discovery
+	log     *slog.Logger
+	connect func(model.Discovery) (Registry, error)
+	grace   time.Duration
+
+	want   chan map[string][]byte // latest value only
+	resync chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
+}
+
+func startRegistrar(name string, cfg model.Discovery, log *slog.Logger, connect func(model.Discovery) (Registry, error), grace time.Duration, after <-chan struct{}) *registrar {
+	g := &registrar{name: name, cfg: cfg, log: log.With("discovery", name), connect: connect, grace: grace,
+		want: make(chan map[string][]byte, 1), resync: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	go g.run(after)
+	return g
+}
+
+// setWant hands the registrar the znodes it must converge to. Only the main
+// loop calls it.
+func (g *registrar) setWant(w map[string][]byte) {
+	select {
+	case <-g.want:
+	default:
+	}
+	g.want <- w
+}
+
+// requestResync makes the registrar register everything again.
+func (g *registrar) requestResync() {
+	select {
+	case g.resync <- struct{}{}:
+	default:
+	}
+}
+
+// shutdown asks the registrar to delete its znodes and close its session;
+// done is closed when it has.
+func (g *registrar) shutdown() { g.once.Do(func() { close(g.stop) }) }
+
+func (g *registrar) run(after <-chan struct{}) {
+	defer close(g.done)
+	if after != nil {
+		select {
+		case <-after: // the previous registrar of this discovery is gone
+		case <-g.stop:
+			return
+		}
+	}
+	reg := g.dial()
+	if reg == nil {
+		return
+	}
+	want := map[string][]byte{}
+	have := map[string]regState{}
+	var session, last int64 // current, and last non-zero
+	backoff := time.Duration(0)
+	var notBefore time.Time
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-g.stop
+		cancel() // interrupt an operation in flight
+	}()
+	for {
+		if s := reg.Session(); s != session {
+			switch {
+			case s == 0:
+				g.log.Warn("ZooKeeper connection lost; registrations wait for it", "hosts", strings.Join(g.cfg.Hosts, ","))
+			case last == 0:
+				g.log.Info("ZooKeeper session established", "session", fmt.Sprintf("%#x", s))
+			case s == last:
+				g.log.Info("ZooKeeper connection re-established; same session", "session", fmt.Sprintf("%#x", s))
+			default:
+				g.log.Warn("ZooKeeper session expired; registering again in a new one", "session", fmt.Sprintf("%#x", s), "expired", fmt.Sprintf("%#x", last))
+			}
+			if s != 0 {
+				backoff, notBefore, last = 0, time.Time{}, s
+			}
+			session = s
+		}
+		if session != 0 && !time.Now().Before(notBefore) {
+			for _, op := range planRegistrations(want, have, session) {
+				if ctx.Err() != nil {
+					break
+				}
+				var err error
+				sid := session
+				if op.Delete {
+					err = reg.Deregister(ctx, op.Path)
+				} else {
+					sid, err = reg.Register(ctx, op.Path, op.Data)
+				}
+				applyOutcome(have, want, op, sid, err)
+				if err != nil {
+					if ctx.Err() != nil {
+						break
+					}
+					backoff = min(max(2*backoff, minBackoff), maxBackoff)
+					notBefore = time.Now().Add(backoff)
+					retry.Reset(backoff)
+					g.log.Warn("registration failed; retrying", "op", op.String(), "retry_in", backoff, "err", err)
+					break
+				}
+				backoff = 0
+				if op.Delete {
+					g.log.Info("deregistered", "znode", op.Path)
+				} else {
+					g.log.Info("registered", "znode", op.Path, "session", fmt.Sprintf("%#x", sid))
+				}
+			}
+		}
+		select {
+		case <-g.stop:
+			g.finish(reg, have)
+			return
+		case w := <-g.want:
+			want = w
+			forget(have, want)
+		case <-g.resync:
+			for p, h := range have {
+				if h.Present {
+					have[p] = regState{Present: true}
+				} else {
+					delete(have, p)
+				}
+			}
+		case <-reg.SessionChanges():
+		case <-retry.C:
+		}
+	}
+}
+
+// dial connects, retrying with backoff until it succeeds or the registrar
+// is stopped (nil then).
+func (g *registrar) dial() Registry {
+	backoff := time.Duration(0)
+	for {
+		reg, err := g.connect(g.cfg)
+		if err == nil {
+			return reg
+		}
+		backoff = min(max(2*backoff, minBackoff), maxBackoff)
+		g.log.Error("connecting to ZooKeeper; retrying", "hosts", strings.Join(g.cfg.Hosts, ","), "retry_in", backoff, "err", err)
+		select {
+		case <-g.stop:
+			return nil
+		case <-time.After(backoff):
+		}
+	}
+}
+
+// finish deletes every znode that may be ours, all at once and within the
+// grace period, then closes the session.
+func (g *registrar) finish(reg Registry, have map[string]regState) {
+	ctx, cancel := context.WithTimeout(context.Background(), g.grace)
+	defer cancel()
+	var paths []string
+	for p, h := range have {
+		if h.Present {
+			paths = append(paths, p)
+		}
+	}
+	sort.Strings(paths)
+	var wg sync.WaitGroup
+	errs := make([]error, len(paths))
+	for i, p := range paths {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = reg.Deregister(ctx, p)
+		}()
+	}
+	wg.Wait()
+	for i, p := range paths {
+		if errs[i] != nil {
+			g.log.Warn("deregistering on shutdown failed; closing the session removes it", "znode", p, "err", errs[i])
+		} else {
+			g.log.Info("deregistered", "znode", p)
+		}
+	}
+	if err := reg.Close(); err != nil {
+		g.log.Warn("closing the ZooKeeper session", "err", err)
+	}
+}
