@@ -87,9 +87,9 @@ func (n Node) Validate() error {
 // peer and metadata are JSON-encoded strings, and plain objects are accepted.
 // The node is validated: a bad value is an error, never rendered.
 func DecodeNode(data []byte) (Node, error) {
-	d := nodeDecoder{inner: make([]byte, 0, len(data))}
+	var d nodeDecoder
 	p := jsonParser{data: data}
-	var f [len(nodeKeys)][]byte
+	var f [len(nodeKeys)]rawValue
 	var err error
 	if p.peek() == 'n' {
 		err = p.lit("null") // a node without fields
@@ -124,18 +124,18 @@ var (
 	peerKeys = [...]string{"name", "ip", "port"}
 )
 
-// nodeDecoder turns the raw JSON values of a node's fields into a Node.
-// Decoding many nodes, it allocates less: peers come from chunks of
-// peerChunk, metadata strings are shared through intern.
+// nodeDecoder turns the values of a node's fields into a Node. Decoding
+// many nodes, it allocates less: peers come from chunks of peerChunk,
+// metadata strings are shared through intern.
 type nodeDecoder struct {
-	inner     []byte // scratch: the JSON held in a peer or metadata string
+	buf       []byte // scratch space
 	peerChunk int
 	peers     []Peer
 	intern    *internTable
 }
 
-// node checks and decodes f, the raw values of nodeKeys.
-func (d *nodeDecoder) node(f *[len(nodeKeys)][]byte) (Node, error) {
+// node checks and decodes f, the values of nodeKeys.
+func (d *nodeDecoder) node(f *[len(nodeKeys)]rawValue) (Node, error) {
 	var n Node
 	host, err := rawString(f[0], "host")
 	if err != nil {
@@ -147,41 +147,40 @@ func (d *nodeDecoder) node(f *[len(nodeKeys)][]byte) (Node, error) {
 		return n, err
 	}
 	// One string for both.
-	d.inner = append(append(d.inner[:0], host...), ip...)
-	both := string(d.inner)
+	both := string(host) + string(ip)
 	n.Host, n.IP = both[:len(host)], both[len(host):]
 	if n.Port, err = rawPort(f[2], "port", true, 0); err != nil {
 		return n, err
 	}
-	if !isNull(f[3]) {
+	if !f[3].null() {
 		if n.Peer, err = d.peer(f[3], &n); err != nil {
 			return n, err
 		}
 	}
-	if isNull(f[4]) {
+	if f[4].null() {
 		n.Metadata = map[string]any{}
 		return n, n.Validate()
 	}
-	raw, err := d.objectOrString(f[4])
-	if err == nil && string(raw) != "{}" {
-		p := jsonParser{data: raw, intern: d.intern}
-		if n.Metadata, err = p.object(); err == nil {
-			err = p.end()
-		}
-	}
-	if err != nil || n.Metadata == nil {
-		n.Metadata = map[string]any{}
-	}
-	if err != nil {
-		return n, fmt.Errorf("metadata is not a JSON object")
+	if n.Metadata, err = d.metadata(f[4]); err != nil {
+		return n, err
 	}
 	return n, n.Validate()
 }
 
-// peer decodes the peer of n from raw, an object or a string holding one.
-func (d *nodeDecoder) peer(raw []byte, n *Node) (*Peer, error) {
-	obj, err := d.objectOrString(raw)
-	var f [len(peerKeys)][]byte
+// peer decodes the peer of n from v, an object or a string holding one.
+func (d *nodeDecoder) peer(v rawValue, n *Node) (*Peer, error) {
+	var f [len(peerKeys)]rawValue
+	if v.str && canEmbed(v.flags) {
+		// Quickly, without unquoting; the slow way below words errors.
+		p := jsonParser{data: bytes.TrimSpace(v.chars), embedded: true}
+		if p.peek() == '{' && p.fields(peerKeys[:], f[:]) == nil && p.end() == nil {
+			if pr, err := d.makePeer(&f, n); err == nil {
+				return pr, nil
+			}
+		}
+		f = [len(peerKeys)]rawValue{}
+	}
+	obj, err := d.objectOrString(v)
 	if err == nil {
 		p := jsonParser{data: obj}
 		if err = p.fields(peerKeys[:], f[:]); err == nil {
@@ -191,6 +190,11 @@ func (d *nodeDecoder) peer(raw []byte, n *Node) (*Peer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("peer is not a JSON object")
 	}
+	return d.makePeer(&f, n)
+}
+
+// makePeer checks and decodes f, the values of peerKeys.
+func (d *nodeDecoder) makePeer(f *[len(peerKeys)]rawValue, n *Node) (*Peer, error) {
 	var p Peer
 	// The peer is mostly the node itself: share its strings.
 	name, err := rawString(f[0], "name")
@@ -216,6 +220,35 @@ func (d *nodeDecoder) peer(raw []byte, n *Node) (*Peer, error) {
 	return &d.peers[len(d.peers)-1], nil
 }
 
+// metadata decodes v, an object or a string holding one.
+func (d *nodeDecoder) metadata(v rawValue) (map[string]any, error) {
+	if v.str && canEmbed(v.flags) {
+		// Quickly, without unquoting; the slow way below tells errors.
+		obj := bytes.TrimSpace(v.chars)
+		if string(obj) == "{}" {
+			return map[string]any{}, nil
+		}
+		p := jsonParser{data: obj, embedded: true, intern: d.intern}
+		if p.peek() == '{' {
+			if m, err := p.object(); err == nil && p.end() == nil {
+				return m, nil
+			}
+		}
+	}
+	obj, err := d.objectOrString(v)
+	if err == nil {
+		if string(obj) == "{}" {
+			return map[string]any{}, nil
+		}
+		p := jsonParser{data: obj, intern: d.intern}
+		m, err := p.object()
+		if err == nil && p.end() == nil {
+			return m, nil
+		}
+	}
+	return map[string]any{}, fmt.Errorf("metadata is not a JSON object")
+}
+
 // sameString returns s as a string, like itself if they are equal.
 func sameString(s []byte, like string) string {
 	if string(s) == like {
@@ -224,15 +257,14 @@ func sameString(s []byte, like string) string {
 	return string(s)
 }
 
-func isNull(r []byte) bool { return len(r) == 0 || string(r) == "null" }
-
 // objectOrString returns the JSON of an object given either directly or as
 // a string holding its JSON (the original's encoding), trimmed of spaces;
 // the caller still checks that it is one JSON object.
-func (d *nodeDecoder) objectOrString(r []byte) ([]byte, error) {
-	if r[0] == '"' {
-		d.inner = unquote(d.inner[:0], r[1:len(r)-1])
-		r = bytes.TrimSpace(d.inner)
+func (d *nodeDecoder) objectOrString(v rawValue) ([]byte, error) {
+	r := v.raw
+	if v.str {
+		d.buf = unquote(d.buf[:0], v.chars)
+		r = bytes.TrimSpace(d.buf)
 	}
 	if len(r) == 0 || r[0] != '{' {
 		return nil, errNotObject
@@ -242,35 +274,34 @@ func (d *nodeDecoder) objectOrString(r []byte) ([]byte, error) {
 
 var errNotObject = errors.New("not a JSON object")
 
-// rawString decodes r, a checked JSON value, which must be a string. The
-// result is part of r unless r holds escapes or invalid UTF-8.
-func rawString(r []byte, key string) ([]byte, error) {
-	if isNull(r) {
+// rawString decodes v, which must be a string. The result is v's own bytes
+// unless they hold escapes or invalid UTF-8.
+func rawString(v rawValue, key string) ([]byte, error) {
+	if v.null() {
 		return nil, fmt.Errorf("no %s", key)
 	}
-	if r[0] != '"' {
+	if !v.str {
 		return nil, fmt.Errorf("%s is not a string", key)
 	}
-	s := r[1 : len(r)-1]
-	if bytes.IndexByte(s, '\\') >= 0 || !utf8.Valid(s) {
-		s = unquote(nil, s)
+	if v.flags == 0 || v.flags == strNonASCII && utf8.Valid(v.chars) {
+		return v.chars, nil
 	}
-	return s, nil
+	return unquote(nil, v.chars), nil
 }
 
-// rawPort decodes r, a checked JSON value: a number or a digit string, as
-// the original stored either (what strconv.Atoi accepts, 1..65535).
-func rawPort(r []byte, key string, required bool, def int) (int, error) {
-	if isNull(r) {
+// rawPort decodes v: a number or a digit string, as the original stored
+// either (what strconv.Atoi accepts, 1..65535).
+func rawPort(v rawValue, key string, required bool, def int) (int, error) {
+	if v.null() {
 		if required {
 			return 0, fmt.Errorf("no %s", key)
 		}
 		return def, nil
 	}
-	s := r
-	if r[0] == '"' {
-		s = r[1 : len(r)-1]
-		if bytes.IndexByte(s, '\\') >= 0 {
+	s := v.raw
+	if v.str {
+		s = v.chars
+		if v.flags&strEscape != 0 {
 			var buf [16]byte
 			s = unquote(buf[:0], s)
 		}
@@ -278,7 +309,7 @@ func rawPort(r []byte, key string, required bool, def int) (int, error) {
 	if p, ok := atoiPort(s); ok {
 		return p, nil
 	}
-	return 0, fmt.Errorf("%s %s is not a port 1..65535", key, r)
+	return 0, fmt.Errorf("%s %s is not a port 1..65535", key, v.raw)
 }
 
 // atoiPort is strconv.Atoi(string(s)) restricted to 1..65535.
@@ -491,16 +522,11 @@ func decodeMembership(file string, data []byte) (Membership, Diagnostics, error)
 		if !more {
 			break
 		}
-		if p.peek() != '"' {
-			return nil, nil, p.fail("expected a key")
-		}
-		cluster, err := p.str()
+		raw, flags, err := p.key()
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := p.colon(); err != nil {
-			return nil, nil, err
-		}
+		cluster := string(p.plain(raw, flags))
 		valid := nameRE.MatchString(cluster)
 		var ds Diagnostics
 		if !valid {
@@ -580,7 +606,7 @@ func (d *nodeDecoder) nodeAt(p *jsonParser) (n Node, nerr, err error) {
 		n, nerr := DecodeNode(p.data[start:p.pos]) // for its messages
 		return n, nerr, nil
 	}
-	var f [len(nodeKeys)][]byte
+	var f [len(nodeKeys)]rawValue
 	if err := p.fields(nodeKeys[:], f[:]); err != nil {
 		return Node{}, nil, err
 	}
