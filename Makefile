@@ -48,14 +48,16 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-## demo: example 1 (web app + cache) on this machine
-demo: build
-	@echo "make demo: the end-to-end demo is not built yet; see README.md, 'Status'." >&2
-	@exit 2
+## demo: example 1 (web app + cache) on this machine; Ctrl-C stops everything
+## (examples/demo builds lighthouse and the example apps into /tmp/lighthouse-demo/bin)
+demo:
+	$(GO) build -o $(BIN)/lighthouse-demo ./examples/demo
+	exec $(BIN)/lighthouse-demo -example web-cache
 
-demo-api: build
-	@echo "make demo-api: not built yet; see README.md, 'Status'." >&2
-	@exit 2
+## demo-api: example 2 (API meta cluster with proxies) on this machine
+demo-api:
+	$(GO) build -o $(BIN)/lighthouse-demo ./examples/demo
+	exec $(BIN)/lighthouse-demo -example api
 
 ## install-deps: HAProxy, ZooKeeper and Redis from Debian's packages (as root)
 install-deps:

@@ -290,9 +290,9 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 			w.Log.Error("observing HAProxy", "err", err)
 			return w.backoff()
 		}
-		if obs.Running && w.loaded == nil {
-			w.loaded = obs.File // HAProxy was running before us: it runs the file
-		}
+		// What an HAProxy that ran before this writer loaded is not known
+		// (the file may have been written after its last reload): the
+		// first plan reloads it once.
 		if obs.Running {
 			obs.Loaded = w.loaded
 		}

@@ -293,8 +293,27 @@ func TestWriterEndToEnd(t *testing.T) {
 		t.Fatalf("a new cluster caused %d reloads, want 1", p.Master.Reloads-start.Master.Reloads)
 	}
 
-	// A broken edit: no reload, a located error, the last good config serves.
+	// server_options changed: one reload, and the running servers have them.
 	before := e.proc().Master.Reloads
+	writeFile(t, filepath.Join(e.dir, "config/clusters/web.yaml"), fmt.Sprintf("discovery: zookeeper\nhaproxy:\n  port: %d\n  backend: [\"mode http\", \"balance roundrobin\"]\n  server_options: weight 7\n", e.webPort))
+	testenv.WaitFor(t, 10*time.Second, "servers run with weight 7", func() bool {
+		states, err := e.local.Socket.ShowServersState(context.Background(), "web")
+		if err != nil || len(states) == 0 {
+			return false
+		}
+		for _, s := range states {
+			if s.UWeight != 7 {
+				return false
+			}
+		}
+		return true
+	})
+	if p := e.proc(); p.Master.Reloads != before+1 {
+		t.Errorf("server_options change: %d reloads, want 1", p.Master.Reloads-before)
+	}
+
+	// A broken edit: no reload, a located error, the last good config serves.
+	before = e.proc().Master.Reloads
 	writeFile(t, filepath.Join(e.dir, "config/clusters/api.yaml"), "discovery: zookeeper\nhaproxy:\n  port: eighty\n")
 	testenv.WaitFor(t, 5*time.Second, "a located error in the log", func() bool {
 		return strings.Contains(e.logs.String(), `clusters/api.yaml:3: haproxy.port: must be an integer 1..65535, got \"eighty\"`)
