@@ -48,12 +48,24 @@ func TestReporterUsage(t *testing.T) {
 	}
 }
 
+// binDir holds the binary built for the tests; TestMain removes it.
+var binDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
 // buildReporterBinary builds the lighthouse binary once per test binary.
 var buildReporterBinary = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "lhbin")
 	if err != nil {
 		return "", err
 	}
+	binDir = dir
 	bin := filepath.Join(dir, "lighthouse")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	if err != nil {

@@ -139,7 +139,8 @@ func (z *ZooKeeper) start() error {
 		if p.exited() {
 			return fmt.Errorf("zookeeper exited before serving (%v); log %s:\n%s", p.werr, z.LogPath, logTail(z.LogPath, 8<<10))
 		}
-		if out, err := z.FourLetterWord("srvr"); err == nil && strings.Contains(out, "Mode: standalone") {
+		// A short deadline: a JVM still starting may accept and not answer.
+		if out, err := z.fourLetterWord("srvr", 300*time.Millisecond); err == nil && strings.Contains(out, "Mode: standalone") {
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -186,12 +187,17 @@ func (z *ZooKeeper) Start() {
 // "dump", "mntr", ...) over a fresh TCP connection and returns the reply
 // (read to EOF). All commands are whitelisted.
 func (z *ZooKeeper) FourLetterWord(cmd string) (string, error) {
+	return z.fourLetterWord(cmd, 5*time.Second)
+}
+
+// fourLetterWord is FourLetterWord with a deadline for the whole exchange.
+func (z *ZooKeeper) fourLetterWord(cmd string, deadline time.Duration) (string, error) {
 	c, err := net.DialTimeout("tcp", z.Addr, time.Second)
 	if err != nil {
 		return "", err
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c.SetDeadline(time.Now().Add(deadline))
 	if _, err := io.WriteString(c, cmd); err != nil {
 		return "", err
 	}
