@@ -136,16 +136,7 @@ func (r *Reporter) reload(ctx context.Context) {
 // sessions, services and their checkers, then what to register.
 func (r *Reporter) load(ctx context.Context, files []model.File) {
 	r.snap = model.Load(r.snap, files)
-	if text := r.snap.Diagnostics.String(); text != r.diagText {
-		r.diagText = text
-		for _, d := range r.snap.Diagnostics {
-			if d.Severity == model.Error {
-				r.Log.Error("config", "diagnostic", d.String())
-			} else {
-				r.Log.Warn("config", "diagnostic", d.String())
-			}
-		}
-	}
+	logDiagnostics(r.Log, r.snap.Diagnostics, &r.diagText)
 	cfg := &r.snap.Config
 	if r.OnLogging != nil {
 		r.OnLogging(cfg.Logging)

@@ -38,6 +38,23 @@ type HAProxy interface {
 	SetWeight(ctx context.Context, backend, server string, weight int) error
 }
 
+// logDiagnostics logs a config load's diagnostics, one line each, when they
+// differ from the last ones logged (*last).
+func logDiagnostics(log *slog.Logger, ds model.Diagnostics, last *string) {
+	text := ds.String()
+	if text == *last {
+		return
+	}
+	*last = text
+	for _, d := range ds {
+		if d.Severity == model.Error {
+			log.Error("config", "diagnostic", d.String())
+		} else {
+			log.Warn("config", "diagnostic", d.String())
+		}
+	}
+}
+
 // rejection is how an HAProxy error says that `haproxy -c` rejected a
 // candidate config (as opposed to failing to run it).
 type rejection interface {
@@ -213,16 +230,7 @@ func (w *Writer) reloadConfig(ctx context.Context) {
 		return
 	}
 	w.snap = model.Load(w.snap, files)
-	if text := w.snap.Diagnostics.String(); text != w.diagText {
-		w.diagText = text
-		for _, d := range w.snap.Diagnostics {
-			if d.Severity == model.Error {
-				w.Log.Error("config", "diagnostic", d.String())
-			} else {
-				w.Log.Warn("config", "diagnostic", d.String())
-			}
-		}
-	}
+	logDiagnostics(w.Log, w.snap.Diagnostics, &w.diagText)
 	cfg := &w.snap.Config
 	if w.OnLogging != nil {
 		w.OnLogging(cfg.Logging)

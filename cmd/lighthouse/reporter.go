@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"os"
 	"os/signal"
 	"syscall"
 
@@ -83,18 +82,8 @@ func reporterMain(e env, args []string) int {
 	}
 	defer src.Close()
 
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	refresh := make(chan struct{}, 1)
-	go func() {
-		for range hup {
-			select {
-			case refresh <- struct{}{}:
-			default:
-			}
-		}
-	}()
+	refresh, stopHangups := hangups()
+	defer stopHangups()
 
 	r := &runtime.Reporter{
 		Log:     log,

@@ -51,17 +51,8 @@ Also installed as lighthouse-writer CONFIG_DIR.`, e)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	refresh := make(chan struct{}, 1)
-	go func() {
-		for range hup {
-			select {
-			case refresh <- struct{}{}:
-			default:
-			}
-		}
-	}()
+	refresh, stopHangups := hangups()
+	defer stopHangups()
 
 	w := &runtime.Writer{
 		Log:    log,
