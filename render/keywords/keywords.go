@@ -5,13 +5,13 @@
 // The table (table_gen.go) is generated from HAProxy's own configuration.txt:
 // the global keyword list of chapter 3 and the proxy keywords matrix of §4.1,
 // plus a short supplement of keywords that HAProxy 2.6 accepts but that those
-// lists omit (internal/docparse/supplement.go). It records whether a keyword
+// lists omit (render/keywords/docparse/supplement.go). It records whether a keyword
 // exists in a section, not whether its arguments are valid.
 //
 // The package is part of the pure core: it does no I/O.
 package keywords
 
-//go:generate go run ./internal/gen -doc /usr/share/doc/haproxy/configuration.txt.gz -out table_gen.go
+//go:generate go run ../../cmd/keywordgen -doc /usr/share/doc/haproxy/configuration.txt.gz -out table_gen.go
 
 import (
 	"sort"

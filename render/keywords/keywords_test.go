@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"lighthouse/render/keywords/internal/docparse"
+	"lighthouse/render/keywords/docparse"
 )
 
 const docPath = "/usr/share/doc/haproxy/configuration.txt.gz"

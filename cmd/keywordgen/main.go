@@ -1,9 +1,9 @@
-// Command gen writes render/keywords/table_gen.go from HAProxy's
+// Command keywordgen writes render/keywords/table_gen.go from HAProxy's
 // configuration.txt (plain or gzipped) and the supplement in
-// render/keywords/internal/docparse. It is run by "go generate" in
+// render/keywords/docparse. It is run by "go generate" in
 // render/keywords:
 //
-//	go run ./internal/gen -doc /usr/share/doc/haproxy/configuration.txt.gz -out table_gen.go
+//	go run ../../cmd/keywordgen -doc /usr/share/doc/haproxy/configuration.txt.gz -out table_gen.go
 package main
 
 import (
@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"os"
 
-	"lighthouse/render/keywords/internal/docparse"
+	"lighthouse/render/keywords/docparse"
 )
 
 func main() {
@@ -19,7 +19,7 @@ func main() {
 	out := flag.String("out", "table_gen.go", "Go file to write")
 	flag.Parse()
 	if err := run(*doc, *out); err != nil {
-		fmt.Fprintln(os.Stderr, "gen:", err)
+		fmt.Fprintln(os.Stderr, "keywordgen:", err)
 		os.Exit(1)
 	}
 }
@@ -45,7 +45,7 @@ func run(docPath, outPath string) error {
 	if err := os.WriteFile(outPath, src, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "gen: HAProxy %s: %d keywords (global %d, defaults %d, frontend %d, listen %d, backend %d) -> %s\n",
+	fmt.Fprintf(os.Stderr, "keywordgen: HAProxy %s: %d keywords (global %d, defaults %d, frontend %d, listen %d, backend %d) -> %s\n",
 		d.Version, len(d.Entries), d.Count(docparse.Global), d.Count(docparse.Defaults),
 		d.Count(docparse.Frontend), d.Count(docparse.Listen), d.Count(docparse.Backend), outPath)
 	return nil
