@@ -48,9 +48,9 @@ func logDiagnostics(log *slog.Logger, ds model.Diagnostics, last *string) {
 	*last = text
 	for _, d := range ds {
 		if d.Severity == model.Error {
-			log.Error("config", "diagnostic", d.String())
+			log.Error("diagnostic", "diagnostic", d.String())
 		} else {
-			log.Warn("config", "diagnostic", d.String())
+			log.Warn("diagnostic", "diagnostic", d.String())
 		}
 	}
 }
@@ -100,7 +100,8 @@ type Writer struct {
 	OnLogging func(model.Logging)
 
 	snap       *model.Snapshot
-	diagText   string
+	diagText   string // config diagnostics last logged
+	planDiags  string // plan diagnostics last logged
 	hap        HAProxy
 	balancer   *model.Balancer
 	disc       Discovery
@@ -307,9 +308,7 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 		now := time.Now()
 		p := plan.Make(plan.Input{Config: &w.snap.Config, Membership: w.members, Version: w.version, Observed: obs,
 			Now: now, LastReload: w.lastReload, Rejected: w.rejected, RuntimeFailed: w.runtimeBad})
-		for _, d := range p.Diagnostics {
-			w.Log.Warn("plan", "diagnostic", d.String())
-		}
+		logDiagnostics(w.Log, p.Diagnostics, &w.planDiags)
 		if p.Empty() {
 			w.retry = 0
 			return 0

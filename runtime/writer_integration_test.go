@@ -326,6 +326,33 @@ func TestWriterEndToEnd(t *testing.T) {
 		t.Errorf("the last good api cluster stopped serving")
 	}
 
+	// A config that haproxy -c rejects is never installed; the last good one
+	// keeps serving, the rejection is logged once, and the next good edit
+	// goes through.
+	before = e.proc().Master.Reloads
+	writeFile(t, filepath.Join(e.dir, "config/clusters/api.yaml"), fmt.Sprintf("discovery: zookeeper\nhaproxy:\n  port: %d\n  backend: [\"balance nosuch\"]\n", apiPort))
+	testenv.WaitFor(t, 5*time.Second, "the rejection is logged", func() bool {
+		return strings.Contains(e.logs.String(), "haproxy -c rejected candidate")
+	})
+	time.Sleep(2500 * time.Millisecond) // a resync or two
+	if p := e.proc(); p.Master.Reloads != before {
+		t.Errorf("a rejected config was reloaded")
+	}
+	if n := strings.Count(e.logs.String(), "haproxy -c rejected candidate"); n != 1 {
+		t.Errorf("the rejection was logged %d times, want once", n)
+	}
+	if file, _ := os.ReadFile(e.local.Process.ConfigFile); strings.Contains(string(file), "nosuch") {
+		t.Errorf("the rejected config was written")
+	}
+	if !sameSet(seen(apiPort, 2), "app1") {
+		t.Errorf("the last good config stopped serving")
+	}
+	writeFile(t, filepath.Join(e.dir, "config/clusters/api.yaml"), fmt.Sprintf("discovery: zookeeper\nhaproxy:\n  port: %d\n  backend: [\"balance leastconn\"]\n", apiPort))
+	testenv.WaitFor(t, 10*time.Second, "the good edit is reloaded", func() bool {
+		file, _ := os.ReadFile(e.local.Process.ConfigFile)
+		return strings.Contains(string(file), "balance leastconn") && e.proc().Master.Reloads == before+1
+	})
+
 	// ZooKeeper stops: backends and traffic unchanged.
 	e.zk.Stop()
 	time.Sleep(1500 * time.Millisecond)
