@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -41,7 +42,7 @@ func Make(in Input) Plan {
 	}
 	b := in.Config.Balancer
 	obs := in.Observed
-	loaded := parseConfig(obs.Loaded)
+	loaded := obs.loadedConfig()
 	running := obs.Servers
 	if running == nil {
 		running = serversOf(loaded.backends)
@@ -52,8 +53,8 @@ func Make(in Input) Plan {
 	p.Diagnostics = append(p.Diagnostics, res.Diagnostics...)
 	desired := res.Config
 	fp := Fingerprint(desired)
-	p.Basis = Basis{Desired: fp, Observed: observedFingerprint(obs)}
-	want := parseConfig(desired)
+	p.Basis = Basis{Desired: fp, Observed: observedFingerprint(obs, desired, fp)}
+	want := fromRender(res)
 	rejected := in.Rejected != "" && in.Rejected == fp
 
 	add := func(a Action, why string, args ...any) {
@@ -117,21 +118,48 @@ func Make(in Input) Plan {
 	return p
 }
 
+// fromRender takes the structure and the servers of a render: the
+// skeleton's template lines stand for the server lines.
+func fromRender(res render.Result) parsedConfig {
+	p := parseConfig(res.Skeleton)
+	for name, list := range res.Backends {
+		servers := make([]cfgServer, len(list))
+		for i, s := range list {
+			servers[i] = cfgServer{Name: s.Name, Addr: s.Addr, Port: s.Port, Options: s.Options}
+		}
+		p.backends[name] = servers
+	}
+	return p
+}
+
 // Fingerprint identifies a config by its bytes.
 func Fingerprint(config []byte) string {
 	sum := sha256.Sum256(config)
 	return hex.EncodeToString(sum[:])
 }
 
-func observedFingerprint(o Observed) string {
+// observedFingerprint identifies the observed state. desired and its
+// fingerprint stand in for a file or loaded config equal to them, which is
+// the common case, so that megabytes are not hashed again.
+func observedFingerprint(o Observed, desired []byte, desiredFP string) string {
+	fp := func(b []byte) string {
+		if bytes.Equal(b, desired) {
+			return desiredFP
+		}
+		return Fingerprint(b)
+	}
 	h := sha256.New()
 	buf := make([]byte, 0, 256)
 	buf = strconv.AppendBool(buf, o.Running)
+	buf = append(buf, ' ')
+	if o.LoadedIndex != nil {
+		buf = append(buf, o.LoadedIndex.fingerprint...)
+	} else {
+		buf = append(buf, fp(o.Loaded)...)
+	}
+	buf = append(buf, ' ')
+	buf = append(buf, fp(o.File)...)
 	h.Write(buf)
-	h.Write(o.Loaded)
-	h.Write([]byte{0})
-	h.Write(o.File)
-	h.Write([]byte{0})
 	names := make([]string, 0, len(o.Servers))
 	for b := range o.Servers {
 		names = append(names, b)

@@ -16,10 +16,32 @@ type Observed struct {
 	Loaded []byte
 	// File is the config file on disk now; nil when it does not exist.
 	File []byte
+	// LoadedIndex, when set, is IndexConfig(Loaded), kept by the shell so
+	// that Loaded is not parsed again for every plan.
+	LoadedIndex *Index
 	// Servers are the servers of each backend as `show servers state`
 	// reports them; nil when the admin socket could not be asked, in which
 	// case the server lines of Loaded stand in for them (all ready).
 	Servers map[string][]Server
+}
+
+// Index is a config split into structure and servers, for planning.
+type Index struct {
+	parsed      parsedConfig
+	fingerprint string
+}
+
+// IndexConfig indexes a config as render writes it.
+func IndexConfig(config []byte) *Index {
+	return &Index{parsed: parseConfig(config), fingerprint: Fingerprint(config)}
+}
+
+// loadedConfig is the index of Loaded.
+func (o Observed) loadedConfig() parsedConfig {
+	if o.LoadedIndex != nil {
+		return o.LoadedIndex.parsed
+	}
+	return parseConfig(o.Loaded)
 }
 
 // Server is one server of a backend, as the runtime API reports it.
@@ -35,9 +57,9 @@ type Server struct {
 func Apply(o Observed, p Plan) Observed {
 	servers := o.Servers
 	if servers == nil {
-		servers = serversOf(parseConfig(o.Loaded).backends)
+		servers = serversOf(o.loadedConfig().backends)
 	}
-	out := Observed{Running: o.Running, Loaded: o.Loaded, File: o.File, Servers: cloneServers(servers)}
+	out := Observed{Running: o.Running, Loaded: o.Loaded, LoadedIndex: o.LoadedIndex, File: o.File, Servers: cloneServers(servers)}
 	for _, s := range p.Steps {
 		switch a := s.Action.(type) {
 		case Validate:
@@ -46,7 +68,8 @@ func Apply(o Observed, p Plan) Observed {
 		case Start, Reload:
 			out.Running = true
 			out.Loaded = out.File
-			out.Servers = serversOf(parseConfig(out.File).backends)
+			out.LoadedIndex = IndexConfig(out.File)
+			out.Servers = serversOf(out.LoadedIndex.parsed.backends)
 		case AddServer:
 			out.Servers[a.Backend] = append(out.Servers[a.Backend], Server{Name: a.Server, Addr: a.Addr, Port: a.Port, State: Maint})
 		case RemoveServer:
@@ -148,6 +171,9 @@ func parseConfig(text []byte) parsedConfig {
 			continue
 		}
 		d := strings.TrimLeft(line, " \t")
+		if d == "" || d[0] == '#' {
+			continue // a comment, such as a render skeleton's template line
+		}
 		if section == "backend" && strings.HasPrefix(d, "server ") {
 			if c, ok := parseServerLine(d); ok {
 				out.backends[name] = append(out.backends[name], c)

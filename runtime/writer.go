@@ -99,21 +99,22 @@ type Writer struct {
 	// OnLogging is called when logging.yaml changes.
 	OnLogging func(model.Logging)
 
-	snap       *model.Snapshot
-	diagText   string // config diagnostics last logged
-	planDiags  string // plan diagnostics last logged
-	hap        HAProxy
-	balancer   *model.Balancer
-	disc       Discovery
-	discCfg    model.Discovery
-	watched    []string
-	members    model.Membership
-	version    render.Version
-	loaded     []byte // the config HAProxy last loaded
-	lastReload time.Time
-	rejected   string
-	runtimeBad bool
-	retry      time.Duration
+	snap        *model.Snapshot
+	diagText    string // config diagnostics last logged
+	planDiags   string // plan diagnostics last logged
+	hap         HAProxy
+	balancer    *model.Balancer
+	disc        Discovery
+	discCfg     model.Discovery
+	watched     []string
+	members     model.Membership
+	version     render.Version
+	loaded      []byte      // the config HAProxy last loaded
+	loadedIndex *plan.Index // plan.IndexConfig(loaded)
+	lastReload  time.Time
+	rejected    string
+	runtimeBad  bool
+	retry       time.Duration
 
 	// The file syncer brings the config file up to date after runtime
 	// changes, off the loop, so that membership changes never wait for
@@ -238,7 +239,7 @@ func (w *Writer) reloadConfig(ctx context.Context) {
 	}
 	if b := cfg.Balancer; b != nil && (w.balancer == nil || b.ConfigFile != w.balancer.ConfigFile || b.SocketFile != w.balancer.SocketFile || b.PidFile != w.balancer.PidFile) {
 		w.hap = w.NewHAProxy(b)
-		w.loaded = nil
+		w.loaded, w.loadedIndex = nil, nil
 	}
 	w.balancer = cfg.Balancer
 	w.followDiscovery(cfg)
@@ -303,7 +304,7 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 		// (the file may have been written after its last reload): the
 		// first plan reloads it once.
 		if obs.Running {
-			obs.Loaded = w.loaded
+			obs.Loaded, obs.LoadedIndex = w.loaded, w.loadedIndex
 		}
 		now := time.Now()
 		p := plan.Make(plan.Input{Config: &w.snap.Config, Membership: w.members, Version: w.version, Observed: obs,
@@ -377,7 +378,7 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 			}
 		case plan.Start:
 			if err = w.hap.Start(ctx); err == nil {
-				w.loaded, w.lastReload, w.runtimeBad = file, time.Now(), false
+				w.loaded, w.loadedIndex, w.lastReload, w.runtimeBad = file, plan.IndexConfig(file), time.Now(), false
 				w.Log.Info("started HAProxy")
 			}
 		case plan.Reload:
@@ -386,7 +387,7 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 				return d, nil
 			}
 			if err = w.hap.Reload(ctx); err == nil {
-				w.loaded, w.lastReload, w.runtimeBad = file, time.Now(), false
+				w.loaded, w.loadedIndex, w.lastReload, w.runtimeBad = file, plan.IndexConfig(file), time.Now(), false
 				w.Log.Info("reloaded HAProxy")
 			}
 		case plan.AddServer:
