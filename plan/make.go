@@ -44,8 +44,14 @@ func Make(in Input) Plan {
 	obs := in.Observed
 	loaded := obs.loadedConfig()
 	running := obs.Servers
-	if running == nil {
+	switch {
+	case running != nil:
+	case obs.Loaded != nil:
 		running = serversOf(loaded.backends)
+	case obs.Running:
+		// Neither the socket nor the loaded config tell: the file is the
+		// best guess, so that unknown membership keeps its servers.
+		running = serversOf(parseConfig(obs.File).backends)
 	}
 
 	nodes := desiredNodes(in.Config, in.Membership, running)

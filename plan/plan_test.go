@@ -341,3 +341,19 @@ func addsCookieServer(p Plan, before Observed, in Input) bool {
 	}
 	return false
 }
+
+// A writer that starts while ZooKeeper is down and HAProxy's socket does not
+// answer keeps the servers of the config file.
+func TestUnknownEverythingKeepsFileServers(t *testing.T) {
+	in := Input{Config: testConfig(tcpCluster("cache", 9999)), Membership: model.Membership{"cache": known(node("c1.example", "10.0.0.1", 6379))}, Version: v26, Now: t0}
+	running := converged(t, in)
+	in.Observed = Observed{Running: true, File: running.File} // Loaded and Servers unknown
+	in.Membership = model.Membership{}
+	p := Make(in)
+	if !p.HasReload() {
+		t.Fatalf("an unknown loaded config should be reloaded once:\n%s", p)
+	}
+	if !strings.Contains(string(Apply(in.Observed, p).File), "server c1.example:6379 10.0.0.1:6379") {
+		t.Errorf("the reload drops the file's servers:\n%s", p)
+	}
+}
