@@ -16,7 +16,9 @@ func BenchmarkPlanOneNodeChange(b *testing.B) {
 		b.Fatal(snap.Diagnostics, ds)
 	}
 	in := Input{Config: &snap.Config, Membership: mem, Version: v26, Now: t0}
-	in.Observed = Apply(Observed{}, Make(in))
+	first := Make(in)
+	in.Observed = Apply(Observed{}, first)
+	in.RenderMemo = first.RenderMemo // as the writer passes it on
 	// One node of one cluster leaves.
 	name := synth.ClusterName(7)
 	m := mem[name]

@@ -3,7 +3,6 @@ package plan
 import (
 	"os"
 	"path/filepath"
-	"sort"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -59,9 +58,6 @@ func TestFromRenderMatchesParsedText(t *testing.T) {
 		}
 		res := render.Render(render.Input{Config: in.cfg, Nodes: in.nodes, Version: in.version})
 		got, want := fromRender(res), parseConfig(res.Config)
-		for _, list := range got.backends {
-			sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
-		}
 		if diff := cmp.Diff(want, got, cmp.AllowUnexported(parsedConfig{}), cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("%s: (-text +render):\n%s", in.name, diff)
 		}

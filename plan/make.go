@@ -2,9 +2,8 @@ package plan
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
+	"hash/crc32"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +29,9 @@ type Input struct {
 	// RuntimeFailed is set by the shell when a runtime API command of the
 	// previous plan failed: the planner then converges through a reload.
 	RuntimeFailed bool
+	// RenderMemo is the previous plan's RenderMemo (optional): rendering
+	// then redoes only the clusters that changed. Plans do not depend on it.
+	RenderMemo *render.Memo
 }
 
 // Make computes the plan that brings the observed HAProxy to the desired
@@ -55,7 +57,8 @@ func Make(in Input) Plan {
 	}
 
 	nodes := desiredNodes(in.Config, in.Membership, running)
-	res := render.Render(render.Input{Config: in.Config, Nodes: nodes, Version: in.Version})
+	res := render.Render(render.Input{Config: in.Config, Nodes: nodes, Version: in.Version, Memo: in.RenderMemo})
+	p.RenderMemo = res.Memo
 	p.Diagnostics = append(p.Diagnostics, res.Diagnostics...)
 	desired := res.Config
 	fp := Fingerprint(desired)
@@ -129,20 +132,21 @@ func Make(in Input) Plan {
 func fromRender(res render.Result) parsedConfig {
 	p := parseConfig(res.Skeleton)
 	for name, list := range res.Backends {
-		servers := make([]cfgServer, len(list))
-		for i, s := range list {
-			servers[i] = cfgServer{Name: s.Name, Addr: s.Addr, Port: s.Port, Options: s.Options}
-		}
-		p.backends[name] = servers
+		p.backends[name] = list
 	}
 	return p
 }
 
 // Fingerprint identifies a config by its bytes.
+//
+// It is CRC-32C and CRC-32 (IEEE) of the bytes and their length, which the
+// processor computes at gigabytes a second: a fingerprint tells configs
+// apart, it does not defend against forgery.
 func Fingerprint(config []byte) string {
-	sum := sha256.Sum256(config)
-	return hex.EncodeToString(sum[:])
+	return fmt.Sprintf("%08x%08x%x", crc32.Checksum(config, castagnoli), crc32.ChecksumIEEE(config), len(config))
 }
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // observedFingerprint identifies the observed state. desired and its
 // fingerprint stand in for a file or loaded config equal to them, which is
@@ -154,7 +158,7 @@ func observedFingerprint(o Observed, desired []byte, desiredFP string) string {
 		}
 		return Fingerprint(b)
 	}
-	h := sha256.New()
+	h := crc32.New(castagnoli)
 	buf := make([]byte, 0, 256)
 	buf = strconv.AppendBool(buf, o.Running)
 	buf = append(buf, ' ')
@@ -186,7 +190,7 @@ func observedFingerprint(o Observed, desired []byte, desiredFP string) string {
 			h.Write(buf)
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return fmt.Sprintf("%08x", h.Sum32())
 }
 
 // desiredNodes is the node list of every cluster. Where membership is
@@ -238,8 +242,16 @@ func structuralChange(known bool, loaded, want parsedConfig, runtimeFailed bool)
 	case loaded.skeleton != want.skeleton:
 		return "structural change: " + firstDifference(loaded.skeleton, want.skeleton)
 	}
-	for b, list := range want.backends {
-		old := loaded.backends[b]
+	names := make([]string, 0, len(want.backends))
+	for b := range want.backends {
+		names = append(names, b)
+	}
+	sort.Strings(names)
+	for _, b := range names {
+		list, old := want.backends[b], loaded.backends[b]
+		if sameOptions(list, old) {
+			continue
+		}
 		opts := make(map[string]string, len(old))
 		for _, s := range old {
 			opts[s.Name] = s.Options
@@ -251,6 +263,20 @@ func structuralChange(known bool, loaded, want parsedConfig, runtimeFailed bool)
 		}
 	}
 	return ""
+}
+
+// sameOptions is the fast path of structuralChange: the same servers in the
+// same order with the same options.
+func sameOptions(a, b []render.Server) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || a[i].Options != b[i].Options {
+			return false
+		}
+	}
+	return true
 }
 
 // firstDifference names the first section that differs between two
@@ -323,6 +349,9 @@ func serverSteps(v render.Version, b *model.Balancer, cfg *model.Config, m model
 	}
 	sort.Strings(backends)
 	for _, be := range backends {
+		if inSync(running[be], want.backends[be]) {
+			continue
+		}
 		cur := make(map[string]Server, len(running[be]))
 		for _, s := range running[be] {
 			cur[s.Name] = s
@@ -375,6 +404,21 @@ func serverSteps(v render.Version, b *model.Balancer, cfg *model.Config, m model
 		}
 	}
 	return steps, ""
+}
+
+// inSync is the fast path of serverSteps: the backend runs exactly the
+// wanted servers, in the same order, all ready.
+func inSync(running []Server, want []render.Server) bool {
+	if len(running) != len(want) {
+		return false
+	}
+	for i := range want {
+		r, w := &running[i], &want[i]
+		if r.Name != w.Name || r.Addr != w.Addr || r.Port != w.Port || r.State != Ready {
+			return false
+		}
+	}
+	return true
 }
 
 // drainDeparted puts servers that left a known cluster into maintenance, so

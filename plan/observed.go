@@ -2,7 +2,8 @@ package plan
 
 import (
 	"net/netip"
-	"sort"
+
+	"lighthouse/render"
 	"strconv"
 	"strings"
 )
@@ -115,7 +116,7 @@ func cloneServers(m map[string][]Server) map[string][]Server {
 
 // serversOf turns the server lines of a config into runtime servers, all
 // ready (as HAProxy starts them).
-func serversOf(backends map[string][]cfgServer) map[string][]Server {
+func serversOf(backends map[string][]render.Server) map[string][]Server {
 	out := make(map[string][]Server, len(backends))
 	for b, list := range backends {
 		servers := make([]Server, 0, len(list))
@@ -127,26 +128,18 @@ func serversOf(backends map[string][]cfgServer) map[string][]Server {
 	return out
 }
 
-// cfgServer is a server line of a backend section.
-type cfgServer struct {
-	Name    string
-	Addr    string
-	Port    int
-	Options string // everything after the address
-}
-
 // parsedConfig is an HAProxy config split into its structure and its
 // membership: the server lines of backends and the peer lines of peers
 // sections are membership; everything else is structure.
 type parsedConfig struct {
 	skeleton string
-	backends map[string][]cfgServer
+	backends map[string][]render.Server
 }
 
 // parseConfig reads a config in the shape render writes: a section header
 // at column 0, its directives indented.
 func parseConfig(text []byte) parsedConfig {
-	out := parsedConfig{backends: map[string][]cfgServer{}}
+	out := parsedConfig{backends: map[string][]render.Server{}}
 	var sk strings.Builder
 	sk.Grow(len(text) / 8)
 	section, name := "", ""
@@ -186,33 +179,30 @@ func parseConfig(text []byte) parsedConfig {
 		sk.WriteString(line)
 		sk.WriteByte('\n')
 	}
-	for _, list := range out.backends {
-		sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
-	}
 	out.skeleton = sk.String()
 	return out
 }
 
 // parseServerLine reads "server NAME ADDR:PORT [OPTIONS]".
-func parseServerLine(d string) (cfgServer, bool) {
+func parseServerLine(d string) (render.Server, bool) {
 	f := strings.SplitN(d, " ", 4)
 	if len(f) < 3 {
-		return cfgServer{}, false
+		return render.Server{}, false
 	}
 	ap, err := netip.ParseAddrPort(f[2])
 	if err != nil {
 		host, port, ok := cutLast(f[2], ':')
 		p, perr := strconv.Atoi(port)
 		if !ok || perr != nil {
-			return cfgServer{}, false
+			return render.Server{}, false
 		}
-		c := cfgServer{Name: f[1], Addr: host, Port: p}
+		c := render.Server{Name: f[1], Addr: host, Port: p}
 		if len(f) == 4 {
 			c.Options = f[3]
 		}
 		return c, true
 	}
-	c := cfgServer{Name: f[1], Addr: ap.Addr().String(), Port: int(ap.Port())}
+	c := render.Server{Name: f[1], Addr: ap.Addr().String(), Port: int(ap.Port())}
 	if len(f) == 4 {
 		c.Options = f[3]
 	}

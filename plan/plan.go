@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"lighthouse/model"
+	"lighthouse/render"
 )
 
 // Plan is what the writer will do, and why. It is a plain value: the same
@@ -34,6 +35,8 @@ type Plan struct {
 	// Basis fingerprints the inputs this plan was computed from, so that a
 	// saved plan can be refused once they changed.
 	Basis Basis
+	// RenderMemo is this plan's rendering work, for the next Input.
+	RenderMemo *render.Memo
 }
 
 // Basis identifies the inputs of a plan.

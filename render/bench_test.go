@@ -41,3 +41,26 @@ func BenchmarkRender(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(res.Config)), "config-bytes")
 }
+
+// BenchmarkRenderWithMemo renders 1,000 clusters × 50 nodes again after one
+// node of one cluster left, given the previous render's Memo: what the
+// writer does on a membership change.
+func BenchmarkRenderWithMemo(b *testing.B) {
+	in := bigInput(b)
+	in.Memo = render.Render(in).Memo
+	name := synth.ClusterName(7)
+	changed := make(map[string][]model.Node, len(in.Nodes))
+	for k, v := range in.Nodes {
+		changed[k] = v
+	}
+	changed[name] = in.Nodes[name][1:]
+	in.Nodes = changed
+	b.ReportAllocs()
+	var res render.Result
+	for b.Loop() {
+		res = render.Render(in)
+	}
+	if n := len(res.Backends[name]); n != 49 {
+		b.Fatalf("got %d servers in %s", n, name)
+	}
+}

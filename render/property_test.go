@@ -468,3 +468,95 @@ func TestPropertyOrderIndependent(t *testing.T) {
 		}
 	})
 }
+
+// A render given the Memo of earlier renders is the render without it: over
+// a sequence of inputs (config and nodes changing, sometimes not at all),
+// each render with the previous Memo equals a fresh render.
+func TestPropertyMemoChangesNothing(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		files, nodes, _ := genInput(t)
+		var memo *render.Memo
+		for step := range rapid.IntRange(1, 5).Draw(t, "steps") {
+			switch rapid.IntRange(0, 5).Draw(t, fmt.Sprintf("change%d", step)) {
+			case 0: // a new input altogether
+				files, nodes, _ = genInput(t)
+			case 4: // a new config, the same nodes
+				files, _, _ = genInput(t)
+			case 5: // one node moves to another address
+				for k, v := range nodes {
+					if len(v) == 0 {
+						continue
+					}
+					moved := append([]model.Node(nil), v...)
+					i := rapid.IntRange(0, len(v)-1).Draw(t, "moved."+k)
+					moved[i].IP = rapid.SampledFrom(validIPs).Draw(t, "newip."+k)
+					nodes[k] = moved
+					break
+				}
+			case 1: // the nodes of one cluster are shuffled or cut
+				for k, v := range nodes {
+					if rapid.Bool().Draw(t, "cut."+k) && len(v) > 0 {
+						nodes[k] = v[:len(v)-1]
+					} else {
+						nodes[k] = rapid.Permutation(v).Draw(t, "perm."+k)
+					}
+					break
+				}
+			case 2: // the same input again
+			case 3: // another source, version and node order
+				nodes2 := map[string][]model.Node{}
+				for k, v := range nodes {
+					nodes2[k] = append([]model.Node(nil), v...)
+				}
+				nodes = nodes2
+			}
+			snap := model.Load(nil, files)
+			version := rapid.SampledFrom([]render.Version{v26, {Major: 1, Minor: 5, Patch: 12}}).Draw(t, "version")
+			src := rapid.SampledFrom([]string{"gen", "zookeeper"}).Draw(t, "src")
+			fresh := render.Render(render.Input{Config: &snap.Config, Nodes: nodes, NodesSource: src, Version: version})
+			memoed := render.Render(render.Input{Config: &snap.Config, Nodes: nodes, NodesSource: src, Version: version, Memo: memo})
+			if !bytes.Equal(fresh.Config, memoed.Config) {
+				t.Fatalf("config differs:\n%s", gocmp.Diff(string(fresh.Config), string(memoed.Config)))
+			}
+			if !bytes.Equal(fresh.Skeleton, memoed.Skeleton) {
+				t.Fatalf("skeleton differs")
+			}
+			if a, b := fresh.Diagnostics.String(), memoed.Diagnostics.String(); a != b {
+				t.Fatalf("diagnostics differ:\n%s", gocmp.Diff(a, b))
+			}
+			if diff := gocmp.Diff(fresh.Backends, memoed.Backends); diff != "" {
+				t.Fatalf("backends differ:\n%s", diff)
+			}
+			memo = memoed.Memo
+		}
+	})
+}
+
+// The memo's server lines follow a change of server settings alone.
+func TestMemoFollowsServerSettings(t *testing.T) {
+	nodes := map[string][]model.Node{"web": {
+		{Host: "a.example", IP: "10.0.0.1", Port: 80, Metadata: map[string]any{}},
+		{Host: "b.example", IP: "10.0.0.2", Port: 80, Metadata: map[string]any{}},
+	}}
+	cfgs := []string{
+		"discovery: zookeeper\nhaproxy: {port: 8000, backend: [\"mode tcp\"]}\n",
+		"discovery: zookeeper\nhaproxy: {port: 8000, backend: [\"mode tcp\"], server_options: \"check\"}\n",
+		"discovery: zookeeper\nhaproxy: {port: 8000, backend: [\"mode http\"], server_options: \"check\"}\n",
+		"discovery: zookeeper\nhaproxy: {port: 8000, backend: [\"mode http\"], server_options: \"weight 5\"}\n",
+		"discovery: zookeeper\nhaproxy: {port: 8000, backend: [\"mode tcp\"]}\n",
+	}
+	var memo *render.Memo
+	for i, c := range cfgs {
+		snap := model.Load(nil, []model.File{
+			{Path: "balancers/haproxy.yaml", Data: []byte("config_file: /tmp/h.cfg\nsocket_file: /tmp/h.sock\npid_file: /tmp/h.pid\n")},
+			{Path: "discovery/zookeeper.yaml", Data: []byte(zkYAML)},
+			{Path: "clusters/web.yaml", Data: []byte(c)},
+		})
+		fresh := render.Render(render.Input{Config: &snap.Config, Nodes: nodes, Version: v26})
+		memoed := render.Render(render.Input{Config: &snap.Config, Nodes: nodes, Version: v26, Memo: memo})
+		if !bytes.Equal(fresh.Config, memoed.Config) || gocmp.Diff(fresh.Backends, memoed.Backends) != "" {
+			t.Fatalf("step %d: the memo's render differs:\n%s", i, gocmp.Diff(string(fresh.Config), string(memoed.Config)))
+		}
+		memo = memoed.Memo
+	}
+}

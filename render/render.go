@@ -45,6 +45,10 @@ type Input struct {
 	// Version is the HAProxy version the config is for; it decides the
 	// peers sections (see Render).
 	Version Version
+	// Memo, when set, is the Memo of an earlier render: the clusters whose
+	// nodes did not change are not validated, sorted and written again.
+	// The output does not depend on it.
+	Memo *Memo
 }
 
 // Result is one render.
@@ -68,6 +72,8 @@ type Result struct {
 	// Diagnostics are the problems found, sorted. An item with an error was
 	// left out of Config; everything else was rendered.
 	Diagnostics model.Diagnostics
+	// Memo is this render's work per cluster, for the next render's Input.
+	Memo *Memo
 }
 
 // Server is one server line of a cluster backend:
@@ -143,7 +149,7 @@ func Render(in Input) Result {
 	r.stats()
 
 	r.diags.Sort()
-	res.Config, res.Skeleton, res.Diagnostics = r.out, r.skel, r.diags
+	res.Config, res.Skeleton, res.Diagnostics, res.Memo = r.out, r.skel, r.diags, r.memo
 	return res
 }
 
@@ -153,6 +159,7 @@ type renderer struct {
 	b            *model.Balancer
 	clusterNames []string
 	members      map[string]*members // every configured cluster
+	memo         *Memo               // this render's, for the next one
 
 	out, skel []byte
 	buf       []byte // scratch space for the server lines of one backend
@@ -199,8 +206,25 @@ func (r *renderer) prepareMembers() {
 		src = "membership"
 	}
 	r.members = make(map[string]*members, len(r.clusterNames))
+	r.memo = &Memo{clusters: make(map[string]*memoEntry, len(r.clusterNames))}
 	for _, name := range r.clusterNames {
-		r.members[name] = r.clusterMembers(src, name, r.in.Nodes[name])
+		nodes := r.in.Nodes[name]
+		var e *memoEntry
+		if r.in.Memo != nil {
+			if old := r.in.Memo.clusters[name]; old != nil && old.src == src && sameNodes(old.nodes, nodes) {
+				e = old
+			}
+		}
+		if e == nil {
+			e = &memoEntry{src: src, nodes: append([]model.Node(nil), nodes...)}
+			start := len(r.diags)
+			e.members = r.clusterMembers(src, name, e.nodes)
+			e.diags = append(model.Diagnostics(nil), r.diags[start:]...)
+		} else {
+			r.diags = append(r.diags, e.diags...)
+		}
+		r.memo.clusters[name] = e
+		r.members[name] = e.members
 	}
 	var unknown []string
 	for name := range r.in.Nodes {
@@ -642,15 +666,31 @@ func (r *renderer) clusterBackends(backends map[string][]Server) {
 		}
 		r.skel = append(r.skel, '\n')
 
-		backends[name] = r.servers(r.members[name].nodes, cookie, opts)
+		backends[name] = r.memoServers(name, cookie, opts)
 	}
+}
+
+// memoServers writes the server lines of a cluster's backend, taking them
+// from the memo when its nodes and server settings are unchanged.
+func (r *renderer) memoServers(name string, cookie bool, opts string) []Server {
+	e := r.memo.clusters[name]
+	if e.written && e.cookie == cookie && e.opts == opts {
+		r.out = append(r.out, e.text...)
+		return e.servers
+	}
+	servers, text := r.servers(e.members.nodes, cookie, opts)
+	// A new entry: the old one may belong to a Memo someone still holds.
+	ne := *e
+	ne.written, ne.cookie, ne.opts, ne.text, ne.servers = true, cookie, opts, text, servers
+	r.memo.clusters[name] = &ne
+	return servers
 }
 
 // servers writes the server lines of a backend and returns them as
 // Servers. The lines are built in one buffer and turned into one string, of
 // which every Server's Name and Options are substrings: two allocations per
 // backend instead of several per server.
-func (r *renderer) servers(nodes []member, cookie bool, opts string) []Server {
+func (r *renderer) servers(nodes []member, cookie bool, opts string) ([]Server, string) {
 	buf := r.buf[:0]
 	type span struct{ name, opts [2]int }
 	spans := make([]span, len(nodes))
@@ -692,7 +732,7 @@ func (r *renderer) servers(nodes []member, cookie bool, opts string) []Server {
 		}
 		servers[i] = s
 	}
-	return servers
+	return servers, text
 }
 
 func (r *renderer) peers() {

@@ -109,8 +109,9 @@ type Writer struct {
 	watched     []string
 	members     model.Membership
 	version     render.Version
-	loaded      []byte      // the config HAProxy last loaded
-	loadedIndex *plan.Index // plan.IndexConfig(loaded)
+	loaded      []byte       // the config HAProxy last loaded
+	loadedIndex *plan.Index  // plan.IndexConfig(loaded)
+	memo        *render.Memo // the last plan's rendering work
 	lastReload  time.Time
 	rejected    string
 	runtimeBad  bool
@@ -308,7 +309,8 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 		}
 		now := time.Now()
 		p := plan.Make(plan.Input{Config: &w.snap.Config, Membership: w.members, Version: w.version, Observed: obs,
-			Now: now, LastReload: w.lastReload, Rejected: w.rejected, RuntimeFailed: w.runtimeBad})
+			Now: now, LastReload: w.lastReload, Rejected: w.rejected, RuntimeFailed: w.runtimeBad, RenderMemo: w.memo})
+		w.memo = p.RenderMemo
 		logDiagnostics(w.Log, p.Diagnostics, &w.planDiags)
 		if p.Empty() {
 			w.retry = 0
