@@ -72,7 +72,7 @@ func TestPlanGolden(t *testing.T) {
 					nodes[name] = m.Nodes
 				}
 				cur := render.Render(render.Input{Config: beforeCfg, Nodes: nodes, Version: version}).Config
-				obs = plan.Observed{Running: true, Loaded: cur, File: cur}
+				obs = plan.Observed{Running: true, Loaded: plan.IndexConfig(cur), File: cur}
 			}
 			p := plan.Make(plan.Input{Config: afterCfg, Membership: afterMem, Version: version, Observed: obs,
 				Now: planNow, LastReload: planNow.Add(-lastReload)})

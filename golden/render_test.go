@@ -51,7 +51,7 @@ func renderCase(t *testing.T, dir string) (config, diagnostics []byte) {
 	res := render.Render(render.Input{Config: &snap.Config, Nodes: nodes, NodesSource: "membership.json", Version: v})
 	ds = append(ds, res.Diagnostics...)
 	ds.Sort()
-	return res.Config, []byte(ds.String())
+	return res.Config.Bytes(), []byte(ds.String())
 }
 
 // TestRender renders every case under render/ and compares the config and

@@ -57,7 +57,7 @@ func TestFromRenderMatchesParsedText(t *testing.T) {
 			continue
 		}
 		res := render.Render(render.Input{Config: in.cfg, Nodes: in.nodes, Version: in.version})
-		got, want := fromRender(res), parseConfig(res.Config)
+		got, want := fromRender(res), parseConfig(res.Config.String())
 		if diff := cmp.Diff(want, got, cmp.AllowUnexported(parsedConfig{}), cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("%s: (-text +render):\n%s", in.name, diff)
 		}

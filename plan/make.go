@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"bytes"
 	"fmt"
 	"hash/crc32"
 	"sort"
@@ -53,7 +52,7 @@ func Make(in Input) Plan {
 	case obs.Running:
 		// Neither the socket nor the loaded config tell: the file is the
 		// best guess, so that unknown membership keeps its servers.
-		running = serversOf(parseConfig(obs.File).backends)
+		running = serversOf(parseConfig(obs.File.String()).backends)
 	}
 
 	nodes := desiredNodes(in.Config, in.Membership, running)
@@ -96,7 +95,7 @@ func Make(in Input) Plan {
 	}
 	if why == "" {
 		p.Steps = append(p.Steps, runtime...)
-		if string(obs.File) != string(desired) {
+		if !obs.File.Equal(desired) {
 			reason := "keep the file equal to what runs"
 			if len(runtime) == 0 {
 				reason = "the file differs from the rendered config"
@@ -112,7 +111,7 @@ func Make(in Input) Plan {
 	}
 	// A file equal to the candidate was validated before it was written:
 	// only its reload is left to do.
-	if string(obs.File) != string(desired) || rejected {
+	if !obs.File.Equal(desired) || rejected {
 		if !install(why) {
 			return p
 		}
@@ -130,52 +129,53 @@ func Make(in Input) Plan {
 // fromRender takes the structure and the servers of a render: the
 // skeleton's template lines stand for the server lines.
 func fromRender(res render.Result) parsedConfig {
-	p := parseConfig(res.Skeleton)
+	p := parseConfig(string(res.Skeleton))
 	for name, list := range res.Backends {
 		p.backends[name] = list
 	}
 	return p
 }
 
-// Fingerprint identifies a config by its bytes: their CRC-32C, which the
-// processor computes at gigabytes a second, and their length. It tells
+// Fingerprint identifies a config by its bytes: their CRC-32C, which every
+// Text carries, and their length. It tells
 // configs apart; it does not defend against forgery.
-func Fingerprint(config []byte) string {
-	return fmt.Sprintf("%08x%x", crc32.Checksum(config, castagnoli), len(config))
+func Fingerprint(config render.Text) string {
+	return fmt.Sprintf("%08x%x", config.Checksum(), config.Len())
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // observedFingerprint identifies the observed state. desired and its
-// fingerprint stand in for a file or loaded config equal to them, which is
-// the common case, so that megabytes are not hashed again.
-func observedFingerprint(o Observed, desired []byte, desiredFP string) string {
-	fp := func(b []byte) string {
-		if bytes.Equal(b, desired) {
-			return desiredFP
-		}
-		return Fingerprint(b)
-	}
-	h := crc32.New(castagnoli)
-	buf := make([]byte, 0, 256)
+// fingerprint stand in for a file equal to them, which is the common case,
+// so that megabytes are not hashed again.
+func observedFingerprint(o Observed, desired render.Text, desiredFP string) string {
+	buf := make([]byte, 0, 17<<10)
 	buf = strconv.AppendBool(buf, o.Running)
 	buf = append(buf, ' ')
-	if o.LoadedIndex != nil {
-		buf = append(buf, o.LoadedIndex.fingerprint...)
+	if o.Loaded != nil {
+		buf = append(buf, o.Loaded.fingerprint...)
 	} else {
-		buf = append(buf, fp(o.Loaded)...)
+		buf = append(buf, '-')
 	}
 	buf = append(buf, ' ')
-	buf = append(buf, fp(o.File)...)
-	h.Write(buf)
+	if o.File.Equal(desired) {
+		buf = append(buf, desiredFP...)
+	} else {
+		buf = append(buf, Fingerprint(o.File)...)
+	}
 	names := make([]string, 0, len(o.Servers))
 	for b := range o.Servers {
 		names = append(names, b)
 	}
 	sort.Strings(names)
+	crc := uint32(0)
 	for _, b := range names {
 		for _, s := range o.Servers[b] {
-			buf = append(buf[:0], b...)
+			if len(buf) > 16<<10 {
+				crc, buf = crc32.Update(crc, castagnoli, buf), buf[:0]
+			}
+			buf = append(buf, '\n')
+			buf = append(buf, b...)
 			buf = append(buf, '/')
 			buf = append(buf, s.Name...)
 			buf = append(buf, ' ')
@@ -184,11 +184,9 @@ func observedFingerprint(o Observed, desired []byte, desiredFP string) string {
 			buf = strconv.AppendInt(buf, int64(s.Port), 10)
 			buf = append(buf, ' ')
 			buf = append(buf, s.State...)
-			buf = append(buf, '\n')
-			h.Write(buf)
 		}
 	}
-	return fmt.Sprintf("%08x", h.Sum32())
+	return fmt.Sprintf("%08x", crc32.Update(crc, castagnoli, buf))
 }
 
 // desiredNodes is the node list of every cluster. Where membership is

@@ -12,14 +12,12 @@ import (
 type Observed struct {
 	// Running is true when an HAProxy master runs on the pid file.
 	Running bool
-	// Loaded is the config HAProxy last started or reloaded with; nil when
-	// unknown (the planner then assumes the config has to be loaded).
-	Loaded []byte
-	// File is the config file on disk now; nil when it does not exist.
-	File []byte
-	// LoadedIndex, when set, is IndexConfig(Loaded), kept by the shell so
-	// that Loaded is not parsed again for every plan.
-	LoadedIndex *Index
+	// Loaded is the config HAProxy last started or reloaded with, indexed;
+	// nil when unknown (the planner then assumes the config has to be
+	// loaded). The shell keeps it, so that it is not parsed for every plan.
+	Loaded *Index
+	// File is the config file on disk now; empty when it does not exist.
+	File render.Text
 	// Servers are the servers of each backend as `show servers state`
 	// reports them; nil when the admin socket could not be asked, in which
 	// case the server lines of Loaded stand in for them (all ready).
@@ -28,21 +26,25 @@ type Observed struct {
 
 // Index is a config split into structure and servers, for planning.
 type Index struct {
+	text        render.Text
 	parsed      parsedConfig
 	fingerprint string
 }
 
 // IndexConfig indexes a config as render writes it.
-func IndexConfig(config []byte) *Index {
-	return &Index{parsed: parseConfig(config), fingerprint: Fingerprint(config)}
+func IndexConfig(config render.Text) *Index {
+	return &Index{text: config, parsed: parseConfig(config.String()), fingerprint: Fingerprint(config)}
 }
 
-// loadedConfig is the index of Loaded.
+// Text is the indexed config.
+func (x *Index) Text() render.Text { return x.text }
+
+// loadedConfig is the index of Loaded, or an empty config when unknown.
 func (o Observed) loadedConfig() parsedConfig {
-	if o.LoadedIndex != nil {
-		return o.LoadedIndex.parsed
+	if o.Loaded != nil {
+		return o.Loaded.parsed
 	}
-	return parseConfig(o.Loaded)
+	return parsedConfig{backends: map[string][]render.Server{}}
 }
 
 // Server is one server of a backend, as the runtime API reports it.
@@ -60,7 +62,7 @@ func Apply(o Observed, p Plan) Observed {
 	if servers == nil {
 		servers = serversOf(o.loadedConfig().backends)
 	}
-	out := Observed{Running: o.Running, Loaded: o.Loaded, LoadedIndex: o.LoadedIndex, File: o.File, Servers: cloneServers(servers)}
+	out := Observed{Running: o.Running, Loaded: o.Loaded, File: o.File, Servers: cloneServers(servers)}
 	for _, s := range p.Steps {
 		switch a := s.Action.(type) {
 		case Validate:
@@ -68,9 +70,8 @@ func Apply(o Observed, p Plan) Observed {
 			out.File = a.Data
 		case Start, Reload:
 			out.Running = true
-			out.Loaded = out.File
-			out.LoadedIndex = IndexConfig(out.File)
-			out.Servers = serversOf(out.LoadedIndex.parsed.backends)
+			out.Loaded = IndexConfig(out.File)
+			out.Servers = serversOf(out.Loaded.parsed.backends)
 		case AddServer:
 			out.Servers[a.Backend] = append(out.Servers[a.Backend], Server{Name: a.Server, Addr: a.Addr, Port: a.Port, State: Maint})
 		case RemoveServer:
@@ -138,12 +139,12 @@ type parsedConfig struct {
 
 // parseConfig reads a config in the shape render writes: a section header
 // at column 0, its directives indented.
-func parseConfig(text []byte) parsedConfig {
+func parseConfig(text string) parsedConfig {
 	out := parsedConfig{backends: map[string][]render.Server{}}
 	var sk strings.Builder
 	sk.Grow(len(text) / 8)
 	section, name := "", ""
-	s := string(text)
+	s := text
 	for len(s) > 0 {
 		line := s
 		if i := strings.IndexByte(s, '\n'); i >= 0 {

@@ -67,14 +67,14 @@ type Action interface {
 // the live file. On failure the shell reports Fingerprint as rejected.
 type Validate struct {
 	Path        string // the live config file the candidate is for
-	Data        []byte
+	Data        render.Text
 	Fingerprint string
 }
 
 // WriteFile installs the validated candidate at Path atomically.
 type WriteFile struct {
 	Path        string
-	Data        []byte
+	Data        render.Text
 	Fingerprint string
 }
 
@@ -203,7 +203,7 @@ func describe(a Action) (glyph, what string) {
 	case Validate:
 		return "?", fmt.Sprintf("%s (candidate %s)", a.Path, short(a.Fingerprint))
 	case WriteFile:
-		return ">", fmt.Sprintf("%s (%s, %d bytes)", a.Path, short(a.Fingerprint), len(a.Data))
+		return ">", fmt.Sprintf("%s (%s, %d bytes)", a.Path, short(a.Fingerprint), a.Data.Len())
 	case Start:
 		return "^", a.Target()
 	case Reload:

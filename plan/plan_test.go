@@ -118,7 +118,7 @@ func TestCookieWithoutDirectiveAddsAtRuntime(t *testing.T) {
 	if a, ok := p.Steps[0].Action.(AddServer); !ok || a.Options != "" {
 		t.Errorf("first step %#v, want add_server without options", p.Steps[0].Action)
 	}
-	if !strings.Contains(string(Apply(in.Observed, p).File), "server b.example:80 10.0.0.2:80 cookie b.example:80") {
+	if !strings.Contains(Apply(in.Observed, p).File.String(), "server b.example:80 10.0.0.2:80 cookie b.example:80") {
 		t.Errorf("the file lacks the cookie of b")
 	}
 }
@@ -164,7 +164,7 @@ func TestUnknownMembershipKeepsServers(t *testing.T) {
 				}
 			}
 		}
-		if !strings.Contains(string(Apply(in.Observed, p).File), "c1.example:6379") {
+		if !strings.Contains(Apply(in.Observed, p).File.String(), "c1.example:6379") {
 			t.Errorf("the file lost c1 while membership is unknown:\n%s", p)
 		}
 	}
@@ -224,7 +224,7 @@ func TestOldHAProxyFallsBack(t *testing.T) {
 func TestPlanString(t *testing.T) {
 	p := Plan{Steps: []Step{
 		{Validate{Path: "/etc/haproxy.cfg", Fingerprint: "0123456789abcdef"}, "check first"},
-		{WriteFile{Path: "/etc/haproxy.cfg", Data: []byte("x"), Fingerprint: "0123456789abcdef"}, "changed"},
+		{WriteFile{Path: "/etc/haproxy.cfg", Data: render.TextOf("x"), Fingerprint: "0123456789abcdef"}, "changed"},
 		{AddServer{Backend: "web", Server: "a:80", Addr: "::1", Port: 80, Options: "check"}, "joined"},
 		{SetServerState{Backend: "web", Server: "a:80", State: Ready}, ""},
 		{SetServerAddr{Backend: "web", Server: "b:80", Addr: "10.0.0.1", Port: 81}, "moved"},
@@ -353,7 +353,7 @@ func TestUnknownEverythingKeepsFileServers(t *testing.T) {
 	if !p.HasReload() {
 		t.Fatalf("an unknown loaded config should be reloaded once:\n%s", p)
 	}
-	if !strings.Contains(string(Apply(in.Observed, p).File), "server c1.example:6379 10.0.0.1:6379") {
+	if !strings.Contains(Apply(in.Observed, p).File.String(), "server c1.example:6379 10.0.0.1:6379") {
 		t.Errorf("the reload drops the file's servers:\n%s", p)
 	}
 }

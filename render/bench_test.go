@@ -39,7 +39,7 @@ func BenchmarkRender(b *testing.B) {
 	if n := len(res.Backends); n != 1000 || len(res.Diagnostics) > 0 {
 		b.Fatalf("got %d backends, diagnostics %v", n, res.Diagnostics)
 	}
-	b.ReportMetric(float64(len(res.Config)), "config-bytes")
+	b.ReportMetric(float64(res.Config.Len()), "config-bytes")
 }
 
 // BenchmarkRenderWithMemo renders 1,000 clusters × 50 nodes again after one

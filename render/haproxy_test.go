@@ -134,9 +134,9 @@ func TestHAProxyAcceptsRandomConfigs(t *testing.T) {
 						rt.Fatalf("valid input gave an error: %s", d)
 					}
 				}
-				ok, out := testenv.HAProxyCheck(t, string(res.Config))
+				ok, out := testenv.HAProxyCheck(t, res.Config.String())
 				if !ok || strings.Contains(out, "[ALERT]") {
-					rt.Fatalf("haproxy -c rejects the config for %s:\n%s\n%s", in.Version, out, res.Config)
+					rt.Fatalf("haproxy -c rejects the config for %s:\n%s\n%s", in.Version, out, res.Config.String())
 				}
 			})
 		})

@@ -23,6 +23,7 @@ type memoEntry struct {
 	cookie  bool
 	opts    string
 	text    string
+	sum     partSum // of text
 	servers []Server
 }
 

@@ -53,9 +53,9 @@ type Input struct {
 
 // Result is one render.
 type Result struct {
-	// Config is the complete haproxy.cfg. It is nil only when there is no
-	// balancer config to render from.
-	Config []byte
+	// Config is the complete haproxy.cfg. It is empty only when there is
+	// no balancer config to render from.
+	Config Text
 	// Skeleton is Config with the server lines of every cluster backend
 	// replaced by one template line per backend
 	// ("\t# servers: server NAME ADDR[ cookie NAME][ OPTIONS]"). Two renders
@@ -127,7 +127,7 @@ func Render(in Input) Result {
 	r.cfg, r.b = in.Config, in.Config.Balancer
 	r.clusterNames = r.cfg.ClusterNames()
 	r.prepareMembers()
-	r.out = make([]byte, 0, r.sizeHint())
+	r.out.own = make([]byte, 0, 4096+320*len(r.clusterNames))
 	r.skel = make([]byte, 0, 4096)
 
 	if r.b.Stats != nil {
@@ -149,7 +149,7 @@ func Render(in Input) Result {
 	r.stats()
 
 	r.diags.Sort()
-	res.Config, res.Skeleton, res.Diagnostics, res.Memo = r.out, r.skel, r.diags, r.memo
+	res.Config, res.Skeleton, res.Diagnostics, res.Memo = r.out.text(), r.skel, r.diags, r.memo
 	return res
 }
 
@@ -161,10 +161,11 @@ type renderer struct {
 	members      map[string]*members // every configured cluster
 	memo         *Memo               // this render's, for the next one
 
-	out, skel []byte
-	buf       []byte // scratch space for the server lines of one backend
-	pending   string // title of a section not written yet
-	sections  int    // sections written
+	out      textBuilder // the config; server lines are shared with the memo
+	skel     []byte
+	buf      []byte // scratch space for the server lines of one backend
+	pending  string // title of a section not written yet
+	sections int    // sections written
 
 	frontends map[string]string // frontend namespace: name → what took it
 	backends  map[string]string // backend namespace: name → what took it
@@ -183,19 +184,6 @@ type members struct {
 type member struct {
 	n  *model.Node
 	ip netip.Addr
-}
-
-func (r *renderer) sizeHint() int {
-	n := 4096
-	for _, name := range r.clusterNames {
-		c := r.cfg.Clusters[name]
-		per := 64 + len(c.HAProxy.ServerOptions)
-		if hasModeHTTP(c.HAProxy.Backend) {
-			per += 64
-		}
-		n += 256 + len(r.members[name].nodes)*per
-	}
-	return n
 }
 
 // ---- membership ----------------------------------------------------------
@@ -376,7 +364,7 @@ func (r *renderer) stanza(header string) {
 
 // raw writes s to the config and the skeleton.
 func (r *renderer) raw(s string) {
-	r.out = append(r.out, s...)
+	r.out.own = append(r.out.own, s...)
 	r.skel = append(r.skel, s...)
 }
 
@@ -675,13 +663,13 @@ func (r *renderer) clusterBackends(backends map[string][]Server) {
 func (r *renderer) memoServers(name string, cookie bool, opts string) []Server {
 	e := r.memo.clusters[name]
 	if e.written && e.cookie == cookie && e.opts == opts {
-		r.out = append(r.out, e.text...)
+		r.out.share(e.text, e.sum)
 		return e.servers
 	}
-	servers, text := r.servers(e.members.nodes, cookie, opts)
+	servers, text, sum := r.servers(e.members.nodes, cookie, opts)
 	// A new entry: the old one may belong to a Memo someone still holds.
 	ne := *e
-	ne.written, ne.cookie, ne.opts, ne.text, ne.servers = true, cookie, opts, text, servers
+	ne.written, ne.cookie, ne.opts, ne.text, ne.sum, ne.servers = true, cookie, opts, text, sum, servers
 	r.memo.clusters[name] = &ne
 	return servers
 }
@@ -690,7 +678,7 @@ func (r *renderer) memoServers(name string, cookie bool, opts string) []Server {
 // Servers. The lines are built in one buffer and turned into one string, of
 // which every Server's Name and Options are substrings: two allocations per
 // backend instead of several per server.
-func (r *renderer) servers(nodes []member, cookie bool, opts string) ([]Server, string) {
+func (r *renderer) servers(nodes []member, cookie bool, opts string) ([]Server, string, partSum) {
 	buf := r.buf[:0]
 	type span struct{ name, opts [2]int }
 	spans := make([]span, len(nodes))
@@ -718,8 +706,8 @@ func (r *renderer) servers(nodes []member, cookie bool, opts string) ([]Server, 
 		spans[i] = sp
 	}
 	r.buf = buf
-	text := string(buf)
-	r.out = append(r.out, text...)
+	text, sum := string(buf), sumOf(buf)
+	r.out.share(text, sum)
 	servers := make([]Server, len(nodes))
 	for i, x := range nodes {
 		sp := spans[i]
@@ -732,7 +720,7 @@ func (r *renderer) servers(nodes []member, cookie bool, opts string) ([]Server, 
 		}
 		servers[i] = s
 	}
-	return servers, text
+	return servers, text, sum
 }
 
 func (r *renderer) peers() {

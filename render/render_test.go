@@ -44,11 +44,11 @@ func node(host, ip string, port int) model.Node {
 
 func TestNoBalancer(t *testing.T) {
 	res := render.Render(render.Input{Config: &model.Config{}, Version: v26})
-	if res.Config != nil || !res.Diagnostics.HasErrors() {
+	if res.Config.Len() != 0 || !res.Diagnostics.HasErrors() {
 		t.Errorf("no balancer: config %q, diagnostics %v", res.Config, res.Diagnostics)
 	}
 	res = render.Render(render.Input{Version: v26})
-	if res.Config != nil || !res.Diagnostics.HasErrors() {
+	if res.Config.Len() != 0 || !res.Diagnostics.HasErrors() {
 		t.Errorf("nil config: config %q, diagnostics %v", res.Config, res.Diagnostics)
 	}
 }
@@ -86,7 +86,7 @@ func TestRenderDefendsAgainstBadNodes(t *testing.T) {
 		t.Errorf("servers (-want +got):\n%s", diff)
 	}
 	for _, s := range []string{"evil", "pwned", "listen x", "zoned", "sp ace", "noport", "peer"} {
-		if bytes.Contains(res.Config, []byte(s)) {
+		if strings.Contains(res.Config.String(), s) {
 			t.Errorf("config contains %q:\n%s", s, res.Config)
 		}
 	}
@@ -118,7 +118,7 @@ func TestBackendsAndSkeleton(t *testing.T) {
 		"\tserver b:80 10.0.0.2:80 cookie b:80 check inter 2000\n",
 		"\tserver t:70 10.0.0.3:70\n",
 	} {
-		if !bytes.Contains(res.Config, []byte(line)) {
+		if !strings.Contains(res.Config.String(), line) {
 			t.Errorf("config lacks %q", line)
 		}
 		if bytes.Contains(res.Skeleton, []byte(line)) {
@@ -170,7 +170,7 @@ func TestInvalidDirectiveDiagnostic(t *testing.T) {
 	if got := res.Diagnostics.String(); got != want {
 		t.Errorf("diagnostics:\n got %q\nwant %q", got, want)
 	}
-	if bytes.Contains(res.Config, []byte("bogus")) {
+	if strings.Contains(res.Config.String(), "bogus") {
 		t.Errorf("invalid line rendered:\n%s", res.Config)
 	}
 }
@@ -190,8 +190,8 @@ func TestDeterministic(t *testing.T) {
 			rev[j], rev[k] = rev[k], rev[j]
 		}
 		again := render.Render(render.Input{Config: cfg, Nodes: map[string][]model.Node{"web": rev}, Version: v26})
-		if !bytes.Equal(first.Config, again.Config) || first.Diagnostics.String() != again.Diagnostics.String() {
-			t.Fatalf("order changed the output:\n%s", cmp.Diff(string(first.Config), string(again.Config)))
+		if first.Config.String() != again.Config.String() || first.Diagnostics.String() != again.Diagnostics.String() {
+			t.Fatalf("order changed the output:\n%s", cmp.Diff(first.Config.String(), again.Config.String()))
 		}
 	}
 }

@@ -26,9 +26,9 @@ type HAProxy interface {
 	// Validate checks a candidate config with `haproxy -c`, written beside
 	// the live file. A rejection is an error with an Alerts() []string
 	// method.
-	Validate(ctx context.Context, data []byte) error
+	Validate(ctx context.Context, data render.Text) error
 	// Install writes the config file atomically.
-	Install(ctx context.Context, data []byte) error
+	Install(ctx context.Context, data render.Text) error
 	Start(ctx context.Context) error
 	Reload(ctx context.Context) error
 	AddServer(ctx context.Context, backend, server, addr string, port int, options string) error
@@ -99,23 +99,22 @@ type Writer struct {
 	// OnLogging is called when logging.yaml changes.
 	OnLogging func(model.Logging)
 
-	snap        *model.Snapshot
-	diagText    string // config diagnostics last logged
-	planDiags   string // plan diagnostics last logged
-	hap         HAProxy
-	balancer    *model.Balancer
-	disc        Discovery
-	discCfg     model.Discovery
-	watched     []string
-	members     model.Membership
-	version     render.Version
-	loaded      []byte       // the config HAProxy last loaded
-	loadedIndex *plan.Index  // plan.IndexConfig(loaded)
-	memo        *render.Memo // the last plan's rendering work
-	lastReload  time.Time
-	rejected    string
-	runtimeBad  bool
-	retry       time.Duration
+	snap       *model.Snapshot
+	diagText   string // config diagnostics last logged
+	planDiags  string // plan diagnostics last logged
+	hap        HAProxy
+	balancer   *model.Balancer
+	disc       Discovery
+	discCfg    model.Discovery
+	watched    []string
+	members    model.Membership
+	version    render.Version
+	loaded     *plan.Index  // the config HAProxy last loaded; nil when not known
+	memo       *render.Memo // the last plan's rendering work
+	lastReload time.Time
+	rejected   string
+	runtimeBad bool
+	retry      time.Duration
 
 	// The file syncer brings the config file up to date after runtime
 	// changes, off the loop, so that membership changes never wait for
@@ -131,7 +130,7 @@ type Writer struct {
 
 type fileJob struct {
 	hap  HAProxy
-	data []byte
+	data render.Text
 	fp   string
 	gen  uint64
 }
@@ -240,7 +239,7 @@ func (w *Writer) reloadConfig(ctx context.Context) {
 	}
 	if b := cfg.Balancer; b != nil && (w.balancer == nil || b.ConfigFile != w.balancer.ConfigFile || b.SocketFile != w.balancer.SocketFile || b.PidFile != w.balancer.PidFile) {
 		w.hap = w.NewHAProxy(b)
-		w.loaded, w.loadedIndex = nil, nil
+		w.loaded = nil
 	}
 	w.balancer = cfg.Balancer
 	w.followDiscovery(cfg)
@@ -305,7 +304,7 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 		// (the file may have been written after its last reload): the
 		// first plan reloads it once.
 		if obs.Running {
-			obs.Loaded, obs.LoadedIndex = w.loaded, w.loadedIndex
+			obs.Loaded = w.loaded
 		}
 		now := time.Now()
 		p := plan.Make(plan.Input{Config: &w.snap.Config, Membership: w.members, Version: w.version, Observed: obs,
@@ -380,7 +379,7 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 			}
 		case plan.Start:
 			if err = w.hap.Start(ctx); err == nil {
-				w.loaded, w.loadedIndex, w.lastReload, w.runtimeBad = file, plan.IndexConfig(file), time.Now(), false
+				w.loaded, w.lastReload, w.runtimeBad = plan.IndexConfig(file), time.Now(), false
 				w.Log.Info("started HAProxy")
 			}
 		case plan.Reload:
@@ -389,7 +388,7 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 				return d, nil
 			}
 			if err = w.hap.Reload(ctx); err == nil {
-				w.loaded, w.loadedIndex, w.lastReload, w.runtimeBad = file, plan.IndexConfig(file), time.Now(), false
+				w.loaded, w.lastReload, w.runtimeBad = plan.IndexConfig(file), time.Now(), false
 				w.Log.Info("reloaded HAProxy")
 			}
 		case plan.AddServer:
@@ -426,7 +425,7 @@ var errHandedOff = errors.New("file update handed to the syncer")
 
 // handOff queues a validate-and-install for the syncer; a newer one
 // replaces a queued older one.
-func (w *Writer) handOff(data []byte, fp string) {
+func (w *Writer) handOff(data render.Text, fp string) {
 	if w.syncing == fp {
 		return
 	}

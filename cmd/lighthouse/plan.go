@@ -91,7 +91,8 @@ Exit codes: 0 success, 1 error, 2 usage error; with --detailed-exitcode:
 		if err != nil {
 			return fail(err)
 		}
-		obs = plan.Observed{Running: true, Loaded: data, File: data}
+		text := render.TextBytes(data)
+		obs = plan.Observed{Running: true, Loaded: plan.IndexConfig(text), File: text}
 	} else if obs, err = liveObserved(ctx, cfg.Balancer); err != nil {
 		return fail(err)
 	}

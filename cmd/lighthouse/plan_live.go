@@ -65,7 +65,7 @@ func askHAProxy(ctx context.Context, b *model.Balancer) (plan.Observed, error) {
 		return obs, err
 	}
 	if obs.Running {
-		obs.Loaded = obs.File
+		obs.Loaded = plan.IndexConfig(obs.File)
 	}
 	return obs, nil
 }

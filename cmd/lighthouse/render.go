@@ -83,7 +83,7 @@ func renderCommand(e env, args []string) int {
 	diags = append(diags, res.Diagnostics...)
 	diags.Sort()
 
-	if _, err := e.stdout.Write(res.Config); err != nil {
+	if _, err := res.Config.WriteTo(e.stdout); err != nil {
 		fmt.Fprintf(e.stderr, "lighthouse render: write config: %v\n", err)
 		return exitError
 	}

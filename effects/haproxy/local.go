@@ -8,8 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
+	"time"
 
 	"lighthouse/plan"
+	"lighthouse/render"
 )
 
 // Local is the HAProxy of this node as the writer drives it: the process on
@@ -18,6 +22,66 @@ import (
 type Local struct {
 	Process Process
 	Socket  Socket
+
+	mu   sync.Mutex // guards file: the writer's file syncer installs while its loop observes
+	file fileSeen
+}
+
+// fileSeen is the config file as last read or installed, and the identity
+// of the file on disk that held it: while the file on disk is the same
+// (inode, size and modification time), Observe hands back the same Text
+// rather than reading megabytes again, and the planner compares it with
+// the rendered config at no cost.
+type fileSeen struct {
+	text  render.Text
+	ino   uint64
+	size  int64
+	mtime time.Time
+}
+
+func statFile(path string) (fileSeen, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fileSeen{}, err
+	}
+	f := fileSeen{size: st.Size(), mtime: st.ModTime()}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		f.ino = sys.Ino
+	}
+	return f, nil
+}
+
+func (f fileSeen) same(g fileSeen) bool {
+	return f.ino == g.ino && f.size == g.size && f.mtime.Equal(g.mtime)
+}
+
+// readFile returns the config file's text (empty when there is none).
+func (l *Local) readFile() (render.Text, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	path := l.Process.ConfigFile
+	st, err := statFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return render.Text{}, nil
+	}
+	if err != nil {
+		return render.Text{}, err
+	}
+	if st.same(l.file) {
+		return l.file.text, nil
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return render.Text{}, nil
+	}
+	if err != nil {
+		return render.Text{}, err
+	}
+	st.text = render.TextBytes(data)
+	if int64(len(data)) == st.size {
+		l.file = st // otherwise it changed while read: read it again next time
+	}
+	return st.text, nil
 }
 
 // NewLocal makes the Local HAProxy of a balancer config.
@@ -32,11 +96,8 @@ func NewLocal(binary, configFile, socketFile, pidFile string) *Local {
 // every backend (nil when the admin socket does not answer).
 func (l *Local) Observe(ctx context.Context) (plan.Observed, error) {
 	var o plan.Observed
-	data, err := os.ReadFile(l.Process.ConfigFile)
-	switch {
-	case err == nil:
-		o.File = data
-	case !errors.Is(err, fs.ErrNotExist):
+	var err error
+	if o.File, err = l.readFile(); err != nil {
 		return o, fmt.Errorf("observe HAProxy: %w", err)
 	}
 	_, o.Running = l.Process.Running(ctx)
@@ -55,11 +116,11 @@ func (l *Local) Observe(ctx context.Context) (plan.Observed, error) {
 }
 
 // Validate runs `haproxy -c` on the candidate written beside the live file.
-func (l *Local) Validate(ctx context.Context, data []byte) error {
+func (l *Local) Validate(ctx context.Context, data render.Text) error {
 	if err := os.MkdirAll(filepath.Dir(l.Process.ConfigFile), 0o755); err != nil {
 		return fmt.Errorf("validate: %w", err)
 	}
-	cand, err := WriteCandidate(l.Process.ConfigFile, data)
+	cand, err := WriteCandidate(l.Process.ConfigFile, data.Bytes())
 	if err != nil {
 		return err
 	}
@@ -68,12 +129,26 @@ func (l *Local) Validate(ctx context.Context, data []byte) error {
 }
 
 // Install writes the config file atomically (nothing when unchanged).
-func (l *Local) Install(ctx context.Context, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(l.Process.ConfigFile), 0o755); err != nil {
+func (l *Local) Install(ctx context.Context, data render.Text) error {
+	path := l.Process.ConfigFile
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("install config: %w", err)
 	}
-	_, err := WriteFileIfChanged(l.Process.ConfigFile, data, 0o644)
-	return err
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if st, err := statFile(path); err == nil && st.same(l.file) && l.file.text.Equal(data) {
+		return nil
+	}
+	if _, err := WriteFileIfChanged(path, data.Bytes(), 0o644); err != nil {
+		return err
+	}
+	st, err := statFile(path)
+	if err != nil {
+		return fmt.Errorf("install config: %w", err)
+	}
+	st.text = data
+	l.file = st
+	return nil
 }
 
 // Start starts HAProxy in master-worker mode, daemonized.

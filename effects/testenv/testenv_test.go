@@ -83,7 +83,7 @@ func TestRequire(t *testing.T) {
 	if f.skipped != "" || f.fatal != "" {
 		t.Errorf("Require(sh): skipped %q fatal %q", f.skipped, f.fatal)
 	}
-	f = runFake(t, func(tb testing.TB) { Require(tb, "no-such-binary-lh", "haproxy") })
+	f = runFake(t, func(tb testing.TB) { Require(tb, "no-such-binary-lh", "sh") })
 	if !strings.Contains(f.skipped, "apt-get install -y no-such-binary-lh") || f.fatal != "" {
 		t.Errorf("Require without CI: skipped %q fatal %q", f.skipped, f.fatal)
 	}
