@@ -1,8 +1,10 @@
 package plan
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -57,7 +59,11 @@ func TestFromRenderMatchesParsedText(t *testing.T) {
 			continue
 		}
 		res := render.Render(render.Input{Config: in.cfg, Nodes: in.nodes, Version: in.version})
-		got, want := fromRender(res), parseConfig(res.Config.String())
+		got, want := fromRender(res, &Memo{}, &Memo{}), parseConfig(res.Config.String())
+		if names := slices.Sorted(maps.Keys(got.backends)); !slices.Equal(names, got.names) {
+			t.Errorf("%s: names %q, want the backends %q", in.name, got.names, names)
+		}
+		got.names = nil
 		if diff := cmp.Diff(want, got, cmp.AllowUnexported(parsedConfig{}), cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("%s: (-text +render):\n%s", in.name, diff)
 		}

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"bytes"
 	"fmt"
 	"hash/crc32"
 	"sort"
@@ -28,9 +29,9 @@ type Input struct {
 	// RuntimeFailed is set by the shell when a runtime API command of the
 	// previous plan failed: the planner then converges through a reload.
 	RuntimeFailed bool
-	// RenderMemo is the previous plan's RenderMemo (optional): rendering
-	// then redoes only the clusters that changed. Plans do not depend on it.
-	RenderMemo *render.Memo
+	// Memo is the previous plan's Memo (optional): planning then redoes
+	// only what changed. Plans do not depend on it.
+	Memo *Memo
 }
 
 // Make computes the plan that brings the observed HAProxy to the desired
@@ -56,13 +57,18 @@ func Make(in Input) Plan {
 	}
 
 	nodes := desiredNodes(in.Config, in.Membership, running)
-	res := render.Render(render.Input{Config: in.Config, Nodes: nodes, Version: in.Version, Memo: in.RenderMemo})
-	p.RenderMemo = res.Memo
+	prev := in.Memo
+	if prev == nil {
+		prev = &Memo{}
+	}
+	res := render.Render(render.Input{Config: in.Config, Nodes: nodes, Version: in.Version, Memo: prev.render})
+	memo := &Memo{render: res.Memo, skeleton: res.Skeleton, loaded: obs.Loaded, checked: map[string][]render.Server{}}
+	p.Memo = memo
 	p.Diagnostics = append(p.Diagnostics, res.Diagnostics...)
 	desired := res.Config
 	fp := Fingerprint(desired)
 	p.Basis = Basis{Desired: fp, Observed: observedFingerprint(obs, desired, fp)}
-	want := fromRender(res)
+	want := fromRender(res, prev, memo)
 	rejected := in.Rejected != "" && in.Rejected == fp
 
 	add := func(a Action, why string, args ...any) {
@@ -86,7 +92,7 @@ func Make(in Input) Plan {
 		return p
 	}
 
-	why := structuralChange(obs.Loaded != nil, loaded, want, in.RuntimeFailed)
+	why := structuralChange(obs.Loaded != nil, loaded, want, in.RuntimeFailed, prev, memo)
 	var runtime []Step
 	if why == "" {
 		var fallback string
@@ -127,12 +133,22 @@ func Make(in Input) Plan {
 }
 
 // fromRender takes the structure and the servers of a render: the
-// skeleton's template lines stand for the server lines.
-func fromRender(res render.Result) parsedConfig {
-	p := parseConfig(string(res.Skeleton))
-	for name, list := range res.Backends {
-		p.backends[name] = list
+// skeleton's template lines stand for the server lines. The skeleton is
+// parsed only when it changed since the previous plan.
+func fromRender(res render.Result, prev, memo *Memo) parsedConfig {
+	if prev.skeleton != nil && bytes.Equal(prev.skeleton, res.Skeleton) {
+		memo.want = prev.want
+	} else {
+		memo.want = parseConfig(string(res.Skeleton))
+		memo.want.backends = nil
+		memo.want.names = make([]string, 0, len(res.Backends))
+		for name := range res.Backends {
+			memo.want.names = append(memo.want.names, name)
+		}
+		sort.Strings(memo.want.names)
 	}
+	p := memo.want
+	p.backends = res.Backends
 	return p
 }
 
@@ -229,7 +245,11 @@ func nodeFromServer(s Server) (model.Node, bool) {
 
 // structuralChange says why the loaded config cannot become the desired one
 // without a reload, or "" when only servers differ.
-func structuralChange(known bool, loaded, want parsedConfig, runtimeFailed bool) string {
+//
+// The backends whose servers' settings it finds equal go into memo; the
+// ones prev has for the same loaded config, with the very same servers, are
+// not compared again.
+func structuralChange(known bool, loaded, want parsedConfig, runtimeFailed bool, prev, memo *Memo) string {
 	switch {
 	case !known:
 		return "the config HAProxy runs is not known"
@@ -238,14 +258,11 @@ func structuralChange(known bool, loaded, want parsedConfig, runtimeFailed bool)
 	case loaded.skeleton != want.skeleton:
 		return "structural change: " + firstDifference(loaded.skeleton, want.skeleton)
 	}
-	names := make([]string, 0, len(want.backends))
-	for b := range want.backends {
-		names = append(names, b)
-	}
-	sort.Strings(names)
-	for _, b := range names {
+	again := prev.loaded != nil && prev.loaded == memo.loaded
+	for _, b := range want.names {
 		list, old := want.backends[b], loaded.backends[b]
-		if sameOptions(list, old) {
+		if again && sameSlice(prev.checked[b], list) || sameOptions(list, old) {
+			memo.checked[b] = list
 			continue
 		}
 		opts := make(map[string]string, len(old))
@@ -257,8 +274,14 @@ func structuralChange(known bool, loaded, want parsedConfig, runtimeFailed bool)
 				return fmt.Sprintf("server options of %s/%s changed", b, s.Name)
 			}
 		}
+		memo.checked[b] = list
 	}
 	return ""
+}
+
+// sameSlice reports whether a and b are the very same servers.
+func sameSlice(a, b []render.Server) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // sameOptions is the fast path of structuralChange: the same servers in the
@@ -339,12 +362,7 @@ func serverSteps(v render.Version, b *model.Balancer, cfg *model.Config, m model
 	add := func(a Action, why string, args ...any) {
 		steps = append(steps, Step{Action: a, Reason: fmt.Sprintf(why, args...)})
 	}
-	backends := make([]string, 0, len(want.backends))
-	for name := range want.backends {
-		backends = append(backends, name)
-	}
-	sort.Strings(backends)
-	for _, be := range backends {
+	for _, be := range want.names {
 		if inSync(running[be], want.backends[be]) {
 			continue
 		}

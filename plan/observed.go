@@ -135,6 +135,7 @@ func serversOf(backends map[string][]render.Server) map[string][]Server {
 type parsedConfig struct {
 	skeleton string
 	backends map[string][]render.Server
+	names    []string // the backends, sorted (set for rendered configs only)
 }
 
 // parseConfig reads a config in the shape render writes: a section header

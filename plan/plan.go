@@ -35,8 +35,8 @@ type Plan struct {
 	// Basis fingerprints the inputs this plan was computed from, so that a
 	// saved plan can be refused once they changed.
 	Basis Basis
-	// RenderMemo is this plan's rendering work, for the next Input.
-	RenderMemo *render.Memo
+	// Memo is this plan's work, for the next Input.
+	Memo *Memo
 }
 
 // Basis identifies the inputs of a plan.
@@ -296,4 +296,17 @@ func (p Plan) MarshalJSON() ([]byte, error) {
 		out.Actions = append(out.Actions, j)
 	}
 	return json.Marshal(out)
+}
+
+// Memo carries one plan's work to the next, so that planning costs what
+// changed rather than the size of the config: the render's memo, the
+// parsed structure of the rendered config, and the backends whose server
+// settings were found equal to those of the loaded config. A plan made with
+// a Memo is the plan made without one. A Memo is never changed once made.
+type Memo struct {
+	render   *render.Memo
+	skeleton []byte       // the render's skeleton
+	want     parsedConfig // parseConfig(skeleton), without backends; names set
+	loaded   *Index       // the loaded config checked was found against
+	checked  map[string][]render.Server
 }

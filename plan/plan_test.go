@@ -253,7 +253,8 @@ func TestPlanString(t *testing.T) {
 
 // The state machine: random membership and config changes. After applying
 // a plan, planning again gives nothing; membership-only changes never reload;
-// unknown membership never removes a server.
+// unknown membership never removes a server. Each plan made with the
+// previous plan's Memo is the plan made without one.
 func TestPlanStateMachine(t *testing.T) {
 	hosts := []string{"a.example", "b.example", "c.example", "d.example"}
 	rapid.Check(t, func(t *rapid.T) {
@@ -271,6 +272,17 @@ func TestPlanStateMachine(t *testing.T) {
 		in := Input{Config: cfgOf(), Membership: model.Membership{}, Version: version, Now: t0}
 		p := Make(in)
 		in.Observed = Apply(in.Observed, p)
+		memo := p.Memo
+		makePlan := func(in Input) Plan {
+			p := Make(in)
+			in.Memo = memo
+			withMemo := Make(in)
+			if a, b := describePlan(p), describePlan(withMemo); a != b {
+				t.Fatalf("the plan made with the memo differs:\n%s", cmp.Diff(a, b))
+			}
+			memo = withMemo.Memo
+			return p
+		}
 		now := t0
 		for step := 0; step < 20; step++ {
 			now = now.Add(time.Duration(rapid.IntRange(0, 3000).Draw(t, "ms")) * time.Millisecond)
@@ -302,7 +314,7 @@ func TestPlanStateMachine(t *testing.T) {
 			case 4: // nothing changes
 			}
 			before := in.Observed
-			p := Make(in)
+			p := makePlan(in)
 			if !structural && in.Version == v26 && p.HasReload() && !addsCookieServer(p, before, in) {
 				t.Fatalf("membership-only change planned a reload:\n%s", p)
 			}
@@ -323,11 +335,16 @@ func TestPlanStateMachine(t *testing.T) {
 			if p.HasReload() {
 				in.LastReload = now
 			}
-			if again := Make(in); !again.Empty() {
+			if again := makePlan(in); !again.Empty() {
 				t.Fatalf("plan after apply is not empty:\n%s\nafter:\n%s", again, p)
 			}
 		}
 	})
+}
+
+// describePlan is everything a plan says, as text.
+func describePlan(p Plan) string {
+	return fmt.Sprintf("%s%s%+v", p, p.Diagnostics, p.Basis)
 }
 
 // addsCookieServer reports whether the plan's reload is for a new server of

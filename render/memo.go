@@ -9,12 +9,46 @@ import "lighthouse/model"
 // without the Memo. A Memo is never changed after Render returns it, so
 // renders may share one.
 type Memo struct {
-	clusters map[string]*memoEntry
+	clusters  map[string]*memoEntry
+	structure *structure
+}
+
+// structure is what a render writes that depends on the config and the
+// version alone: every line but the server lines of cluster backends and
+// the peers sections, with the diagnostics about them. One thing in it
+// depends on the nodes: a stick-table line that refers to a cluster's peers
+// section is written only when the cluster has peers; peerDeps records what
+// the lines depended on. A render with the same config (the same
+// *model.Config, which is never changed), the same version and the same
+// peerDeps replays the structure instead of writing it again.
+type structure struct {
+	config  *model.Config
+	version Version
+
+	backends    []backendSlot // in order
+	beforePeers textPart      // after the last backend's servers
+	tail        textPart      // after the peers sections
+	sections    int           // sections written before the peers sections
+	skelHead    string        // the skeleton before the peers sections
+	skelTail    string        // and after them
+	diags       model.Diagnostics
+	peersUsed   map[string]bool
+	peerDeps    map[string]bool
+}
+
+// backendSlot is the text before a cluster backend's server lines (its
+// stanza header and directives, and for the first everything before it),
+// and how its server lines are written.
+type backendSlot struct {
+	before  textPart
+	cluster string
+	cookie  bool
+	opts    string
 }
 
 type memoEntry struct {
 	src     string       // Input.NodesSource, part of the diagnostics
-	nodes   []model.Node // a copy of the input nodes
+	nodes   []model.Node // the input nodes (never changed)
 	members *members     // built from nodes
 	diags   model.Diagnostics
 
@@ -22,16 +56,20 @@ type memoEntry struct {
 	written bool
 	cookie  bool
 	opts    string
-	text    string
-	sum     partSum // of text
+	text    textPart
 	servers []Server
 }
 
 // sameNodes reports whether two node lists render alike: the same nodes in
-// the same order, compared on what a render uses (metadata is not).
+// the same order, compared on what a render uses (metadata is not). The
+// same slice, which is what the nodes of a cluster that did not change are,
+// needs no comparing.
 func sameNodes(a, b []model.Node) bool {
 	if len(a) != len(b) {
 		return false
+	}
+	if len(a) == 0 || &a[0] == &b[0] {
+		return true
 	}
 	for i := range a {
 		x, y := &a[i], &b[i]

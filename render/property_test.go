@@ -471,17 +471,37 @@ func TestPropertyOrderIndependent(t *testing.T) {
 
 // A render given the Memo of earlier renders is the render without it: over
 // a sequence of inputs (config and nodes changing, sometimes not at all),
-// each render with the previous Memo equals a fresh render.
+// each render with the previous Memo equals a fresh render. The config
+// snapshot is kept while the files stay the same, as the writer keeps it,
+// so that renders replay the memo's structure; stick-table lines refer to
+// peers sections, whose nodes come and go.
 func TestPropertyMemoChangesNothing(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		files, nodes, _ := genInput(t)
+		files = withStickTables(t, files)
 		var memo *render.Memo
-		for step := range rapid.IntRange(1, 5).Draw(t, "steps") {
-			switch rapid.IntRange(0, 5).Draw(t, fmt.Sprintf("change%d", step)) {
+		var snap *model.Snapshot
+		for step := range rapid.IntRange(1, 6).Draw(t, "steps") {
+			switch rapid.IntRange(0, 6).Draw(t, fmt.Sprintf("change%d", step)) {
 			case 0: // a new input altogether
 				files, nodes, _ = genInput(t)
+				files, snap = withStickTables(t, files), nil
 			case 4: // a new config, the same nodes
 				files, _, _ = genInput(t)
+				files, snap = withStickTables(t, files), nil
+			case 6: // the nodes of one cluster announce peers, or stop
+				for k, v := range nodes {
+					flipped := append([]model.Node(nil), v...)
+					for i := range flipped {
+						if flipped[i].Peer != nil {
+							flipped[i].Peer = nil
+						} else {
+							flipped[i].Peer = &model.Peer{Name: flipped[i].Host, IP: flipped[i].IP, Port: 1024}
+						}
+					}
+					nodes[k] = flipped
+					break
+				}
 			case 5: // one node moves to another address
 				for k, v := range nodes {
 					if len(v) == 0 {
@@ -510,7 +530,9 @@ func TestPropertyMemoChangesNothing(t *testing.T) {
 				}
 				nodes = nodes2
 			}
-			snap := model.Load(nil, files)
+			if snap == nil {
+				snap = model.Load(nil, files)
+			}
 			version := rapid.SampledFrom([]render.Version{v26, {Major: 1, Minor: 5, Patch: 12}}).Draw(t, "version")
 			src := rapid.SampledFrom([]string{"gen", "zookeeper"}).Draw(t, "src")
 			fresh := render.Render(render.Input{Config: &snap.Config, Nodes: nodes, NodesSource: src, Version: version})
@@ -530,6 +552,34 @@ func TestPropertyMemoChangesNothing(t *testing.T) {
 			memo = memoed.Memo
 		}
 	})
+}
+
+// withStickTables adds, to the backends of some clusters, a stick-table
+// line that refers to the peers section of a cluster.
+func withStickTables(t *rapid.T, files []model.File) []model.File {
+	var clusters []string
+	for _, f := range files {
+		if c, ok := strings.CutPrefix(f.Path, "clusters/"); ok {
+			clusters = append(clusters, strings.TrimSuffix(c, ".yaml"))
+		}
+	}
+	out := slices.Clone(files)
+	for i, f := range out {
+		c, ok := strings.CutPrefix(f.Path, "clusters/")
+		if !ok || !rapid.Bool().Draw(t, "stick."+c) {
+			continue
+		}
+		var doc map[string]any
+		if yaml.Unmarshal(f.Data, &doc) != nil {
+			continue // a file made invalid on purpose
+		}
+		hp, _ := doc["haproxy"].(map[string]any)
+		lines, _ := hp["backend"].([]any)
+		ref := rapid.SampledFrom(clusters).Draw(t, "stick.ref."+c)
+		hp["backend"] = append(lines, "stick-table type ip size 1k peers "+ref, "stick on src")
+		out[i].Data = yamlBytes(t, doc)
+	}
+	return out
 }
 
 // The memo's server lines follow a change of server settings alone.

@@ -46,8 +46,14 @@ type Input struct {
 	// peers sections (see Render).
 	Version Version
 	// Memo, when set, is the Memo of an earlier render: the clusters whose
-	// nodes did not change are not validated, sorted and written again.
-	// The output does not depend on it.
+	// nodes did not change are not validated, sorted and written again, and
+	// with the same Config and Version the structure of the file is not
+	// written again either. The output does not depend on it.
+	//
+	// Render and its Memo keep Config and the node slices: neither may be
+	// changed afterwards. A changed config is a new *model.Config, changed
+	// nodes a new slice (as model.Load and the membership watcher make
+	// them).
 	Memo *Memo
 }
 
@@ -118,8 +124,8 @@ const (
 // unreferenced section is at best noise. A stick-table line that refers to a
 // peers section the config does not have is left out with an error.
 func Render(in Input) Result {
-	r := &renderer{in: in, frontends: map[string]string{}, backends: map[string]string{}, peersUsed: map[string]bool{}}
-	res := Result{Backends: map[string][]Server{}}
+	r := &renderer{in: in}
+	res := Result{}
 	if in.Config == nil || in.Config.Balancer == nil {
 		res.Diagnostics = model.Diagnostics{{Severity: model.Error, File: "balancers/haproxy.yaml", Message: "no valid balancer config: there is no HAProxy config to render"}}
 		return res
@@ -127,8 +133,27 @@ func Render(in Input) Result {
 	r.cfg, r.b = in.Config, in.Config.Balancer
 	r.clusterNames = r.cfg.ClusterNames()
 	r.prepareMembers()
-	r.out.own = make([]byte, 0, 4096+320*len(r.clusterNames))
-	r.skel = make([]byte, 0, 4096)
+	res.Backends = make(map[string][]Server, len(r.clusterNames))
+	if s := r.reusable(); s != nil {
+		r.replay(s, res.Backends)
+	} else {
+		r.build(res.Backends)
+	}
+
+	r.diags.Sort()
+	res.Config, res.Skeleton, res.Diagnostics, res.Memo = r.out.text(), r.skel, r.diags, r.memo
+	return res
+}
+
+// build renders everything, and keeps what depends on the config and the
+// version alone in the memo's structure.
+func (r *renderer) build(backends map[string][]Server) {
+	s := &structure{config: r.cfg, version: r.in.Version}
+	r.rec = s
+	r.frontends, r.backends = map[string]string{}, map[string]string{}
+	r.peersUsed, r.peerDeps = map[string]bool{}, map[string]bool{}
+	r.skel = make([]byte, 0, 4096+256*len(r.clusterNames))
+	start := len(r.diags)
 
 	if r.b.Stats != nil {
 		r.claim("listen", "stats", "the stats listener", model.Pos{})
@@ -143,14 +168,57 @@ func Render(in Input) Result {
 	r.defaults()
 	r.metaFrontends()
 	r.clusterFrontends()
-	r.clusterBackends(res.Backends)
+	r.clusterBackends(backends)
+	s.beforePeers, s.sections, s.skelHead = r.out.cut(), r.sections, string(r.skel)
+	s.diags = append(s.diags, r.diags[start:]...)
 	r.peers()
+	r.out.cut()
+	start, skelMid := len(r.diags), len(r.skel)
 	r.proxies()
 	r.stats()
+	s.tail, s.skelTail = r.out.cut(), string(r.skel[skelMid:])
+	s.diags = append(s.diags, r.diags[start:]...)
+	s.peersUsed, s.peerDeps = r.peersUsed, r.peerDeps
+	r.memo.structure = s
+}
 
-	r.diags.Sort()
-	res.Config, res.Skeleton, res.Diagnostics, res.Memo = r.out.text(), r.skel, r.diags, r.memo
-	return res
+// reusable returns the earlier render's structure when it holds for this
+// one: the same config, the same version, and the same answer to whether
+// each cluster a stick-table line refers to has peers.
+func (r *renderer) reusable() *structure {
+	if r.in.Memo == nil {
+		return nil
+	}
+	s := r.in.Memo.structure
+	if s == nil || s.config != r.cfg || s.version != r.in.Version {
+		return nil
+	}
+	for name, had := range s.peerDeps {
+		if m := r.members[name]; m == nil || (len(m.peers) > 0) != had {
+			return nil
+		}
+	}
+	return s
+}
+
+// replay renders with an earlier render's structure: only the server lines
+// and the peers sections are written.
+func (r *renderer) replay(s *structure, backends map[string][]Server) {
+	r.peersUsed = s.peersUsed
+	r.diags = append(r.diags, s.diags...)
+	for _, b := range s.backends {
+		r.out.add(b.before)
+		backends[b.cluster] = r.memoServers(b.cluster, b.cookie, b.opts)
+	}
+	r.out.add(s.beforePeers)
+	r.skel = make([]byte, 0, len(s.skelHead)+len(s.skelTail)+256)
+	r.skel = append(r.skel, s.skelHead...)
+	r.sections = s.sections
+	r.peers()
+	r.out.cut()
+	r.skel = append(r.skel, s.skelTail...)
+	r.out.add(s.tail)
+	r.memo.structure = s
 }
 
 type renderer struct {
@@ -163,13 +231,15 @@ type renderer struct {
 
 	out      textBuilder // the config; server lines are shared with the memo
 	skel     []byte
-	buf      []byte // scratch space for the server lines of one backend
-	pending  string // title of a section not written yet
-	sections int    // sections written
+	rec      *structure // the structure being built (nil in a replay)
+	buf      []byte     // scratch space for the server lines of one backend
+	pending  string     // title of a section not written yet
+	sections int        // sections written
 
 	frontends map[string]string // frontend namespace: name → what took it
 	backends  map[string]string // backend namespace: name → what took it
 	peersUsed map[string]bool   // peers sections a stick-table line refers to
+	peerDeps  map[string]bool   // clusters noPeers asked about → whether they had peers
 	backendOK map[string]bool   // clusters whose backend is rendered
 	diags     model.Diagnostics
 }
@@ -204,7 +274,7 @@ func (r *renderer) prepareMembers() {
 			}
 		}
 		if e == nil {
-			e = &memoEntry{src: src, nodes: append([]model.Node(nil), nodes...)}
+			e = &memoEntry{src: src, nodes: nodes}
 			start := len(r.diags)
 			e.members = r.clusterMembers(src, name, e.nodes)
 			e.diags = append(model.Diagnostics(nil), r.diags[start:]...)
@@ -525,6 +595,9 @@ func peersRef(text string) (string, bool) {
 // noPeers says why the config has no peers section name, or "".
 func (r *renderer) noPeers(name string) string {
 	m, ok := r.members[name]
+	if ok && r.peerDeps != nil {
+		r.peerDeps[name] = len(m.peers) > 0
+	}
 	switch {
 	case !r.in.Version.AtLeast(1, 5):
 		return fmt.Sprintf("HAProxy %s has no peers sections (they exist from 1.5 on)", r.in.Version)
@@ -654,6 +727,7 @@ func (r *renderer) clusterBackends(backends map[string][]Server) {
 		}
 		r.skel = append(r.skel, '\n')
 
+		r.rec.backends = append(r.rec.backends, backendSlot{before: r.out.cut(), cluster: name, cookie: cookie, opts: opts})
 		backends[name] = r.memoServers(name, cookie, opts)
 	}
 }
@@ -663,13 +737,13 @@ func (r *renderer) clusterBackends(backends map[string][]Server) {
 func (r *renderer) memoServers(name string, cookie bool, opts string) []Server {
 	e := r.memo.clusters[name]
 	if e.written && e.cookie == cookie && e.opts == opts {
-		r.out.share(e.text, e.sum)
+		r.out.add(e.text)
 		return e.servers
 	}
-	servers, text, sum := r.servers(e.members.nodes, cookie, opts)
+	servers, text := r.servers(e.members.nodes, cookie, opts)
 	// A new entry: the old one may belong to a Memo someone still holds.
 	ne := *e
-	ne.written, ne.cookie, ne.opts, ne.text, ne.sum, ne.servers = true, cookie, opts, text, sum, servers
+	ne.written, ne.cookie, ne.opts, ne.text, ne.servers = true, cookie, opts, text, servers
 	r.memo.clusters[name] = &ne
 	return servers
 }
@@ -678,7 +752,7 @@ func (r *renderer) memoServers(name string, cookie bool, opts string) []Server {
 // Servers. The lines are built in one buffer and turned into one string, of
 // which every Server's Name and Options are substrings: two allocations per
 // backend instead of several per server.
-func (r *renderer) servers(nodes []member, cookie bool, opts string) ([]Server, string, partSum) {
+func (r *renderer) servers(nodes []member, cookie bool, opts string) ([]Server, textPart) {
 	buf := r.buf[:0]
 	type span struct{ name, opts [2]int }
 	spans := make([]span, len(nodes))
@@ -706,8 +780,9 @@ func (r *renderer) servers(nodes []member, cookie bool, opts string) ([]Server, 
 		spans[i] = sp
 	}
 	r.buf = buf
-	text, sum := string(buf), sumOf(buf)
-	r.out.share(text, sum)
+	part := textPart{s: string(buf), sum: sumOf(buf)}
+	text := part.s
+	r.out.add(part)
 	servers := make([]Server, len(nodes))
 	for i, x := range nodes {
 		sp := spans[i]
@@ -720,7 +795,7 @@ func (r *renderer) servers(nodes []member, cookie bool, opts string) ([]Server, 
 		}
 		servers[i] = s
 	}
-	return servers, text, sum
+	return servers, part
 }
 
 func (r *renderer) peers() {

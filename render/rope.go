@@ -127,55 +127,49 @@ func (t Text) Equal(u Text) bool {
 	}
 }
 
-// textBuilder writes a Text: bytes of its own, interleaved with shared
-// parts. Its own bytes become one string at the end, of which the parts are
-// slices. The checksum runs along: over its own bytes as they are cut into
-// pieces, and combined with the stored sum of each shared part.
+// textBuilder writes a Text: bytes of its own, cut into parts as it goes,
+// interleaved with parts shared with other texts. Every part carries its
+// checksum, so the text's CRC is folded together from the parts.
 type textBuilder struct {
-	own    []byte
-	pieces []piece
-	from   int // start of own bytes not yet in a piece
-	crc    uint32
-	n      int
+	own   []byte // written since the last part
+	parts []textPart
 }
 
-// piece is a shared part, or own[from:to] when shared is "".
-type piece struct {
-	shared   string
-	from, to int
+// textPart is one part of a Text and its sum.
+type textPart struct {
+	s   string
+	sum partSum // sumOf(s)
 }
 
-// share appends a part that is shared with other texts; sum is
-// sumOf(shared).
-func (tb *textBuilder) share(shared string, sum partSum) {
-	if shared == "" {
+// add appends a part (which may be shared with other texts).
+func (tb *textBuilder) add(p textPart) {
+	if p.s == "" {
 		return
 	}
-	tb.flush()
-	tb.pieces = append(tb.pieces, piece{shared: shared})
-	tb.crc = crcCombine(tb.crc, sum)
-	tb.n += len(shared)
+	tb.cut()
+	tb.parts = append(tb.parts, p)
 }
 
-func (tb *textBuilder) flush() {
-	if tb.from < len(tb.own) {
-		tb.pieces = append(tb.pieces, piece{from: tb.from, to: len(tb.own)})
-		tb.crc = crc32.Update(tb.crc, castagnoli, tb.own[tb.from:])
-		tb.n += len(tb.own) - tb.from
-		tb.from = len(tb.own)
+// cut makes the bytes written since the last part a part, and returns it
+// (the zero textPart when there are none).
+func (tb *textBuilder) cut() textPart {
+	if len(tb.own) == 0 {
+		return textPart{}
 	}
+	p := textPart{s: string(tb.own), sum: sumOf(tb.own)}
+	tb.own = tb.own[:0]
+	tb.parts = append(tb.parts, p)
+	return p
 }
 
 // text ends the building.
 func (tb *textBuilder) text() Text {
-	tb.flush()
-	own := string(tb.own)
-	t := Text{parts: make([]string, len(tb.pieces)), n: tb.n, crc: tb.crc}
-	for i, p := range tb.pieces {
-		if p.shared == "" {
-			p.shared = own[p.from:p.to]
-		}
-		t.parts[i] = p.shared
+	tb.cut()
+	t := Text{parts: make([]string, len(tb.parts))}
+	for i, p := range tb.parts {
+		t.parts[i] = p.s
+		t.n += len(p.s)
+		t.crc = crcCombine(t.crc, p.sum)
 	}
 	return t
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // genText builds a Text of s through a textBuilder, cutting s at random
-// places into own and shared parts (some empty).
+// places into own and shared parts (some empty), own parts sometimes cut.
 func genText(t *rapid.T, s, label string) Text {
 	var tb textBuilder
 	for rest := s; ; {
@@ -18,9 +18,12 @@ func genText(t *rapid.T, s, label string) Text {
 		}
 		n := rapid.IntRange(0, len(rest)).Draw(t, label+" cut")
 		if rapid.Bool().Draw(t, label+" shared") {
-			tb.share(rest[:n], sumOf([]byte(rest[:n])))
+			tb.add(textPart{rest[:n], sumOf([]byte(rest[:n]))})
 		} else {
 			tb.own = append(tb.own, rest[:n]...)
+			if rapid.Bool().Draw(t, label+" cut own") {
+				tb.cut()
+			}
 		}
 		rest = rest[n:]
 	}

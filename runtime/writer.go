@@ -109,8 +109,8 @@ type Writer struct {
 	watched    []string
 	members    model.Membership
 	version    render.Version
-	loaded     *plan.Index  // the config HAProxy last loaded; nil when not known
-	memo       *render.Memo // the last plan's rendering work
+	loaded     *plan.Index // the config HAProxy last loaded; nil when not known
+	memo       *plan.Memo  // the last plan's work
 	lastReload time.Time
 	rejected   string
 	runtimeBad bool
@@ -308,8 +308,8 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 		}
 		now := time.Now()
 		p := plan.Make(plan.Input{Config: &w.snap.Config, Membership: w.members, Version: w.version, Observed: obs,
-			Now: now, LastReload: w.lastReload, Rejected: w.rejected, RuntimeFailed: w.runtimeBad, RenderMemo: w.memo})
-		w.memo = p.RenderMemo
+			Now: now, LastReload: w.lastReload, Rejected: w.rejected, RuntimeFailed: w.runtimeBad, Memo: w.memo})
+		w.memo = p.Memo
 		logDiagnostics(w.Log, p.Diagnostics, &w.planDiags)
 		if p.Empty() {
 			w.retry = 0
