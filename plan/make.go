@@ -67,8 +67,8 @@ func Make(in Input) Plan {
 	p.Diagnostics = append(p.Diagnostics, res.Diagnostics...)
 	desired := res.Config
 	fp := Fingerprint(desired)
-	p.Basis = Basis{Desired: fp, Observed: observedFingerprint(obs, desired, fp)}
 	want := fromRender(res, prev, memo)
+	p.Basis = Basis{Desired: fp, Observed: observedFingerprint(obs, desired, fp, want.names)}
 	rejected := in.Rejected != "" && in.Rejected == fp
 
 	add := func(a Action, why string, args ...any) {
@@ -164,7 +164,10 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // observedFingerprint identifies the observed state. desired and its
 // fingerprint stand in for a file equal to them, which is the common case,
 // so that megabytes are not hashed again.
-func observedFingerprint(o Observed, desired render.Text, desiredFP string) string {
+//
+// sorted is a guess at the sorted backends of o.Servers: usually they are
+// the rendered backends.
+func observedFingerprint(o Observed, desired render.Text, desiredFP string, sorted []string) string {
 	buf := make([]byte, 0, 17<<10)
 	buf = strconv.AppendBool(buf, o.Running)
 	buf = append(buf, ' ')
@@ -179,11 +182,7 @@ func observedFingerprint(o Observed, desired render.Text, desiredFP string) stri
 	} else {
 		buf = append(buf, Fingerprint(o.File)...)
 	}
-	names := make([]string, 0, len(o.Servers))
-	for b := range o.Servers {
-		names = append(names, b)
-	}
-	sort.Strings(names)
+	names := sortedKeys(o.Servers, sorted)
 	crc := uint32(0)
 	for _, b := range names {
 		for _, s := range o.Servers[b] {
@@ -196,13 +195,33 @@ func observedFingerprint(o Observed, desired render.Text, desiredFP string) stri
 			buf = append(buf, s.Name...)
 			buf = append(buf, ' ')
 			buf = append(buf, s.Addr...)
-			buf = append(buf, ' ')
-			buf = strconv.AppendInt(buf, int64(s.Port), 10)
-			buf = append(buf, ' ')
+			buf = append(buf, ' ', byte(s.Port>>8), byte(s.Port), ' ')
 			buf = append(buf, s.State...)
 		}
 	}
 	return fmt.Sprintf("%08x", crc32.Update(crc, castagnoli, buf))
+}
+
+// sortedKeys returns the keys of m in order: guess when it holds them
+// exactly (checking costs less than sorting), else a sorted copy.
+func sortedKeys[V any](m map[string]V, guess []string) []string {
+	if len(guess) == len(m) {
+		ok := true
+		for _, k := range guess {
+			if _, ok = m[k]; !ok {
+				break
+			}
+		}
+		if ok && sort.StringsAreSorted(guess) {
+			return guess
+		}
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // desiredNodes is the node list of every cluster. Where membership is

@@ -374,3 +374,39 @@ func TestUnknownEverythingKeepsFileServers(t *testing.T) {
 		t.Errorf("the reload drops the file's servers:\n%s", p)
 	}
 }
+
+// The basis tells observed states apart by every field of every server,
+// whatever order the backends come in.
+func TestObservedFingerprint(t *testing.T) {
+	base := func() Observed {
+		return Observed{Running: true, File: render.TextOf("x\n"), Servers: map[string][]Server{
+			"a": {{Name: "h:80", Addr: "10.0.0.1", Port: 80, State: Ready}},
+			"b": {{Name: "h:81", Addr: "10.0.0.2", Port: 81, State: Ready}, {Name: "i:81", Addr: "10.0.0.3", Port: 81, State: Maint}},
+		}}
+	}
+	desired := render.TextOf("y\n")
+	fp := func(o Observed, guess []string) string { return observedFingerprint(o, desired, Fingerprint(desired), guess) }
+	want := fp(base(), nil)
+	if got := fp(base(), []string{"a", "b"}); got != want {
+		t.Errorf("with the right guess: %s, want %s", got, want)
+	}
+	if got := fp(base(), []string{"b", "a"}); got != want {
+		t.Errorf("with a wrong guess: %s, want %s", got, want)
+	}
+	changes := map[string]func(o *Observed){
+		"running": func(o *Observed) { o.Running = false },
+		"file":    func(o *Observed) { o.File = desired },
+		"name":    func(o *Observed) { o.Servers["b"][1].Name = "j:81" },
+		"addr":    func(o *Observed) { o.Servers["b"][1].Addr = "10.0.0.4" },
+		"port":    func(o *Observed) { o.Servers["a"][0].Port = 80 + 256 },
+		"state":   func(o *Observed) { o.Servers["b"][1].State = Ready },
+		"moved":   func(o *Observed) { o.Servers["a"], o.Servers["b"] = o.Servers["b"][:1], append(o.Servers["a"], o.Servers["b"][1]) },
+	}
+	for name, change := range changes {
+		o := base()
+		change(&o)
+		if got := fp(o, []string{"a", "b"}); got == want {
+			t.Errorf("%s: the fingerprint did not change", name)
+		}
+	}
+}
