@@ -385,7 +385,9 @@ func TestObservedFingerprint(t *testing.T) {
 		}}
 	}
 	desired := render.TextOf("y\n")
-	fp := func(o Observed, guess []string) string { return observedFingerprint(o, desired, Fingerprint(desired), guess) }
+	fp := func(o Observed, guess []string) string {
+		return observedFingerprint(o, desired, Fingerprint(desired), guess)
+	}
 	want := fp(base(), nil)
 	if got := fp(base(), []string{"a", "b"}); got != want {
 		t.Errorf("with the right guess: %s, want %s", got, want)
@@ -400,7 +402,9 @@ func TestObservedFingerprint(t *testing.T) {
 		"addr":    func(o *Observed) { o.Servers["b"][1].Addr = "10.0.0.4" },
 		"port":    func(o *Observed) { o.Servers["a"][0].Port = 80 + 256 },
 		"state":   func(o *Observed) { o.Servers["b"][1].State = Ready },
-		"moved":   func(o *Observed) { o.Servers["a"], o.Servers["b"] = o.Servers["b"][:1], append(o.Servers["a"], o.Servers["b"][1]) },
+		"moved": func(o *Observed) {
+			o.Servers["a"], o.Servers["b"] = o.Servers["b"][:1], append(o.Servers["a"], o.Servers["b"][1])
+		},
 	}
 	for name, change := range changes {
 		o := base()
