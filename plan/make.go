@@ -153,8 +153,8 @@ func fromRender(res render.Result, prev, memo *Memo) parsedConfig {
 }
 
 // Fingerprint identifies a config by its bytes: their CRC-32C, which every
-// Text carries, and their length. It tells
-// configs apart; it does not defend against forgery.
+// Text carries, and their length. It tells configs apart; it does not
+// defend against forgery.
 func Fingerprint(config render.Text) string {
 	return fmt.Sprintf("%08x%x", config.Checksum(), config.Len())
 }

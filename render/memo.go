@@ -2,12 +2,14 @@ package render
 
 import "lighthouse/model"
 
-// Memo carries per-cluster work from one Render to the next: the validated,
-// sorted membership of each cluster and its server lines. A render given the
-// Memo of an earlier one redoes the work only for the clusters whose nodes
-// (or server settings) changed; its output is byte for byte what it would be
-// without the Memo. A Memo is never changed after Render returns it, so
-// renders may share one.
+// Memo carries work from one Render to the next: the validated, sorted
+// membership of each cluster and its server lines, and the structure of the
+// file (everything that depends on the config and the version alone). A
+// render given the Memo of an earlier one redoes the work only for the
+// clusters whose nodes (or server settings) changed, and writes the
+// structure again only when the config or the version changed; its output
+// is byte for byte what it would be without the Memo. A Memo is never
+// changed after Render returns it, so renders may share one.
 type Memo struct {
 	clusters  map[string]*memoEntry
 	structure *structure
