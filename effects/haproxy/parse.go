@@ -124,85 +124,125 @@ type ServerState struct {
 	UWeight, IWeight int
 	// State is derived from AdminState: Maint, Drain or Ready.
 	State State
-	// Fields holds every column by its header name, e.g.
-	// Fields["srv_check_status"].
-	Fields map[string]string
+
+	header *[]string // column names, shared by the rows of one answer
+	line   string    // the row
 }
+
+// Field returns a column by its header name, e.g. Field("srv_check_status"),
+// or "" when the answer has no such column.
+func (s ServerState) Field(name string) string {
+	if s.header == nil {
+		return ""
+	}
+	for k, f := range strings.Fields(s.line) {
+		if k < len(*s.header) && (*s.header)[k] == name {
+			return f
+		}
+	}
+	return ""
+}
+
+// The columns parseServersState reads; srv_fqdn may be missing.
+const (
+	colBeID = iota
+	colBeName
+	colSrvID
+	colSrvName
+	colSrvAddr
+	colOpState
+	colAdminState
+	colUWeight
+	colIWeight
+	colSrvPort
+	colSrvFQDN
+	nColumns
+)
+
+var serverStateColumns = [nColumns]string{"be_id", "be_name", "srv_id", "srv_name", "srv_addr", "srv_op_state",
+	"srv_admin_state", "srv_uweight", "srv_iweight", "srv_port", "srv_fqdn"}
 
 // parseServersState parses `show servers state`: a format version line
 // ("1"), a "# name name ..." header, then one space-separated row per
-// server.
+// server. An answer covers every server of the process, tens of thousands
+// on a large node, and the writer asks for it before every plan: the header
+// is indexed once, and a row is read in place, without allocating.
 func parseServersState(answer string) ([]ServerState, error) {
-	lines := strings.Split(answer, "\n")
-	i := 0
-	for i < len(lines) && strings.TrimSpace(lines[i]) == "" {
-		i++
-	}
-	if i == len(lines) {
+	answer = strings.TrimLeft(answer, " \t\r\n")
+	first, rest, _ := strings.Cut(answer, "\n")
+	if answer == "" {
 		return nil, errors.New("empty answer")
 	}
-	if v := strings.TrimSpace(lines[i]); v != "1" {
+	if v := strings.TrimSpace(first); v != "1" {
 		return nil, fmt.Errorf("format version %q, want 1", v)
 	}
-	i++
-	var names []string
-	var out []ServerState
-	for n, line := range lines[i:] {
+	var header *[]string
+	var which []int // column index → one of the col constants, or -1
+	out := make([]ServerState, 0, strings.Count(rest, "\n"))
+	for n := 2; rest != ""; n++ {
+		var line string
+		line, rest, _ = strings.Cut(rest, "\n")
 		line = strings.TrimSpace(line)
 		if line == "" {
 			continue
 		}
-		if strings.HasPrefix(line, "#") {
-			if names == nil {
-				names = strings.Fields(line[1:])
-				for _, need := range []string{"be_id", "be_name", "srv_id", "srv_name", "srv_addr", "srv_op_state", "srv_admin_state", "srv_uweight", "srv_iweight", "srv_port"} {
-					if !slices.Contains(names, need) {
+		if line[0] == '#' {
+			if header == nil {
+				names := strings.Fields(line[1:])
+				header, which = &names, make([]int, len(names))
+				for k, name := range names {
+					which[k] = slices.Index(serverStateColumns[:], name)
+				}
+				for c, need := range serverStateColumns[:colSrvFQDN] {
+					if !slices.Contains(which, c) {
 						return nil, fmt.Errorf("header has no column %s", need)
 					}
 				}
 			}
 			continue
 		}
-		if names == nil {
+		if header == nil {
 			return nil, errors.New("row before the # header")
 		}
-		f := strings.Fields(line)
-		if len(f) != len(names) {
-			return nil, fmt.Errorf("line %d has %d fields, the header %d", i+n+1, len(f), len(names))
-		}
-		m := make(map[string]string, len(names))
-		for k, name := range names {
-			m[name] = f[k]
-		}
-		s := ServerState{Backend: m["be_name"], Name: m["srv_name"], Fields: m}
-		var bad []string
-		num := func(col string) int {
-			v, err := strconv.Atoi(m[col])
-			if err != nil {
-				bad = append(bad, col)
+		var v [nColumns]string
+		v[colSrvFQDN] = "-"
+		k := 0
+		for f := range strings.FieldsSeq(line) {
+			if k < len(which) && which[k] >= 0 {
+				v[which[k]] = f
 			}
-			return v
+			k++
 		}
-		s.BackendID = num("be_id")
-		s.ID = num("srv_id")
-		s.Port = num("srv_port")
-		s.OpState = OpState(num("srv_op_state"))
-		s.AdminState = AdminState(num("srv_admin_state"))
-		s.UWeight = num("srv_uweight")
-		s.IWeight = num("srv_iweight")
+		if k != len(which) {
+			return nil, fmt.Errorf("line %d has %d fields, the header %d", n, k, len(which))
+		}
+		s := ServerState{Backend: v[colBeName], Name: v[colSrvName], header: header, line: line}
+		var bad []string
+		var op, admin int
+		for _, x := range [...]struct {
+			c   int
+			dst *int
+		}{{colBeID, &s.BackendID}, {colSrvID, &s.ID}, {colSrvPort, &s.Port}, {colOpState, &op},
+			{colAdminState, &admin}, {colUWeight, &s.UWeight}, {colIWeight, &s.IWeight}} {
+			var err error
+			if *x.dst, err = strconv.Atoi(v[x.c]); err != nil {
+				bad = append(bad, serverStateColumns[x.c])
+			}
+		}
 		if len(bad) > 0 {
-			return nil, fmt.Errorf("line %d: %s not a number", i+n+1, strings.Join(bad, ", "))
+			return nil, fmt.Errorf("line %d: %s not a number", n, strings.Join(bad, ", "))
 		}
-		if a := m["srv_addr"]; a != "-" {
+		s.OpState, s.AdminState = OpState(op), AdminState(admin)
+		if a := v[colSrvAddr]; a != "-" {
 			s.Addr = a
 		}
-		if q := m["srv_fqdn"]; q != "-" {
+		if q := v[colSrvFQDN]; q != "-" {
 			s.FQDN = q
 		}
 		s.State = s.AdminState.State()
 		out = append(out, s)
 	}
-	if names == nil {
+	if header == nil {
 		return nil, errors.New("no # header line")
 	}
 	return out, nil

@@ -3,9 +3,11 @@ package haproxy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-func readTestdata(t *testing.T, name string) string {
+func readTestdata(t testing.TB, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
@@ -72,7 +74,7 @@ func TestParseServersState(t *testing.T) {
 	if diff := cmp.Diff(want, rows); diff != "" {
 		t.Errorf("parseServersState (-want +got):\n%s", diff)
 	}
-	if got[0].BackendID != 3 || got[0].ID != 1 || got[8].BackendID != 4 || got[0].Fields["srv_check_status"] != "6" {
+	if got[0].BackendID != 3 || got[0].ID != 1 || got[8].BackendID != 4 || got[0].Field("srv_check_status") != "6" || got[0].Field("no_such_column") != "" {
 		t.Errorf("ids/fields: %+v", got[0])
 	}
 }
@@ -329,5 +331,29 @@ func TestSocketTimeout(t *testing.T) {
 	}
 	if _, err := (Socket{Path: path}).Send(context.Background(), "show info\nshow stat"); !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("Send of two lines = %v, want ErrInvalidArgument", err)
+	}
+}
+
+// BenchmarkParseServersState parses the answer of an HAProxy that runs
+// 1,000 backends × 50 servers, which the writer asks for before each plan.
+func BenchmarkParseServersState(b *testing.B) {
+	header := readTestdata(b, "show_servers_state.txt")
+	header = header[:strings.Index(header, "\n3 ")+1] // the version and the # header
+	var sb strings.Builder
+	sb.WriteString(header)
+	for be := range 1000 {
+		for s := range 50 {
+			fmt.Fprintf(&sb, "%d svc%04d %d host%02d.example.com:8000 10.%d.%d.%d 2 0 1 1 5 6 3 4 6 0 0 0 - 8000 - 0 0 - - 0\n",
+				be+3, be, s+1, s, be/250, be%250, s+1)
+		}
+	}
+	answer := sb.String()
+	b.SetBytes(int64(len(answer)))
+	b.ReportAllocs()
+	for b.Loop() {
+		list, err := parseServersState(answer)
+		if err != nil || len(list) != 50000 {
+			b.Fatal(len(list), err)
+		}
 	}
 }
