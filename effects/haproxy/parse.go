@@ -169,10 +169,10 @@ var serverStateColumns = [nColumns]string{"be_id", "be_name", "srv_id", "srv_nam
 // is indexed once, and a row is read in place, without allocating.
 func parseServersState(answer string) ([]ServerState, error) {
 	answer = strings.TrimLeft(answer, " \t\r\n")
-	first, rest, _ := strings.Cut(answer, "\n")
 	if answer == "" {
 		return nil, errors.New("empty answer")
 	}
+	first, rest, _ := strings.Cut(answer, "\n")
 	if v := strings.TrimSpace(first); v != "1" {
 		return nil, fmt.Errorf("format version %q, want 1", v)
 	}
