@@ -67,10 +67,8 @@ func (t Text) String() string {
 }
 
 // Bytes is the whole text in a new slice.
-func (t Text) Bytes() []byte { return t.AppendTo(make([]byte, 0, t.n)) }
-
-// AppendTo appends the text to b.
-func (t Text) AppendTo(b []byte) []byte {
+func (t Text) Bytes() []byte {
+	b := make([]byte, 0, t.n)
 	for _, p := range t.parts {
 		b = append(b, p...)
 	}
@@ -88,17 +86,6 @@ func (t Text) WriteTo(w io.Writer) (int64, error) {
 		}
 	}
 	return n, nil
-}
-
-// Parts calls yield with the parts of the text in order, until it returns
-// false. Their concatenation is the text; where the parts fall is not part
-// of its meaning.
-func (t Text) Parts(yield func(string) bool) {
-	for _, p := range t.parts {
-		if !yield(p) {
-			return
-		}
-	}
 }
 
 // Equal reports whether two texts are the same bytes, wherever their parts

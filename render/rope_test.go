@@ -51,11 +51,6 @@ func TestPropertyText(t *testing.T) {
 		if n, err := a.WriteTo(&w); err != nil || n != int64(len(s)) || w.String() != s {
 			t.Fatalf("WriteTo wrote %q (%d, %v), want %q", w.String(), n, err, s)
 		}
-		var joined strings.Builder
-		a.Parts(func(p string) bool { joined.WriteString(p); return true })
-		if joined.String() != s {
-			t.Fatalf("parts join to %q, want %q", joined.String(), s)
-		}
 		if got, want := a.Equal(b), s == u; got != want || b.Equal(a) != want {
 			t.Fatalf("Equal(%q, %q) = %v, want %v", s, u, got, want)
 		}
