@@ -26,18 +26,14 @@ type Observed struct {
 
 // Index is a config split into structure and servers, for planning.
 type Index struct {
-	text        render.Text
 	parsed      parsedConfig
 	fingerprint string
 }
 
 // IndexConfig indexes a config as render writes it.
 func IndexConfig(config render.Text) *Index {
-	return &Index{text: config, parsed: parseConfig(config.String()), fingerprint: Fingerprint(config)}
+	return &Index{parsed: parseConfig(config.String()), fingerprint: Fingerprint(config)}
 }
-
-// Text is the indexed config.
-func (x *Index) Text() render.Text { return x.text }
 
 // loadedConfig is the index of Loaded, or an empty config when unknown.
 func (o Observed) loadedConfig() parsedConfig {
