@@ -87,3 +87,17 @@ func parseVersionToken(tok string) (Version, error) {
 	}
 	return Version{Major: parts[0], Minor: parts[1], Patch: parts[2]}, nil
 }
+
+// Compare returns -1, 0 or +1 as v is older than, the same as or newer than
+// w, by major, minor and patch.
+func (v Version) Compare(w Version) int {
+	for _, d := range [3]int{v.Major - w.Major, v.Minor - w.Minor, v.Patch - w.Patch} {
+		if d < 0 {
+			return -1
+		}
+		if d > 0 {
+			return 1
+		}
+	}
+	return 0
+}

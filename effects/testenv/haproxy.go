@@ -28,6 +28,8 @@ type HAProxy struct {
 	Dir string
 	// LogPath receives the master's and workers' stdout and stderr.
 	LogPath string
+	// Binary is the haproxy executable that runs.
+	Binary string
 
 	t         testing.TB
 	extraArgs []string
@@ -44,11 +46,25 @@ type HAProxy struct {
 // (`log stderr format short local0`). It fails the test if HAProxy exits
 // (bad config, port in use). Everything is killed when the test ends; the log
 // is printed if the test failed.
+//
+// It runs Debian's haproxy (2.6); StartHAProxyRelease runs a given release.
 func StartHAProxy(t testing.TB, cfgPath string, extraArgs ...string) *HAProxy {
 	t.Helper()
 	skipIfShort(t, "HAProxy")
 	Require(t, "haproxy")
-	h := &HAProxy{t: t, ConfigPath: cfgPath, extraArgs: extraArgs}
+	return startHAProxy(t, LookPath("haproxy"), cfgPath, extraArgs)
+}
+
+// StartHAProxyRelease is StartHAProxy with release r's binary.
+func StartHAProxyRelease(t testing.TB, r HAProxyRelease, cfgPath string, extraArgs ...string) *HAProxy {
+	t.Helper()
+	skipIfShort(t, "HAProxy")
+	return startHAProxy(t, r.Binary, cfgPath, extraArgs)
+}
+
+func startHAProxy(t testing.TB, binary, cfgPath string, extraArgs []string) *HAProxy {
+	t.Helper()
+	h := &HAProxy{t: t, ConfigPath: cfgPath, extraArgs: extraArgs, Binary: binary}
 	h.Dir = ShortTempDir(t)
 	h.MasterSocket = filepath.Join(h.Dir, "master.sock")
 	h.LogPath = filepath.Join(h.Dir, "haproxy.log")
@@ -69,7 +85,7 @@ func StartHAProxy(t testing.TB, cfgPath string, extraArgs ...string) *HAProxy {
 
 func (h *HAProxy) start() error {
 	_ = os.Remove(h.MasterSocket) // left over by a previous run
-	argv := append([]string{"haproxy", "-W", "-S", h.MasterSocket + ",mode,600", "-f", h.ConfigPath}, h.extraArgs...)
+	argv := append([]string{h.Binary, "-W", "-S", h.MasterSocket + ",mode,600", "-f", h.ConfigPath}, h.extraArgs...)
 	p, err := startProcess("haproxy", h.LogPath, h.Dir, argv...)
 	if err != nil {
 		return err
@@ -276,14 +292,27 @@ func HAProxyAdmin(sockPath, cmd string) (string, error) {
 // HAProxyCheck writes cfgText to a temporary file and runs `haproxy -c -f`
 // on it. ok is whether haproxy accepted it (exit 0; warnings allowed unless
 // the config sets zero-warning); output is its stdout and stderr.
+//
+// It runs Debian's haproxy (2.6); HAProxyCheckRelease runs a given release.
 func HAProxyCheck(t testing.TB, cfgText string) (ok bool, output string) {
 	t.Helper()
 	Require(t, "haproxy")
+	return haproxyCheck(t, LookPath("haproxy"), cfgText)
+}
+
+// HAProxyCheckRelease is HAProxyCheck with release r's binary.
+func HAProxyCheckRelease(t testing.TB, r HAProxyRelease, cfgText string) (ok bool, output string) {
+	t.Helper()
+	return haproxyCheck(t, r.Binary, cfgText)
+}
+
+func haproxyCheck(t testing.TB, binary, cfgText string) (ok bool, output string) {
+	t.Helper()
 	path := filepath.Join(ShortTempDir(t), "check.cfg")
 	if err := os.WriteFile(path, []byte(cfgText), 0o644); err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
-	out, err := exec.Command(LookPath("haproxy"), "-c", "-f", path).CombinedOutput()
+	out, err := exec.Command(binary, "-c", "-f", path).CombinedOutput()
 	if err != nil {
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) {

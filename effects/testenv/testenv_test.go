@@ -244,6 +244,10 @@ backend b
 }
 
 func TestHAProxy(t *testing.T) {
+	ForEachHAProxy(t, testHAProxy)
+}
+
+func testHAProxy(t *testing.T, r HAProxyRelease) {
 	dir := ShortTempDir(t)
 	cfg := filepath.Join(dir, "haproxy.cfg")
 	fe := FreePort(t)
@@ -251,8 +255,11 @@ func TestHAProxy(t *testing.T) {
 		t.Fatal(err)
 	}
 	t0 := time.Now()
-	h := StartHAProxy(t, cfg)
-	t.Logf("haproxy has a worker after %v", time.Since(t0))
+	h := StartHAProxyRelease(t, r, cfg)
+	t.Logf("haproxy %s has a worker after %v", r.Version, time.Since(t0))
+	if v := r.Version.String(); !strings.Contains(h.ShowProc(), v) {
+		t.Errorf("show proc does not name version %s:\n%s", v, h.ShowProc())
+	}
 	if c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(fe), time.Second); err != nil {
 		t.Fatalf("frontend not accepting: %v", err)
 	} else {
@@ -301,6 +308,17 @@ func TestHAProxy(t *testing.T) {
 }
 
 func TestHAProxyCheck(t *testing.T) {
+	ForEachHAProxy(t, func(t *testing.T, r HAProxyRelease) {
+		ok, out := HAProxyCheckRelease(t, r, haproxyConfig("/tmp", 1234, 5678))
+		if !ok || !strings.Contains(out, "Configuration file is valid") {
+			t.Errorf("valid config: ok=%v output:\n%s", ok, out)
+		}
+		ok, out = HAProxyCheckRelease(t, r, "backend b\n    bogus_directive\n")
+		if ok || !strings.Contains(out, "bogus_directive") {
+			t.Errorf("invalid config: ok=%v output:\n%s", ok, out)
+		}
+	})
+	// The Debian default the other helpers use.
 	ok, out := HAProxyCheck(t, haproxyConfig("/tmp", 1234, 5678))
 	if !ok || !strings.Contains(out, "Configuration file is valid") {
 		t.Errorf("valid config: ok=%v output:\n%s", ok, out)
