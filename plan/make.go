@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"lighthouse/model"
+	"lighthouse/model/haproxyapi"
 	"lighthouse/render"
 )
 
@@ -375,8 +376,14 @@ func lineDifference(old, now []string) string {
 
 // serverSteps turns a membership-only change into runtime API steps. When a
 // change cannot be made at runtime it returns the reason to reload instead.
+//
+// What HAProxy can do at runtime is the data of its release (haproxyapi):
+// whether servers can be added and deleted at all (2.4 on), which settings
+// `add server` accepts, whether that includes `cookie` (3.0 on), and which
+// balance algorithms take new servers.
 func serverSteps(v render.Version, b *model.Balancer, cfg *model.Config, m model.Membership, running map[string][]Server, want parsedConfig) ([]Step, string) {
-	dynamic := v.AtLeast(2, 4) // add server / del server
+	api := haproxyapi.For(v)
+	dynamic := api.DynamicServers
 	var steps []Step
 	add := func(a Action, why string, args ...any) {
 		steps = append(steps, Step{Action: a, Reason: fmt.Sprintf(why, args...)})
@@ -398,15 +405,16 @@ func serverSteps(v render.Version, b *model.Balancer, cfg *model.Config, m model
 					return nil, fmt.Sprintf("server %s/%s joined; HAProxy %s cannot add servers at runtime", be, s.Name, v)
 				}
 				opts := s.Options
-				if !setsCookie(cfg, b, be) {
+				if !api.CookieAtRuntime() && !setsCookie(cfg, b, be) {
 					// Without a cookie directive in the backend HAProxy
-					// ignores server cookies, and add server refuses them.
+					// ignores server cookies, and before 3.0 add server
+					// refuses them.
 					opts = withoutCookie(opts)
 				}
-				if kw := notDynamic(opts); kw != "" {
-					return nil, fmt.Sprintf("server %s/%s joined; HAProxy cannot add a server with %q at runtime", be, s.Name, kw)
+				if kw := api.Refused(opts); kw != "" {
+					return nil, fmt.Sprintf("server %s/%s joined; HAProxy %d.%d cannot add a server with %q at runtime", be, s.Name, v.Major, v.Minor, kw)
 				}
-				if algo := staticBalance(cfg, b, be); algo != "" {
+				if algo := staticBalance(api, cfg, b, be); algo != "" {
 					return nil, fmt.Sprintf("server %s/%s joined; backend %s balances with %q, which takes no servers at runtime", be, s.Name, be, algo)
 				}
 				add(AddServer{Backend: be, Server: s.Name, Addr: s.Addr, Port: s.Port, Options: opts}, "node joined cluster %s", be)
@@ -481,57 +489,9 @@ func drainDeparted(m model.Membership, running map[string][]Server, want parsedC
 	return steps
 }
 
-// dynamicKeywords are the server settings HAProxy 2.6 accepts on
-// `add server` (management.txt, "add server"). `cookie` is not among them.
-var dynamicKeywords = map[string]bool{}
-
-func init() {
-	for _, k := range strings.Fields(`agent-addr agent-check agent-inter agent-port agent-send
-		allow-0rtt alpn addr backup ca-file check check-alpn check-proto check-send-proxy
-		check-sni check-ssl check-via-socks4 ciphers ciphersuites crl-file crt disabled
-		downinter enabled error-limit fall fastinter force-sslv3 force-tlsv10 force-tlsv11
-		force-tlsv12 force-tlsv13 id inter maxconn maxqueue minconn no-ssl-reuse no-sslv3
-		no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 no-tls-tickets npn observe on-error
-		on-marked-down on-marked-up pool-low-conn pool-max-conn pool-purge-delay port proto
-		proxy-v2-options rise send-proxy send-proxy-v2 send-proxy-v2-ssl send-proxy-v2-ssl-cn
-		slowstart sni source ssl ssl-max-ver ssl-min-ver tfo tls-tickets track usesrc verify
-		verifyhost weight ws`) {
-		dynamicKeywords[k] = true
-	}
-}
-
-// notDynamic returns the first setting in a server's options that
-// `add server` refuses, or "". Settings are words that start with a letter;
-// values follow them.
-func notDynamic(options string) string {
-	f := strings.Fields(options)
-	for i := 0; i < len(f); i++ {
-		w := f[i]
-		if !dynamicKeywords[w] {
-			if i > 0 && takesValue(f[i-1]) {
-				continue
-			}
-			return w
-		}
-	}
-	return ""
-}
-
-// takesValue reports whether a server setting is followed by a value.
-func takesValue(kw string) bool {
-	switch kw {
-	case "backup", "check", "check-send-proxy", "check-ssl", "check-via-socks4", "disabled", "enabled",
-		"no-ssl-reuse", "no-sslv3", "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "no-tls-tickets",
-		"send-proxy", "send-proxy-v2", "send-proxy-v2-ssl", "send-proxy-v2-ssl-cn", "ssl", "tfo", "tls-tickets",
-		"force-sslv3", "force-tlsv10", "force-tlsv11", "force-tlsv12", "force-tlsv13":
-		return false
-	}
-	return dynamicKeywords[kw]
-}
-
 // staticBalance returns the balance algorithm of a cluster's backend when
 // HAProxy cannot add servers to it at runtime, or "".
-func staticBalance(cfg *model.Config, b *model.Balancer, backend string) string {
+func staticBalance(api haproxyapi.API, cfg *model.Config, b *model.Balancer, backend string) string {
 	algo, consistent := "", false
 	scan := func(lines []model.Line) {
 		for _, l := range lines {
@@ -548,13 +508,10 @@ func staticBalance(cfg *model.Config, b *model.Balancer, backend string) string 
 	if c, ok := cfg.Clusters[backend]; ok {
 		scan(c.HAProxy.Backend)
 	}
-	switch {
-	case algo == "static-rr":
-		return algo
-	case !consistent && (algo == "source" || algo == "uri" || strings.HasPrefix(algo, "url_param") || strings.HasPrefix(algo, "hdr") || strings.HasPrefix(algo, "rdp-cookie") || strings.HasPrefix(algo, "hash")):
-		return algo
+	if algo == "" || api.DynamicBalance(algo, consistent) {
+		return ""
 	}
-	return ""
+	return algo
 }
 
 // setsCookie reports whether a cluster's backend (or the defaults) has a
