@@ -21,9 +21,20 @@ var haproxyTimeRE = regexp.MustCompile(`^[0-9]+(us|ms|s|m|h|d)?$`)
 // maxSocketPath is HAProxy's limit on a unix socket path.
 const maxSocketPath = 97
 
+// FrontendPrefix starts the name of every cluster's own frontend
+// ("fe:web" for cluster web): HAProxy 3.3 and later refuse a frontend and a
+// backend of the same name, and the backend keeps the cluster's name. No
+// cluster, meta cluster, proxy or service name may start with it, so a
+// frontend name can never be another section's.
+const FrontendPrefix = "fe:"
+
 func validName(d *decoder, pos Pos, what, name string) bool {
 	if !nameRE.MatchString(name) {
 		d.diags = append(d.diags, pos.Diag(Error, fmt.Sprintf("%s %q may hold only letters, digits and _ . : -", what, name)))
+		return false
+	}
+	if strings.HasPrefix(name, FrontendPrefix) {
+		d.diags = append(d.diags, pos.Diag(Error, fmt.Sprintf("%s %q may not start with %q: HAProxy frontends of clusters are named so", what, name, FrontendPrefix)))
 		return false
 	}
 	return true

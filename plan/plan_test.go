@@ -183,7 +183,7 @@ func TestStructuralChangeReloads(t *testing.T) {
 	if r := p.Steps[2].Action.(Reload); !r.NotBefore.IsZero() {
 		t.Errorf("reload delayed to %s although the last one was long ago", r.NotBefore)
 	}
-	if !strings.Contains(p.Steps[2].Reason, "frontend db") {
+	if !strings.Contains(p.Steps[2].Reason, "frontend fe:db") {
 		t.Errorf("reason %q does not say what changed", p.Steps[2].Reason)
 	}
 }

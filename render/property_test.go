@@ -280,7 +280,7 @@ func expect(cfg *model.Config, nodes map[string][]model.Node) []stanza {
 	for _, c := range names {
 		cl := cfg.Clusters[c]
 		if cl.HAProxy.Port != 0 {
-			s := stanza{"frontend " + c, keep("frontend", cl.HAProxy.Frontend)}
+			s := stanza{"frontend fe:" + c, keep("frontend", cl.HAProxy.Frontend)}
 			s.Lines = append(s.Lines, bind(b.BindAddress, cl.HAProxy.Port)...)
 			s.Lines = append(s.Lines, "default_backend "+c)
 			out = append(out, s)

@@ -150,7 +150,7 @@ func Render(in Input) Result {
 func (r *renderer) build(backends map[string][]Server) {
 	s := &structure{config: r.cfg, version: r.in.Version}
 	r.rec = s
-	r.frontends, r.backends = map[string]string{}, map[string]string{}
+	r.names = map[string]string{}
 	r.peersUsed, r.peerDeps = map[string]bool{}, map[string]bool{}
 	r.skel = make([]byte, 0, 4096+256*len(r.clusterNames))
 	start := len(r.diags)
@@ -236,8 +236,7 @@ type renderer struct {
 	pending  string     // title of a section not written yet
 	sections int        // sections written
 
-	frontends map[string]string // frontend namespace: name → what took it
-	backends  map[string]string // backend namespace: name → what took it
+	names     map[string]string // proxy names: name → what took it
 	peersUsed map[string]bool   // peers sections a stick-table line refers to
 	peerDeps  map[string]bool   // clusters noPeers asked about → whether they had peers
 	backendOK map[string]bool   // clusters whose backend is rendered
@@ -454,33 +453,24 @@ func (r *renderer) errorAt(pos model.Pos, format string, args ...any) {
 	r.diags = append(r.diags, pos.Diag(model.Error, fmt.Sprintf(format, args...)))
 }
 
-// claim takes a proxy name in HAProxy's namespaces: frontends and backends
-// may share a name, a listen section takes it in both. It reports false,
+// claim takes a proxy name. Every frontend, backend and listen section has
+// a name of its own: HAProxy 3.3 and later refuse a frontend and a backend
+// of the same name (3.2 warns), so no release gets one. It reports false,
 // with an error at pos, when the name is taken.
 func (r *renderer) claim(kind, name, what string, pos model.Pos) bool {
-	var other string
-	switch kind {
-	case "frontend":
-		other = r.frontends[name]
-	case "backend":
-		other = r.backends[name]
-	default:
-		if other = r.frontends[name]; other == "" {
-			other = r.backends[name]
-		}
-	}
-	if other != "" {
+	if other := r.names[name]; other != "" {
 		r.errorAt(pos, "%s %q is left out: HAProxy already has %s under that name", kind, name, other)
 		return false
 	}
-	if kind != "backend" {
-		r.frontends[name] = what
-	}
-	if kind != "frontend" {
-		r.backends[name] = what
-	}
+	r.names[name] = what
 	return true
 }
+
+// FrontendName is the name of the frontend of cluster name: the cluster's
+// name after model.FrontendPrefix ("fe:web"). The backend keeps the
+// cluster's name, which the runtime API, the stats page and dashboards key
+// on; meta clusters' frontends keep theirs.
+func FrontendName(cluster string) string { return model.FrontendPrefix + cluster }
 
 // text checks a value from the config before it is written into a line.
 func (r *renderer) text(pos model.Pos, what, s string) bool {
@@ -679,10 +669,10 @@ func (r *renderer) clusterFrontends() {
 	r.section(titleFrontends)
 	for _, name := range r.clusterNames {
 		c := r.cfg.Clusters[name]
-		if c.HAProxy.Port == 0 || !r.backendOK[name] || !r.claim("frontend", name, "the frontend of cluster "+name, c.At("name")) {
+		if c.HAProxy.Port == 0 || !r.backendOK[name] || !r.claim("frontend", FrontendName(name), "the frontend of cluster "+name, c.At("name")) {
 			continue
 		}
-		r.stanza("frontend " + name)
+		r.stanza("frontend " + FrontendName(name))
 		r.directives(keywords.Frontend, c.HAProxy.Frontend)
 		r.bind(c.At("haproxy.port"), r.b.BindAddress, c.HAProxy.Port)
 		r.line("default_backend", name)
