@@ -882,9 +882,27 @@ func (r *renderer) stats() {
 	if s.URI != "" && r.word(r.b.At("stats.uri"), "stats uri", s.URI) {
 		r.line("stats uri", s.URI)
 	}
-	for _, t := range []struct{ key, val string }{{"client", s.TimeoutClient}, {"connect", s.TimeoutConnect}, {"server", s.TimeoutServer}} {
-		if t.val != "" && r.word(r.b.At("stats.timeouts."+t.key), "timeout "+t.key, t.val) {
-			r.line("timeout", t.key, t.val)
+	for _, t := range []struct{ key, val, def string }{{"client", s.TimeoutClient, "30s"}, {"connect", s.TimeoutConnect, "5s"}, {"server", s.TimeoutServer, "30s"}} {
+		switch {
+		case t.val != "":
+			if r.word(r.b.At("stats.timeouts."+t.key), "timeout "+t.key, t.val) {
+				r.line("timeout", t.key, t.val)
+			}
+		case !r.defaultsSet("timeout " + t.key):
+			// Neither the stats config nor the defaults set it: every
+			// release warns of a listener without it.
+			r.line("timeout", t.key, t.def)
 		}
 	}
+}
+
+// defaultsSet reports whether the defaults section has a line starting
+// with directive ("timeout client").
+func (r *renderer) defaultsSet(directive string) bool {
+	for _, l := range r.b.Defaults {
+		if l.Text == directive || strings.HasPrefix(l.Text, directive+" ") {
+			return true
+		}
+	}
+	return false
 }
