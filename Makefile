@@ -15,8 +15,9 @@ build:
 	ln -sf lighthouse $(BIN)/lighthouse-writer
 	ln -sf lighthouse $(BIN)/lighthouse-reporter
 
-## test: vet, unit, golden and integration tests (real ZooKeeper, HAProxy, Redis)
-test: lint
+## test: vet, unit, golden and integration tests (real ZooKeeper, Redis and
+## every supported HAProxy release, built first if missing; LIGHTHOUSE_HAPROXY=3.4 picks one)
+test: lint install-deps
 	$(GO) test -count=1 -timeout 30m ./...
 
 ## unit: the fast tests only (no servers started)
@@ -59,7 +60,8 @@ demo-api:
 	$(GO) build -o $(BIN)/lighthouse-demo ./examples/demo
 	exec $(BIN)/lighthouse-demo -example api
 
-## install-deps: HAProxy, ZooKeeper and Redis from Debian's packages (as root)
+## install-deps: HAProxy, ZooKeeper and Redis from Debian's packages (as root),
+## and the upstream HAProxy releases built into ~/.cache/lighthouse/haproxy
 install-deps:
 	.ci/install-deps
 
