@@ -66,6 +66,9 @@ func Make(in Input) Plan {
 	memo := &Memo{render: res.Memo, skeleton: res.Skeleton, loaded: obs.Loaded, checked: map[string][]render.Server{}}
 	p.Memo = memo
 	p.Diagnostics = append(p.Diagnostics, res.Diagnostics...)
+	if note := haproxyapi.For(in.Version).Note; note != "" {
+		p.Diagnostics = append(p.Diagnostics, model.Diagnostic{Severity: model.Warning, File: "balancers/haproxy.yaml", Message: note})
+	}
 	desired := res.Config
 	fp := Fingerprint(desired)
 	want := fromRender(res, prev, memo)
