@@ -11,8 +11,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"lighthouse/model"
+	"lighthouse/model/haproxyapi"
 )
 
 // HAProxy is an HAProxy master-worker process started by StartHAProxy.
@@ -30,6 +34,9 @@ type HAProxy struct {
 	LogPath string
 	// Binary is the haproxy executable that runs.
 	Binary string
+	// Version is Binary's version; the master's answers are read as that
+	// release's (haproxyapi.AnswersFor).
+	Version model.Version
 
 	t         testing.TB
 	extraArgs []string
@@ -40,8 +47,10 @@ type HAProxy struct {
 //
 //	haproxy -W -S <dir>/master.sock,mode,600 -f cfgPath extraArgs...
 //
-// in the foreground (master-worker mode, not daemonized) and waits until the
-// master CLI lists a worker (about 0.05 s). The config must not use
+// in the foreground (master-worker mode, not daemonized) and waits until a
+// worker serves: the master CLI lists it and, on the releases that list a
+// worker while it still loads its config (3.1 on), the worker answers
+// through the master (about 0.05 s in all). The config must not use
 // `daemon`, `chroot`, `user` or `log /dev/log`; log to stderr instead
 // (`log stderr format short local0`). It fails the test if HAProxy exits
 // (bad config, port in use). Everything is killed when the test ends; the log
@@ -52,19 +61,40 @@ func StartHAProxy(t testing.TB, cfgPath string, extraArgs ...string) *HAProxy {
 	t.Helper()
 	skipIfShort(t, "HAProxy")
 	Require(t, "haproxy")
-	return startHAProxy(t, LookPath("haproxy"), cfgPath, extraArgs)
+	bin := LookPath("haproxy")
+	return startHAProxy(t, bin, binaryVersion(t, bin), cfgPath, extraArgs)
 }
 
 // StartHAProxyRelease is StartHAProxy with release r's binary.
 func StartHAProxyRelease(t testing.TB, r HAProxyRelease, cfgPath string, extraArgs ...string) *HAProxy {
 	t.Helper()
 	skipIfShort(t, "HAProxy")
-	return startHAProxy(t, r.Binary, cfgPath, extraArgs)
+	return startHAProxy(t, r.Binary, r.Version, cfgPath, extraArgs)
 }
 
-func startHAProxy(t testing.TB, binary, cfgPath string, extraArgs []string) *HAProxy {
+var versions sync.Map // binary path → model.Version
+
+// binaryVersion returns what `bin -v` says, asked once per binary.
+func binaryVersion(t testing.TB, bin string) model.Version {
 	t.Helper()
-	h := &HAProxy{t: t, ConfigPath: cfgPath, extraArgs: extraArgs, Binary: binary}
+	if v, ok := versions.Load(bin); ok {
+		return v.(model.Version)
+	}
+	out, err := exec.Command(bin, "-v").Output()
+	if err != nil {
+		t.Fatalf("testenv: %s -v: %v", bin, err)
+	}
+	v, err := model.ParseVersion(string(out))
+	if err != nil {
+		t.Fatalf("testenv: %s -v: %v", bin, err)
+	}
+	versions.Store(bin, v)
+	return v
+}
+
+func startHAProxy(t testing.TB, binary string, version model.Version, cfgPath string, extraArgs []string) *HAProxy {
+	t.Helper()
+	h := &HAProxy{t: t, ConfigPath: cfgPath, extraArgs: extraArgs, Binary: binary, Version: version}
 	h.Dir = ShortTempDir(t)
 	h.MasterSocket = filepath.Join(h.Dir, "master.sock")
 	h.LogPath = filepath.Join(h.Dir, "haproxy.log")
@@ -97,15 +127,35 @@ func (h *HAProxy) start() error {
 		if p.exited() {
 			return fmt.Errorf("haproxy exited (%v); log %s:\n%s", p.werr, h.LogPath, logTail(h.LogPath, 8<<10))
 		}
-		if out, err := h.MasterCLI("show proc"); err == nil && len(parseProc(out).workers) > 0 {
-			return nil
+		if out, err := h.MasterCLI("show proc"); err == nil {
+			if w := h.parseProc(out).workers; len(w) > 0 && h.serves(w[0]) {
+				return nil
+			}
 		}
 		if time.Now().After(deadline) {
 			p.kill()
-			return fmt.Errorf("haproxy master CLI %s lists no worker after 10s; log %s:\n%s", h.MasterSocket, h.LogPath, logTail(h.LogPath, 8<<10))
+			return fmt.Errorf("haproxy master CLI %s lists no serving worker after 10s; log %s:\n%s", h.MasterSocket, h.LogPath, logTail(h.LogPath, 8<<10))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// answers returns what this HAProxy's master answers.
+func (h *HAProxy) answers() haproxyapi.Answers { return haproxyapi.AnswersFor(h.Version) }
+
+// parseProc parses `show proc` as this HAProxy's release lists it.
+func (h *HAProxy) parseProc(out string) procInfo { return parseProc(out, h.answers()) }
+
+// serves reports whether worker pid serves: always once listed, where the
+// release lists only workers that have loaded; else once the worker answers
+// `show info` through the master (3.2 holds the command until then, 3.4
+// answers "Can't find the target PID").
+func (h *HAProxy) serves(pid int) bool {
+	if !h.answers().Proc.ListsLoadingWorker {
+		return true
+	}
+	out, err := h.MasterCLI("@!" + strconv.Itoa(pid) + " show info")
+	return err == nil && strings.Contains(out, "\nPid: "+strconv.Itoa(pid)+"\n")
 }
 
 // Running reports whether the master process is running.
@@ -173,10 +223,12 @@ func (h *HAProxy) ShowProc() string {
 }
 
 // Workers returns the pids of the current workers (not the old ones still
-// finishing their connections).
+// finishing their connections). After a failed reload that is the worker
+// that keeps serving, also on the releases that list it among the old
+// workers then (3.1 on).
 func (h *HAProxy) Workers() []int {
 	h.t.Helper()
-	return parseProc(h.ShowProc()).workers
+	return h.parseProc(h.ShowProc()).workers
 }
 
 // Reload reloads HAProxy through the master CLI and waits until the reload
@@ -191,36 +243,58 @@ func (h *HAProxy) Reload() {
 
 // TryReload is Reload returning the failure instead. After a failed reload
 // the old worker keeps running with the old config.
+//
+// 2.6's `reload` answers nothing: the outcome is read from `show proc`.
+// From 2.7 on the master answers once the new worker has loaded
+// ("Success=1") or failed ("Success=0" and HAProxy's alerts), and from 3.1 on
+// it refuses while a worker still loads ("Another reload is still in
+// progress."): then TryReload asks again.
 func (h *HAProxy) TryReload() error {
 	h.t.Helper()
-	out, err := h.MasterCLI("show proc")
-	if err != nil {
-		return fmt.Errorf("haproxy reload: show proc: %w", err)
-	}
-	before := parseProc(out)
-	// `reload` answers nothing; the master re-executes itself.
-	if _, err := h.MasterCLI("reload"); err != nil {
-		return fmt.Errorf("haproxy reload: %w", err)
-	}
+	ans := h.answers()
 	deadline := time.Now().Add(10 * time.Second)
+	var before procInfo
+	for {
+		out, err := h.MasterCLI("show proc")
+		if err != nil {
+			return fmt.Errorf("haproxy reload: show proc: %w", err)
+		}
+		before = h.parseProc(out)
+		answer, err := h.MasterCLI("reload")
+		if err != nil {
+			return fmt.Errorf("haproxy reload: %w", err)
+		}
+		rep, reported := ans.ParseReport(answer)
+		if !ans.Reload.Reports || !reported {
+			break
+		}
+		if rep.Busy && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		if !rep.Success {
+			return fmt.Errorf("haproxy reload failed (the master answered Success=0):\n%s", strings.Join(rep.Logs, "\n"))
+		}
+		break
+	}
 	for {
 		if h.proc.exited() {
 			return fmt.Errorf("haproxy reload: the master exited (%v)", h.proc.werr)
 		}
 		if out, err := h.MasterCLI("show proc"); err == nil {
-			now := parseProc(out)
+			now := h.parseProc(out)
 			if now.ok && now.reloads != before.reloads {
 				if now.failed > 0 {
 					return fmt.Errorf("haproxy reload failed (show proc: %d reloads, %d failed); log:\n%s",
 						now.reloads, now.failed, logTail(h.LogPath, 4<<10))
 				}
-				if len(now.workers) > 0 && !sameInts(now.workers, before.workers) {
+				if len(now.workers) > 0 && !sameInts(now.workers, before.workers) && h.serves(now.workers[0]) {
 					return nil
 				}
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("haproxy reload: no new worker after 10s; log:\n%s", logTail(h.LogPath, 4<<10))
+			return fmt.Errorf("haproxy reload: no new serving worker after 10s; log:\n%s", logTail(h.LogPath, 4<<10))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -234,10 +308,15 @@ type procInfo struct {
 
 var masterLine = regexp.MustCompile(`^(\d+)\s+master\s+(\d+)\s+\[failed:\s*(\d+)\]`)
 
-// parseProc parses `show proc`.
-func parseProc(out string) procInfo {
+// parseProc parses `show proc` as release a lists it. Where the release
+// lists the worker that survived a failed reload among the old ones (3.1
+// on: "# workers" empty, "[failed: N]" above 0), that worker, the old one
+// with the fewest reloads, is the current worker.
+func parseProc(out string, a haproxyapi.Answers) procInfo {
 	var pi procInfo
 	section := ""
+	type old struct{ pid, reloads int }
+	var olds []old
 	for _, line := range strings.Split(out, "\n") {
 		if m := masterLine.FindStringSubmatch(line); m != nil {
 			pi.ok = true
@@ -250,11 +329,29 @@ func parseProc(out string) procInfo {
 			continue
 		}
 		f := strings.Fields(line)
-		if section == "workers" && len(f) >= 2 && f[1] == "worker" {
-			if pid, err := strconv.Atoi(f[0]); err == nil {
-				pi.workers = append(pi.workers, pid)
+		if len(f) < 3 || f[1] != "worker" {
+			continue
+		}
+		pid, err := strconv.Atoi(f[0])
+		if err != nil {
+			continue
+		}
+		switch section {
+		case "workers":
+			pi.workers = append(pi.workers, pid)
+		case "old workers":
+			reloads, _ := strconv.Atoi(f[2])
+			olds = append(olds, old{pid, reloads})
+		}
+	}
+	if a.Proc.ServingWorkerAmongOld && len(pi.workers) == 0 && pi.failed > 0 && len(olds) > 0 {
+		k := 0
+		for i, o := range olds {
+			if o.reloads < olds[k].reloads {
+				k = i
 			}
 		}
+		pi.workers = []int{olds[k].pid}
 	}
 	return pi
 }
@@ -289,9 +386,11 @@ func HAProxyAdmin(sockPath, cmd string) (string, error) {
 	return string(b), err
 }
 
-// HAProxyCheck writes cfgText to a temporary file and runs `haproxy -c -f`
-// on it. ok is whether haproxy accepted it (exit 0; warnings allowed unless
-// the config sets zero-warning); output is its stdout and stderr.
+// HAProxyCheck writes cfgText to a temporary file and runs `haproxy -c -V
+// -f` on it. ok is whether haproxy accepted it (exit 0; warnings allowed
+// unless the config sets zero-warning); output is its stdout and stderr.
+// (-V because from 3.0 on `haproxy -c` says "Configuration file is valid"
+// only in verbose mode; 2.6 and 2.8 say it either way.)
 //
 // It runs Debian's haproxy (2.6); HAProxyCheckRelease runs a given release.
 func HAProxyCheck(t testing.TB, cfgText string) (ok bool, output string) {
@@ -312,7 +411,7 @@ func haproxyCheck(t testing.TB, binary, cfgText string) (ok bool, output string)
 	if err := os.WriteFile(path, []byte(cfgText), 0o644); err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
-	out, err := exec.Command(binary, "-c", "-f", path).CombinedOutput()
+	out, err := exec.Command(binary, "-c", "-V", "-f", path).CombinedOutput()
 	if err != nil {
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) {

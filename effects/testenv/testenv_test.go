@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"lighthouse/model"
+	"lighthouse/model/haproxyapi"
 )
 
 func TestFreePortAndShortTempDir(t *testing.T) {
@@ -256,7 +259,7 @@ func testHAProxy(t *testing.T, r HAProxyRelease) {
 	}
 	t0 := time.Now()
 	h := StartHAProxyRelease(t, r, cfg)
-	t.Logf("haproxy %s has a worker after %v", r.Version, time.Since(t0))
+	t.Logf("haproxy %s serves after %v", r.Version, time.Since(t0))
 	if v := r.Version.String(); !strings.Contains(h.ShowProc(), v) {
 		t.Errorf("show proc does not name version %s:\n%s", v, h.ShowProc())
 	}
@@ -349,5 +352,41 @@ func TestRedis(t *testing.T) {
 	}
 	if err := r.Ping(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// What `show proc` lists after a failed reload: 2.6 keeps the serving
+// worker under "# workers", 3.2 moves it to "# old workers".
+func TestParseProc(t *testing.T) {
+	v := func(s string) model.Version { v, _ := model.ParseVersion(s); return v }
+	failed26 := `#<PID>          <type>          <reloads>       <uptime>        <version>      
+14863           master          1 [failed: 1]   0d00h00m01s     2.6.12-1+deb12u4
+# workers
+14865           worker          1               0d00h00m01s     2.6.12-1+deb12u4
+# programs
+`
+	failed32 := `#<PID>          <type>          <reloads>       <uptime>        <version>      
+15473           master          2 [failed: 1]   0d00h00m00s     3.2.0-e134140d2
+# workers
+# old workers
+15470           worker          2               0d00h00m00s     3.2.0-e134140d2
+15475           worker          1               0d00h00m00s     3.2.0-e134140d2
+`
+	reloading32 := strings.Replace(failed32, "[failed: 1]", "[failed: 0]", 1)
+	for _, c := range []struct {
+		name, out string
+		v         model.Version
+		want      procInfo
+	}{
+		{"2.6 failed", failed26, v("2.6.12"), procInfo{ok: true, reloads: 1, failed: 1, workers: []int{14865}}},
+		{"3.2 failed", failed32, v("3.2.0"), procInfo{ok: true, reloads: 2, failed: 1, workers: []int{15475}}},
+		{"3.2 failed, version unknown", failed32, model.Version{}, procInfo{ok: true, reloads: 2, failed: 1, workers: []int{15475}}},
+		{"3.2 failed, read as 3.0", failed32, v("3.0.0"), procInfo{ok: true, reloads: 2, failed: 1}},
+		{"3.2 between reloads", reloading32, v("3.2.0"), procInfo{ok: true, reloads: 2}},
+	} {
+		got := parseProc(c.out, haproxyapi.AnswersFor(c.v))
+		if got.ok != c.want.ok || got.reloads != c.want.reloads || got.failed != c.want.failed || !sameInts(got.workers, c.want.workers) {
+			t.Errorf("%s: parseProc = %+v, want %+v", c.name, got, c.want)
+		}
 	}
 }
