@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"lighthouse/model/haproxyapi"
 )
 
 // Sentinels for HAProxy's known refusals and for the conditions of this
@@ -29,8 +31,8 @@ var (
 	ErrNotInMaintenance = errors.New("server is not in maintenance")
 	// ErrNotDynamic: HAProxy cannot do this with a dynamic server: the
 	// backend's balance algorithm is not dynamic (static-rr, or a map-based
-	// hash), or an option is not accepted for dynamic servers (cookie,
-	// redir, ...) or not known at all. The change needs a config file line
+	// hash), or an option is not accepted for dynamic servers (cookie
+	// before 3.0, redir, ...) or not known at all. The change needs a config file line
 	// and a reload instead.
 	ErrNotDynamic = errors.New("not possible with a dynamic server")
 	// ErrAlreadyExists: `add server` for a name the backend already has.
@@ -72,33 +74,22 @@ func (e *CommandError) Error() string {
 // Unwrap returns the sentinel of a known answer, or nil.
 func (e *CommandError) Unwrap() error { return e.Err }
 
-// classify maps a (trimmed) answer to its sentinel, or nil when the answer
-// is not a known refusal.
-func classify(answer string) error {
-	switch {
-	case strings.HasPrefix(answer, "Unknown command"):
-		return ErrUnknownCommand
-	case strings.HasPrefix(answer, "Permission denied"):
-		return ErrPermissionDenied
-	case strings.HasPrefix(answer, "No such backend"),
-		strings.HasPrefix(answer, "Can't find backend"),
-		strings.HasPrefix(answer, "No such proxy"):
-		return ErrNoSuchBackend
-	case strings.HasPrefix(answer, "No such server"):
-		return ErrNoSuchServer
-	case strings.HasPrefix(answer, "Server still has connections attached"):
-		return ErrServerHasConnections
-	case strings.HasPrefix(answer, "Only servers in maintenance mode can be deleted"):
-		return ErrNotInMaintenance
-	case strings.Contains(answer, "dynamic load balancing"),
-		strings.Contains(answer, "not accepted for dynamic server"),
-		strings.Contains(answer, "not supported for dynamic server"),
-		strings.HasPrefix(answer, "unknown keyword"):
-		return ErrNotDynamic
-	case strings.HasPrefix(answer, "Already exists a server with the same name"):
-		return ErrAlreadyExists
-	}
-	return nil
+// classify maps an answer to its sentinel, or nil when the answer is not a
+// refusal the release (a) is known to give.
+func classify(a haproxyapi.Answers, answer string) error {
+	return refusalErrors[a.Refusal(answer)]
+}
+
+// refusalErrors maps each refusal of the data to its sentinel.
+var refusalErrors = map[haproxyapi.Refusal]error{
+	haproxyapi.UnknownCommand:       ErrUnknownCommand,
+	haproxyapi.PermissionDenied:     ErrPermissionDenied,
+	haproxyapi.NoSuchBackend:        ErrNoSuchBackend,
+	haproxyapi.NoSuchServer:         ErrNoSuchServer,
+	haproxyapi.ServerHasConnections: ErrServerHasConnections,
+	haproxyapi.NotInMaintenance:     ErrNotInMaintenance,
+	haproxyapi.NotDynamic:           ErrNotDynamic,
+	haproxyapi.AlreadyExists:        ErrAlreadyExists,
 }
 
 // ValidationError is `haproxy -c` rejecting a config file (exit status 1).

@@ -18,14 +18,15 @@ import (
 	"lighthouse/effects/testenv"
 )
 
-// requireHAProxy skips under -short (no servers then) and when haproxy is
-// not installed.
-func requireHAProxy(t *testing.T) {
+// forEachRelease runs f in a parallel subtest per installed HAProxy release
+// ("haproxy-3.4"; testenv.ForEachHAProxy: skipped under -short, and a
+// missing release fails the test when CI is set).
+func forEachRelease(t *testing.T, f func(t *testing.T, r testenv.HAProxyRelease)) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: not starting HAProxy")
-	}
-	testenv.Require(t, "haproxy")
+	testenv.ForEachHAProxy(t, func(t *testing.T, r testenv.HAProxyRelease) {
+		t.Parallel()
+		f(t, r)
+	})
 }
 
 // instance is an HAProxy started by this package's Process in a short
@@ -51,19 +52,21 @@ func header(dir string, globalExtra ...string) string {
 }
 
 // newInstance writes header(dir)+body to dir/haproxy.cfg, "{dir}" replaced
-// by dir everywhere, and returns the Process and admin Socket for it, not
-// started. HAProxy is hard-stopped when the test ends.
-func newInstance(t *testing.T, body string, globalExtra ...string) *instance {
+// by dir everywhere, and returns the Process (release r's binary) and admin
+// Socket for it, not started, both knowing r's version. HAProxy is
+// hard-stopped when the test ends.
+func newInstance(t *testing.T, r testenv.HAProxyRelease, body string, globalExtra ...string) *instance {
 	t.Helper()
-	requireHAProxy(t)
 	dir := testenv.ShortTempDir(t)
 	in := &instance{
 		Process: Process{
+			Binary:       r.Binary,
+			Version:      r.Version,
 			ConfigFile:   filepath.Join(dir, "haproxy.cfg"),
 			PidFile:      filepath.Join(dir, "haproxy.pid"),
 			MasterSocket: MasterSocketPath(filepath.Join(dir, "admin.sock")),
 		},
-		Admin: Socket{Path: filepath.Join(dir, "admin.sock")},
+		Admin: Socket{Path: filepath.Join(dir, "admin.sock"), Version: r.Version},
 		Dir:   dir,
 	}
 	text := strings.ReplaceAll(header(dir, globalExtra...)+body, "{dir}", dir)
@@ -75,9 +78,9 @@ func newInstance(t *testing.T, body string, globalExtra ...string) *instance {
 }
 
 // startInstance is newInstance plus Start.
-func startInstance(t *testing.T, body string, globalExtra ...string) *instance {
+func startInstance(t *testing.T, r testenv.HAProxyRelease, body string, globalExtra ...string) *instance {
 	t.Helper()
-	in := newInstance(t, body, globalExtra...)
+	in := newInstance(t, r, body, globalExtra...)
 	start := time.Now()
 	if err := in.Start(ctxT(t)); err != nil {
 		t.Fatalf("Start: %v", err)

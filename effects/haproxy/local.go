@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"lighthouse/model"
 	"lighthouse/plan"
 	"lighthouse/render"
 )
@@ -90,6 +91,15 @@ func NewLocal(binary, configFile, socketFile, pidFile string) *Local {
 		Process: Process{Binary: binary, ConfigFile: configFile, PidFile: pidFile, MasterSocket: MasterSocketPath(socketFile)},
 		Socket:  Socket{Path: socketFile},
 	}
+}
+
+// SetVersion tells l the version of its HAProxy (effects.HAProxyVersion
+// of the binary), so that the process and the admin socket read HAProxy's
+// answers as that release's. Call it before l is used; without it, the
+// answers of every supported release are understood.
+func (l *Local) SetVersion(v model.Version) {
+	l.Process.Version = v
+	l.Socket.Version = v
 }
 
 // Observe reports whether HAProxy runs, the config file, and the servers of

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"lighthouse/model/haproxyapi"
 )
 
 // Info is the answer to `show info` (of the worker that owns the socket).
@@ -163,18 +165,20 @@ var serverStateColumns = [nColumns]string{"be_id", "be_name", "srv_id", "srv_nam
 	"srv_admin_state", "srv_uweight", "srv_iweight", "srv_port", "srv_fqdn"}
 
 // parseServersState parses `show servers state`: a format version line
-// ("1"), a "# name name ..." header, then one space-separated row per
-// server. An answer covers every server of the process, tens of thousands
-// on a large node, and the writer asks for it before every plan: the header
-// is indexed once, and a row is read in place, without allocating.
-func parseServersState(answer string) ([]ServerState, error) {
+// (format.Version, "1" in every supported release), a "# name name ..."
+// header, then one space-separated row per server. Columns are found by
+// their names, so the order of format.Columns is not relied upon. An answer
+// covers every server of the process, tens of thousands on a large node,
+// and the writer asks for it before every plan: the header is indexed once,
+// and a row is read in place, without allocating.
+func parseServersState(answer string, format haproxyapi.ServersStateFormat) ([]ServerState, error) {
 	answer = strings.TrimLeft(answer, " \t\r\n")
 	if answer == "" {
 		return nil, errors.New("empty answer")
 	}
 	first, rest, _ := strings.Cut(answer, "\n")
-	if v := strings.TrimSpace(first); v != "1" {
-		return nil, fmt.Errorf("format version %q, want 1", v)
+	if v := strings.TrimSpace(first); v != format.Version {
+		return nil, fmt.Errorf("format version %q, want %q", v, format.Version)
 	}
 	var header *[]string
 	var which []int // column index → one of the col constants, or -1
@@ -334,7 +338,8 @@ type Proc struct {
 	Version string
 }
 
-// ProcList is the master CLI's `show proc`.
+// ProcList is the master CLI's `show proc`, read the same way for every
+// release.
 type ProcList struct {
 	// Master is the master process; its PID is 0 when the master line could
 	// not be parsed.
@@ -343,7 +348,12 @@ type ProcList struct {
 	// ("[failed: N]"; a successful reload resets it to 0).
 	Failed int
 	// Workers are the current workers: the ones the last successful
-	// (re)load started.
+	// (re)load started, which serve the loaded config. After a failed
+	// reload that is the worker that keeps serving, also where the release
+	// lists it among the old workers (haproxyapi.ProcAnswers,
+	// ServingWorkerAmongOld). From 3.1 on a worker is listed while it still
+	// loads (ListsLoadingWorker): a current worker is not necessarily
+	// serving yet.
 	Workers []Proc
 	// OldWorkers are workers of earlier configs still finishing their
 	// connections.
@@ -352,7 +362,7 @@ type ProcList struct {
 
 var masterLine = regexp.MustCompile(`^(\d+)\s+master\s+(\d+)\s+\[failed:\s*(\d+)\]\s+(\S+)\s+(\S+)`)
 
-// parseProc parses `show proc`:
+// parseProc parses `show proc` as release a lists it:
 //
 //	#<PID>          <type>          <reloads>       <uptime>        <version>
 //	3004            master          1 [failed: 0]   0d00h01m25s     2.6.12-1+deb12u4
@@ -361,7 +371,12 @@ var masterLine = regexp.MustCompile(`^(\d+)\s+master\s+(\d+)\s+\[failed:\s*(\d+)
 //	# old workers
 //	3010            worker          1               0d00h01m25s     2.6.12-1+deb12u4
 //	# programs
-func parseProc(answer string) (ProcList, error) {
+//
+// Where the release lists the worker that survived a failed reload among
+// the old ones (3.1 on: "# workers" is empty, "[failed: N]" above 0), that
+// worker, the old one that has lived through the fewest reloads, is moved
+// to Workers.
+func parseProc(answer string, a haproxyapi.Answers) (ProcList, error) {
 	var pl ProcList
 	section := ""
 	seenHeader := false
@@ -411,6 +426,16 @@ func parseProc(answer string) (ProcList, error) {
 	}
 	if !seenHeader && pl.Master.PID == 0 {
 		return ProcList{}, errors.New("not a `show proc` answer")
+	}
+	if a.Proc.ServingWorkerAmongOld && len(pl.Workers) == 0 && pl.Failed > 0 && len(pl.OldWorkers) > 0 {
+		k := 0
+		for i, w := range pl.OldWorkers {
+			if w.Reloads < pl.OldWorkers[k].Reloads {
+				k = i
+			}
+		}
+		pl.Workers = []Proc{pl.OldWorkers[k]}
+		pl.OldWorkers = slices.Delete(slices.Clone(pl.OldWorkers), k, k+1)
 	}
 	return pl, nil
 }

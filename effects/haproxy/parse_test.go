@@ -13,7 +13,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"lighthouse/model"
+	"lighthouse/model/haproxyapi"
 )
+
+// answers26 reads the 2.6 answers of testdata/*.txt (Debian's 2.6.12).
+var answers26 = haproxyapi.AnswersFor(model.Version{Major: 2, Minor: 6, Patch: 12})
 
 func readTestdata(t testing.TB, name string) string {
 	t.Helper()
@@ -44,7 +50,7 @@ func TestParseInfo(t *testing.T) {
 }
 
 func TestParseServersState(t *testing.T) {
-	got, err := parseServersState(readTestdata(t, "show_servers_state.txt"))
+	got, err := parseServersState(readTestdata(t, "show_servers_state.txt"), answers26.ServersState)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,12 +95,12 @@ func TestParseServersStateRejects(t *testing.T) {
 		"short row":       "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_port\n3 b 1 s1 127.0.0.1 2 0 1 1\n",
 		"not a number":    "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_port\n3 b 1 s1 127.0.0.1 x 0 1 1 80\n",
 	} {
-		if got, err := parseServersState(answer); err == nil {
+		if got, err := parseServersState(answer, answers26.ServersState); err == nil {
 			t.Errorf("%s: parseServersState(%q) = %v, want an error", name, answer, got)
 		}
 	}
 	// An empty backend has a header and no rows.
-	got, err := parseServersState("1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_port\n\n")
+	got, err := parseServersState("1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_port\n\n", answers26.ServersState)
 	if err != nil || len(got) != 0 {
 		t.Errorf("empty backend: %v, %v", got, err)
 	}
@@ -163,7 +169,7 @@ func TestParseProc(t *testing.T) {
 			OldWorkers: []Proc{{PID: 30406, Type: "worker", Reloads: 2, Uptime: "0d00h00m07s", Version: "2.6.12-1+deb12u4"}},
 		}},
 	} {
-		got, err := parseProc(readTestdata(t, tc.file))
+		got, err := parseProc(readTestdata(t, tc.file), answers26)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.file, err)
 		}
@@ -171,7 +177,7 @@ func TestParseProc(t *testing.T) {
 			t.Errorf("%s (-want +got):\n%s", tc.file, diff)
 		}
 	}
-	if _, err := parseProc("Unknown command, but maybe one of the following ones is a better match:\n"); err == nil {
+	if _, err := parseProc("Unknown command, but maybe one of the following ones is a better match:\n", answers26); err == nil {
 		t.Error("parseProc accepted an unknown-command answer")
 	}
 }
@@ -205,20 +211,21 @@ func TestClassify(t *testing.T) {
 		"No such backend.":    ErrNoSuchBackend,
 		"Can't find backend.": ErrNoSuchBackend,
 		"No such server.":     ErrNoSuchServer,
-		"Server still has connections attached to it, cannot remove it.":        ErrServerHasConnections,
-		"Only servers in maintenance mode can be deleted.":                      ErrNotInMaintenance,
-		"'cookie' option is not accepted for dynamic server":                    ErrNotDynamic,
-		"'redir' option is not accepted for dynamic server":                     ErrNotDynamic,
-		"unknown keyword 'bogus'.":                                              ErrNotDynamic,
-		"Backend must use a dynamic load balancing to support dynamic servers.": ErrNotDynamic,
-		"Already exists a server with the same name in backend.":                ErrAlreadyExists,
-		"Absolute weight can only be between 0 and 256 inclusive.":              nil,
-		"'set server <srv> state' expects 'ready', 'drain' and 'maint'.":        nil,
-		"Health check was not configured on this server, cannot enable.":        nil,
-		"invalid port '70000'":                                                  nil,
-		"New server registered.":                                                nil,
+		"Server still has connections attached to it, cannot remove it.":                                        ErrServerHasConnections,
+		"Only servers in maintenance mode can be deleted.":                                                      ErrNotInMaintenance,
+		"'cookie' option is not accepted for dynamic server":                                                    ErrNotDynamic,
+		"'redir' option is not accepted for dynamic server":                                                     ErrNotDynamic,
+		"unknown keyword 'bogus'.":                                                                              ErrNotDynamic,
+		"Backend must use a dynamic load balancing to support dynamic servers.":                                 ErrNotDynamic,
+		"Already exists a server with the same name in backend.":                                                ErrAlreadyExists,
+		"Backend does not support dynamic servers : backend 'static' uses a non dynamic load balancing method.": ErrNotDynamic,
+		"Absolute weight can only be between 0 and 256 inclusive.":                                              nil,
+		"'set server <srv> state' expects 'ready', 'drain' and 'maint'.":                                        nil,
+		"Health check was not configured on this server, cannot enable.":                                        nil,
+		"invalid port '70000'":   nil,
+		"New server registered.": nil,
 	} {
-		if got := classify(answer); got != want {
+		if got := classify(haproxyapi.AnswersFor(model.Version{}), answer); got != want {
 			t.Errorf("classify(%q) = %v, want %v", answer, got, want)
 		}
 	}
@@ -351,7 +358,7 @@ func BenchmarkParseServersState(b *testing.B) {
 	b.SetBytes(int64(len(answer)))
 	b.ReportAllocs()
 	for b.Loop() {
-		list, err := parseServersState(answer)
+		list, err := parseServersState(answer, answers26.ServersState)
 		if err != nil || len(list) != 50000 {
 			b.Fatal(len(list), err)
 		}

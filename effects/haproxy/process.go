@@ -13,6 +13,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"lighthouse/model"
+	"lighthouse/model/haproxyapi"
 )
 
 // DefaultWait bounds Start, Reload and Stop when the context has no
@@ -44,7 +47,14 @@ type Process struct {
 	PidFile string
 	// MasterSocket is the master CLI socket (-S), see MasterSocketPath.
 	MasterSocket string
+	// Version is Binary's version: the master's answers are read as that
+	// release's (haproxyapi.AnswersFor). The zero Version (unknown)
+	// understands the answers of every supported release.
+	Version model.Version
 }
+
+// answers returns what the master of this HAProxy answers.
+func (p Process) answers() haproxyapi.Answers { return haproxyapi.AnswersFor(p.Version) }
 
 // binary resolves Binary.
 func (p Process) binary() (string, error) {
@@ -192,7 +202,7 @@ func (p Process) ShowProc(ctx context.Context) (ProcList, error) {
 	if err != nil {
 		return ProcList{}, err
 	}
-	pl, err := parseProc(answer)
+	pl, err := parseProc(answer, p.answers())
 	if err != nil {
 		return ProcList{}, fmt.Errorf("haproxy master %s: show proc: %w: %q", p.MasterSocket, err, firstLine(answer))
 	}
@@ -212,12 +222,30 @@ func (p Process) WorkerPID(ctx context.Context) (int, error) {
 	return pl.Workers[0].PID, nil
 }
 
+// workerServes asks worker pid for `show info` through the master: a
+// worker answers once it has loaded its config and listens. (Until then 3.2
+// holds the command and 3.4 answers "Can't find the target PID matching the
+// prefix '@!PID'".)
+func (p Process) workerServes(ctx context.Context, pid int) error {
+	answer, err := p.master(ctx, "@!"+strconv.Itoa(pid)+" show info")
+	if err != nil {
+		return err
+	}
+	info, err := parseInfo(answer)
+	if err != nil || info.Pid != pid {
+		return fmt.Errorf("worker %d does not answer yet: %q", pid, firstLine(answer))
+	}
+	return nil
+}
+
 // Start starts HAProxy daemonized in master-worker mode:
 //
 //	haproxy -W -D -S MASTERSOCKET,mode,600 -p PIDFILE -f CONFIGFILE
 //
 // (paths made absolute, working directory the config's directory) and waits
-// until the master CLI lists a worker (about 0.05 s). `daemon` or
+// until the master CLI lists a worker (about 0.05 s) and, on the releases
+// that list a worker while it still loads (3.1 on), until that worker
+// answers through the master: on return HAProxy serves. `daemon` or
 // `master-worker` in the config's global section are fine; a `pidfile` there
 // makes HAProxy complain that -p overrides it. Start refuses
 // (ErrAlreadyRunning) when Running: HAProxy binds its ports with
@@ -272,12 +300,17 @@ func (p Process) Start(ctx context.Context) error {
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("start haproxy on %s: %s: %w\n%s", p.ConfigFile, cmdline, err, output())
 	}
-	q := Process{Binary: bin, ConfigFile: cfg, PidFile: pidFile, MasterSocket: masterSock}
+	q := Process{Binary: bin, ConfigFile: cfg, PidFile: pidFile, MasterSocket: masterSock, Version: p.Version}
 	var lastErr error
 	for {
 		pl, err := q.ShowProc(ctx)
 		if err == nil && len(pl.Workers) > 0 {
-			return nil
+			if !q.answers().Proc.ListsLoadingWorker {
+				return nil
+			}
+			if err = q.workerServes(ctx, pl.Workers[0].PID); err == nil {
+				return nil
+			}
 		}
 		if err == nil {
 			err = errors.New("the master lists no worker yet")
@@ -296,20 +329,27 @@ func (p Process) Start(ctx context.Context) error {
 // Reload reloads HAProxy gracefully through the master CLI (`reload`: the
 // master re-executes itself on ConfigFile, a new worker takes the listening
 // sockets over, the old one finishes its connections) and confirms the
-// outcome, since `reload` itself answers nothing in 2.6: it polls `show
-// proc` until the master's reload counter has moved, then
+// outcome. What `reload` answers depends on the release
+// (haproxyapi.ReloadAnswers):
 //
-//   - "[failed: N]" with N > 0: the reload failed; the old worker keeps
-//     serving the old config. The error wraps ErrReloadFailed and, when
-//     `haproxy -c` rejects ConfigFile (the usual cause), that
+//   - 2.6 answers nothing: Reload polls `show proc` until the master's
+//     reload counter has moved;
+//   - 2.7 on answer once the new worker has loaded: "Success=1", or
+//     "Success=0" and the startup logs with HAProxy's alerts; 3.1 on also
+//     refuse with "Another reload is still in progress." while a worker
+//     loads, and Reload then asks again.
+//
+// Either way the outcome is confirmed from `show proc`:
+//
+//   - "[failed: N]" with N > 0 (or "Success=0"): the reload failed; the old
+//     worker keeps serving the old config. The error wraps ErrReloadFailed
+//     and, when `haproxy -c` rejects ConfigFile (the usual cause), that
 //     *ValidationError with HAProxy's alerts.
-//   - a worker that was not there before: success.
+//   - a current worker that was not there before: success.
 //
-// (Newer HAProxy versions answer "Success=0|1" to `reload`; a "Success=0"
-// answer is taken as a failure at once. Without a parsable reload counter,
-// a new worker alone means success.) Not running is ErrNotRunning.
-// Validate the new config before installing it: Reload is the check of last
-// resort, not the validator.
+// (Without a parsable reload counter, a new worker alone means success.)
+// Not running is ErrNotRunning. Validate the new config before installing
+// it: Reload is the check of last resort, not the validator.
 func (p Process) Reload(ctx context.Context) error {
 	ctx, cancel := withDefault(ctx, DefaultWait)
 	defer cancel()
@@ -317,22 +357,42 @@ func (p Process) Reload(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("reload haproxy on %s: %w (pid file %s)", p.ConfigFile, ErrNotRunning, p.PidFile)
 	}
-	before, err := p.ShowProc(ctx)
-	if err != nil {
-		return fmt.Errorf("reload haproxy on %s: %w", p.ConfigFile, err)
-	}
-	answer, err := p.master(ctx, "reload")
-	if err != nil {
-		return fmt.Errorf("reload haproxy on %s: %w", p.ConfigFile, err)
-	}
-	if a := strings.TrimSpace(answer); a != "" {
-		switch {
-		case strings.Contains(a, "Success=0"):
-			return p.reloadFailed(ctx, "the master answered "+strconv.Quote(firstLine(a)))
-		case classify(a) != nil:
-			return fmt.Errorf("reload haproxy on %s: %w", p.ConfigFile,
-				&CommandError{Socket: p.MasterSocket, Command: "reload", Answer: a, Err: classify(a)})
+	ans := p.answers()
+	var before ProcList
+	for {
+		var err error
+		if before, err = p.ShowProc(ctx); err != nil {
+			return fmt.Errorf("reload haproxy on %s: %w", p.ConfigFile, err)
 		}
+		answer, err := p.master(ctx, "reload")
+		if err != nil {
+			return fmt.Errorf("reload haproxy on %s: %w", p.ConfigFile, err)
+		}
+		if ans.Reload.Reports {
+			if rep, ok := ans.ParseReport(answer); ok {
+				if rep.Busy {
+					if err := sleep(ctx, pollEvery); err != nil {
+						return fmt.Errorf("reload haproxy on %s: another reload is still in progress: %w", p.ConfigFile, err)
+					}
+					continue
+				}
+				if !rep.Success {
+					how := "the master answered Success=0"
+					if alerts := alertLines(rep.Logs); len(alerts) > 0 {
+						how += ": " + strings.Join(alerts, "; ")
+					}
+					return p.reloadFailed(ctx, how)
+				}
+				break // confirmed below
+			}
+		}
+		if a := strings.TrimSpace(answer); a != "" {
+			if sentinel := classify(ans, a); sentinel != nil {
+				return fmt.Errorf("reload haproxy on %s: %w", p.ConfigFile,
+					&CommandError{Socket: p.MasterSocket, Command: "reload", Answer: a, Err: sentinel})
+			}
+		}
+		break
 	}
 	known := map[int]bool{}
 	for _, w := range before.Workers {
@@ -355,17 +415,29 @@ func (p Process) Reload(ctx context.Context) error {
 		case now.Failed > 0:
 			return p.reloadFailed(ctx, fmt.Sprintf("show proc: %d reloads, %d failed", now.Master.Reloads, now.Failed))
 		default:
+			lastErr = errors.New("no new worker yet")
 			for _, w := range now.Workers {
-				if !known[w.PID] {
+				if known[w.PID] {
+					continue
+				}
+				if !ans.Proc.ListsLoadingWorker {
+					return nil
+				}
+				if lastErr = p.workerServes(ctx, w.PID); lastErr == nil {
 					return nil
 				}
 			}
-			lastErr = errors.New("no new worker yet")
 		}
 		if err := sleep(ctx, pollEvery); err != nil {
 			return fmt.Errorf("reload haproxy on %s: outcome unknown: %w (last: %v)", p.ConfigFile, err, lastErr)
 		}
 	}
+}
+
+// alertLines returns the [ALERT] lines of HAProxy's startup logs without
+// their prefix (as ValidationError.Alerts does).
+func alertLines(logs []string) []string {
+	return (&ValidationError{Output: strings.Join(logs, "\n")}).Alerts()
 }
 
 // reloadFailed builds the error of a failed reload, with `haproxy -c`'s

@@ -29,9 +29,12 @@ backend web
 
 func TestValidate(t *testing.T) {
 	t.Parallel()
-	requireHAProxy(t)
+	forEachRelease(t, testValidate)
+}
+
+func testValidate(t *testing.T, r testenv.HAProxyRelease) {
 	dir := testenv.ShortTempDir(t)
-	var p Process
+	p := Process{Binary: r.Binary, Version: r.Version}
 	good := filepath.Join(dir, "good.cfg")
 	bad := filepath.Join(dir, "bad.cfg")
 	os.WriteFile(good, []byte(header(dir)+proxyTo(testenv.FreePort(t), 9)), 0o644)
@@ -71,9 +74,13 @@ func TestValidate(t *testing.T) {
 // files a stopped HAProxy left behind.
 func TestProcessLifecycle(t *testing.T) {
 	t.Parallel()
+	forEachRelease(t, testProcessLifecycle)
+}
+
+func testProcessLifecycle(t *testing.T, r testenv.HAProxyRelease) {
 	fe := testenv.FreePort(t)
 	portA, portB, portC := backend(t, "A"), backend(t, "B"), backend(t, "C")
-	in := newInstance(t, proxyTo(fe, portA))
+	in := newInstance(t, r, proxyTo(fe, portA))
 
 	if err := in.Reload(ctxT(t)); !errors.Is(err, ErrNotRunning) {
 		t.Errorf("Reload before Start = %v, want ErrNotRunning", err)
@@ -196,8 +203,12 @@ func TestProcessLifecycle(t *testing.T) {
 // `master-worker`; Start and Reload work the same.
 func TestStartWithDaemonInGlobal(t *testing.T) {
 	t.Parallel()
+	forEachRelease(t, testStartWithDaemonInGlobal)
+}
+
+func testStartWithDaemonInGlobal(t *testing.T, r testenv.HAProxyRelease) {
 	fe := testenv.FreePort(t)
-	in := startInstance(t, proxyTo(fe, backend(t, "A")), "daemon", "master-worker")
+	in := startInstance(t, r, proxyTo(fe, backend(t, "A")), "daemon", "master-worker")
 	wantBody(t, fe, "A")
 	w1, err := in.WorkerPID(ctxT(t))
 	if err != nil {
@@ -214,8 +225,12 @@ func TestStartWithDaemonInGlobal(t *testing.T) {
 
 func TestStartFailures(t *testing.T) {
 	t.Parallel()
+	forEachRelease(t, testStartFailures)
+}
+
+func testStartFailures(t *testing.T, r testenv.HAProxyRelease) {
 	t.Run("invalid config", func(t *testing.T) {
-		in := newInstance(t, proxyTo(testenv.FreePort(t), 9)+"    bogus_directive\n")
+		in := newInstance(t, r, proxyTo(testenv.FreePort(t), 9)+"    bogus_directive\n")
 		err := in.Start(ctxT(t))
 		if err == nil || !strings.Contains(err.Error(), "unknown keyword 'bogus_directive'") {
 			t.Fatalf("Start = %v, want HAProxy's alert", err)
@@ -231,7 +246,7 @@ func TestStartFailures(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer l.Close()
-		in := newInstance(t, proxyTo(l.Addr().(*net.TCPAddr).Port, 9))
+		in := newInstance(t, r, proxyTo(l.Addr().(*net.TCPAddr).Port, 9))
 		err = in.Start(ctxT(t))
 		if err == nil || !strings.Contains(err.Error(), "Address already in use") {
 			t.Fatalf("Start = %v, want HAProxy's bind alert", err)
@@ -250,6 +265,10 @@ func TestStartFailures(t *testing.T) {
 // says no, Reload refuses, Stop signals nothing, Start starts.
 func TestStalePidFile(t *testing.T) {
 	t.Parallel()
+	forEachRelease(t, testStalePidFile)
+}
+
+func testStalePidFile(t *testing.T, r testenv.HAProxyRelease) {
 	sleep := exec.Command("sleep", "30")
 	if err := sleep.Start(); err != nil {
 		t.Fatal(err)
@@ -260,7 +279,7 @@ func TestStalePidFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	fe := testenv.FreePort(t)
-	in := newInstance(t, proxyTo(fe, backend(t, "A")))
+	in := newInstance(t, r, proxyTo(fe, backend(t, "A")))
 	for name, content := range map[string]string{
 		"test process": strconv.Itoa(os.Getpid()) + "\n",
 		"sleep":        strconv.Itoa(sleep.Process.Pid) + "\n",

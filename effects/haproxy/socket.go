@@ -12,6 +12,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"lighthouse/model"
+	"lighthouse/model/haproxyapi"
 )
 
 // DefaultTimeout bounds one socket command when Socket.Timeout is zero.
@@ -24,7 +27,14 @@ const DefaultTimeout = 5 * time.Second
 type Socket struct {
 	Path    string
 	Timeout time.Duration
+	// Version is the version of the HAProxy behind the socket: its answers
+	// are read as that release's (haproxyapi.AnswersFor). The zero Version
+	// (unknown) understands the answers of every supported release.
+	Version model.Version
 }
+
+// answers returns what the HAProxy behind the socket answers.
+func (s Socket) answers() haproxyapi.Answers { return haproxyapi.AnswersFor(s.Version) }
 
 // Send sends one command line and returns HAProxy's raw answer. The command
 // must be a single line; ";" in it separates several commands, which is why
@@ -41,7 +51,7 @@ func (s Socket) Send(ctx context.Context, cmd string) (string, error) {
 		return "", fmt.Errorf("haproxy %s: %s: %w", s.Path, cmd, err)
 	}
 	a := strings.TrimSpace(answer)
-	if sentinel := classify(a); sentinel == ErrUnknownCommand || sentinel == ErrPermissionDenied {
+	if sentinel := classify(s.answers(), a); sentinel == ErrUnknownCommand || sentinel == ErrPermissionDenied {
 		return "", &CommandError{Socket: s.Path, Command: cmd, Answer: a, Err: sentinel}
 	}
 	return answer, nil
@@ -101,26 +111,20 @@ func ctxErr(ctx context.Context, err error) error {
 // answerError is the *CommandError for an answer that is not success.
 func (s Socket) answerError(cmd, answer string) error {
 	a := strings.TrimSpace(answer)
-	return &CommandError{Socket: s.Path, Command: cmd, Answer: a, Err: classify(a)}
+	return &CommandError{Socket: s.Path, Command: cmd, Answer: a, Err: classify(s.answers(), a)}
 }
 
-// action sends cmd and accepts an empty answer, or one starting with one of
-// the given success sentences.
-func (s Socket) action(ctx context.Context, cmd string, success ...string) error {
+// action sends cmd and accepts the answers that reply (the release's data
+// for the command) takes as success.
+func (s Socket) action(ctx context.Context, cmd string, reply haproxyapi.Reply) error {
 	answer, err := s.Send(ctx, cmd)
 	if err != nil {
 		return err
 	}
-	a := strings.TrimSpace(answer)
-	if a == "" {
+	if reply.Success(answer) {
 		return nil
 	}
-	for _, ok := range success {
-		if strings.HasPrefix(a, ok) {
-			return nil
-		}
-	}
-	return s.answerError(cmd, a)
+	return s.answerError(cmd, answer)
 }
 
 // ShowInfo runs `show info`.
@@ -132,7 +136,7 @@ func (s Socket) ShowInfo(ctx context.Context) (Info, error) {
 	}
 	info, err := parseInfo(answer)
 	if err != nil {
-		if classify(strings.TrimSpace(answer)) != nil {
+		if classify(s.answers(), answer) != nil {
 			return Info{}, s.answerError(cmd, answer)
 		}
 		return Info{}, fmt.Errorf("haproxy %s: %s: %w", s.Path, cmd, err)
@@ -155,9 +159,9 @@ func (s Socket) ShowServersState(ctx context.Context, backend string) ([]ServerS
 	if err != nil {
 		return nil, err
 	}
-	list, err := parseServersState(answer)
+	list, err := parseServersState(answer, s.answers().ServersState)
 	if err != nil {
-		if classify(strings.TrimSpace(answer)) != nil {
+		if classify(s.answers(), answer) != nil {
 			return nil, s.answerError(cmd, answer)
 		}
 		return nil, fmt.Errorf("haproxy %s: %s: %w", s.Path, cmd, err)
@@ -175,7 +179,7 @@ func (s Socket) ShowStat(ctx context.Context) ([]StatRow, error) {
 	}
 	rows, err := parseStat(answer)
 	if err != nil {
-		if classify(strings.TrimSpace(answer)) != nil {
+		if classify(s.answers(), answer) != nil {
 			return nil, s.answerError(cmd, answer)
 		}
 		return nil, fmt.Errorf("haproxy %s: %s: %w", s.Path, cmd, err)
@@ -189,7 +193,8 @@ func (s Socket) ShowStat(ctx context.Context) ([]StatRow, error) {
 // (or SetServerState Ready) lets traffic in, and with `check` in options
 // EnableHealth starts its health checks. Refusals: ErrAlreadyExists,
 // ErrNoSuchBackend, ErrNotDynamic (non-dynamic balance algorithm, or an
-// option dynamic servers do not take, e.g. cookie).
+// option dynamic servers do not take, e.g. cookie before 3.0:
+// haproxyapi.API says which).
 func (s Socket) AddServer(ctx context.Context, backend, server, addr string, port int, options string) error {
 	cmd := "add server " + backend + "/" + server
 	ap, err := checkServerArgs(backend, server, addr, port)
@@ -203,35 +208,35 @@ func (s Socket) AddServer(ctx context.Context, backend, server, addr string, por
 	if o := strings.TrimSpace(options); o != "" {
 		cmd += " " + o
 	}
-	return s.action(ctx, cmd, "New server registered.")
+	return s.action(ctx, cmd, s.answers().AddServer)
 }
 
 // DelServer runs `del server BACKEND/SERVER`. The server must be in
 // maintenance (ErrNotInMaintenance) and without requests in flight
 // (ErrServerHasConnections: retry later).
 func (s Socket) DelServer(ctx context.Context, backend, server string) error {
-	return s.serverAction(ctx, "del server", backend, server, "", "Server deleted.")
+	return s.serverAction(ctx, "del server", backend, server, "", s.answers().DelServer)
 }
 
 // EnableServer runs `enable server BACKEND/SERVER`: out of maintenance.
 func (s Socket) EnableServer(ctx context.Context, backend, server string) error {
-	return s.serverAction(ctx, "enable server", backend, server, "")
+	return s.serverAction(ctx, "enable server", backend, server, "", s.answers().ServerAction)
 }
 
 // DisableServer runs `disable server BACKEND/SERVER`: into maintenance.
 func (s Socket) DisableServer(ctx context.Context, backend, server string) error {
-	return s.serverAction(ctx, "disable server", backend, server, "")
+	return s.serverAction(ctx, "disable server", backend, server, "", s.answers().ServerAction)
 }
 
 // EnableHealth runs `enable health BACKEND/SERVER`: starts the health checks
 // of a server added with `check` (dynamic servers start without them).
 func (s Socket) EnableHealth(ctx context.Context, backend, server string) error {
-	return s.serverAction(ctx, "enable health", backend, server, "")
+	return s.serverAction(ctx, "enable health", backend, server, "", s.answers().ServerAction)
 }
 
 // DisableHealth runs `disable health BACKEND/SERVER`.
 func (s Socket) DisableHealth(ctx context.Context, backend, server string) error {
-	return s.serverAction(ctx, "disable health", backend, server, "")
+	return s.serverAction(ctx, "disable health", backend, server, "", s.answers().ServerAction)
 }
 
 // SetServerState runs `set server BACKEND/SERVER state ready|drain|maint`.
@@ -241,11 +246,16 @@ func (s Socket) SetServerState(ctx context.Context, backend, server string, stat
 	default:
 		return fmt.Errorf("haproxy %s: set server %s/%s state %q: %w: want ready, drain or maint", s.Path, backend, server, state, ErrInvalidArgument)
 	}
-	return s.serverAction(ctx, "set server", backend, server, " state "+string(state))
+	return s.serverAction(ctx, "set server", backend, server, " state "+string(state), s.answers().ServerAction)
 }
 
 // SetServerAddr runs `set server BACKEND/SERVER addr ADDR port PORT`. addr
-// must be an IP address (HAProxy refuses host names here).
+// must be an IP address (HAProxy refuses host names here). HAProxy answers
+// what changed, in words that differ between releases (the release's data
+// says which mean success). From 3.0 on the answer comes before the change
+// is applied; SetServerAddr then waits until `show servers state BACKEND`
+// shows the new address (a millisecond or so), so that on return HAProxy
+// sends to the new address on every release and a new observation sees it.
 func (s Socket) SetServerAddr(ctx context.Context, backend, server, addr string, port int) error {
 	cmd := "set server " + backend + "/" + server
 	ap, err := checkServerArgs(backend, server, addr, port)
@@ -253,8 +263,50 @@ func (s Socket) SetServerAddr(ctx context.Context, backend, server, addr string,
 		return fmt.Errorf("haproxy %s: %s addr: %w", s.Path, cmd, err)
 	}
 	cmd += " addr " + ap.Addr().String() + " port " + strconv.Itoa(port)
-	return s.action(ctx, cmd, "IP changed from", "no need to change the addr")
+	ans := s.answers()
+	if err := s.action(ctx, cmd, ans.SetServerAddr); err != nil {
+		return err
+	}
+	if !ans.SetServerAddrAsync {
+		return nil
+	}
+	return s.waitAddr(ctx, cmd, backend, server, ap)
 }
+
+// waitAddr polls `show servers state BACKEND` until SERVER has address ap.
+func (s Socket) waitAddr(ctx context.Context, cmd, backend, server string, ap netip.AddrPort) error {
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := withDefault(ctx, timeout)
+	defer cancel()
+	var last string
+	for {
+		list, err := s.ShowServersState(ctx, backend)
+		if err != nil {
+			return fmt.Errorf("haproxy %s: %s: waiting for the new address: %w", s.Path, cmd, err)
+		}
+		last = "no server " + server
+		for _, st := range list {
+			if st.Name != server {
+				continue
+			}
+			ip, _ := netip.ParseAddr(st.Addr)
+			if ip == ap.Addr() && st.Port == int(ap.Port()) {
+				return nil
+			}
+			last = net.JoinHostPort(st.Addr, strconv.Itoa(st.Port))
+		}
+		if err := sleep(ctx, addrPollEvery); err != nil {
+			return fmt.Errorf("haproxy %s: %s: the new address is not applied (show servers state says %s): %w", s.Path, cmd, last, err)
+		}
+	}
+}
+
+// addrPollEvery is how often waitAddr asks; the change takes about a
+// millisecond.
+const addrPollEvery = time.Millisecond
 
 // SetWeight runs `set weight BACKEND/SERVER WEIGHT`; weight is 0..256 (0:
 // no new traffic).
@@ -262,11 +314,11 @@ func (s Socket) SetWeight(ctx context.Context, backend, server string, weight in
 	if weight < 0 || weight > 256 {
 		return fmt.Errorf("haproxy %s: set weight %s/%s %d: %w: weight must be 0..256", s.Path, backend, server, weight, ErrInvalidArgument)
 	}
-	return s.serverAction(ctx, "set weight", backend, server, " "+strconv.Itoa(weight))
+	return s.serverAction(ctx, "set weight", backend, server, " "+strconv.Itoa(weight), s.answers().ServerAction)
 }
 
 // serverAction runs "VERB BACKEND/SERVER REST" after checking the names.
-func (s Socket) serverAction(ctx context.Context, verb, backend, server, rest string, success ...string) error {
+func (s Socket) serverAction(ctx context.Context, verb, backend, server, rest string, reply haproxyapi.Reply) error {
 	cmd := verb + " " + backend + "/" + server
 	if err := checkName("backend", backend); err != nil {
 		return fmt.Errorf("haproxy %s: %s: %w", s.Path, cmd, err)
@@ -274,7 +326,7 @@ func (s Socket) serverAction(ctx context.Context, verb, backend, server, rest st
 	if err := checkName("server", server); err != nil {
 		return fmt.Errorf("haproxy %s: %s: %w", s.Path, cmd, err)
 	}
-	return s.action(ctx, cmd+rest, success...)
+	return s.action(ctx, cmd+rest, reply)
 }
 
 // checkName accepts what HAProxy accepts in proxy and server names: ASCII

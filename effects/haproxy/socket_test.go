@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"lighthouse/effects/testenv"
+	"lighthouse/model/haproxyapi"
 )
 
 // TestSocketAgainstHAProxy drives the runtime API of a real HAProxy whose
@@ -17,7 +18,10 @@ import (
 // steps build on each other.
 func TestSocketAgainstHAProxy(t *testing.T) {
 	t.Parallel()
-	requireHAProxy(t)
+	forEachRelease(t, testSocketAgainstHAProxy)
+}
+
+func testSocketAgainstHAProxy(t *testing.T, r testenv.HAProxyRelease) {
 	fe := testenv.FreePort(t)
 	portA, portB := backend(t, "A"), backend(t, "B")
 	release := make(chan struct{})
@@ -34,7 +38,7 @@ func TestSocketAgainstHAProxy(t *testing.T) {
 			close(release)
 		}
 	}()
-	in := startInstance(t, fmt.Sprintf(`frontend fe
+	in := startInstance(t, r, fmt.Sprintf(`frontend fe
     bind 127.0.0.1:%d
     default_backend web
 
@@ -57,8 +61,9 @@ backend static
 		if err != nil {
 			t.Fatal(err)
 		}
-		if info.Name != "HAProxy" || !strings.HasPrefix(info.Version, "2.") || info.Pid != worker || info.Stopping || info.Uptime < 0 {
-			t.Errorf("ShowInfo = %+v (minus Fields), want HAProxy 2.x with Pid %d (the worker), not stopping", info, worker)
+		release := fmt.Sprintf("%d.%d.", r.Version.Major, r.Version.Minor)
+		if info.Name != "HAProxy" || !strings.HasPrefix(info.Version, release) || info.Pid != worker || info.Stopping || info.Uptime < 0 {
+			t.Errorf("ShowInfo = %+v (minus Fields), want HAProxy %sx with Pid %d (the worker), not stopping", info, release, worker)
 		}
 	})
 
@@ -234,6 +239,26 @@ backend static
 		}
 	})
 
+	t.Run("cookie", func(t *testing.T) {
+		// 3.0 on take a server cookie at run time; 2.6 and 2.8 refuse it.
+		err := s.AddServer(ctxT(t), "web", "c1", "127.0.0.1", portA, "cookie c1")
+		if !haproxyapi.For(r.Version).CookieAtRuntime() {
+			if !errors.Is(err, ErrNotDynamic) {
+				t.Errorf("AddServer with a cookie = %v, want ErrNotDynamic", err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("AddServer with a cookie: %v", err)
+		}
+		if st, ok := serverState(t, s, "web", "c1"); !ok || st.State != Maint {
+			t.Errorf("c1 after add: %+v (found %v), want maint", st, ok)
+		}
+		if err := s.DelServer(ctxT(t), "web", "c1"); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("refusals", func(t *testing.T) {
 		ctx := ctxT(t)
 		for _, tc := range []struct {
@@ -241,7 +266,6 @@ backend static
 			err  error
 			want error
 		}{
-			{"cookie", s.AddServer(ctx, "web", "c1", "127.0.0.1", portA, "cookie c1"), ErrNotDynamic},
 			{"unknown keyword", s.AddServer(ctx, "web", "c2", "127.0.0.1", portA, "bogus"), ErrNotDynamic},
 			{"static-rr", s.AddServer(ctx, "static", "c3", "127.0.0.1", portA, ""), ErrNotDynamic},
 			{"add to unknown backend", s.AddServer(ctx, "nosuch", "c4", "127.0.0.1", portA, ""), ErrNoSuchBackend},
