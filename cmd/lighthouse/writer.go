@@ -54,17 +54,22 @@ Also installed as lighthouse-writer CONFIG_DIR.`, e)
 	refresh, stopHangups := hangups()
 	defer stopHangups()
 
+	var version render.Version // detected by the writer (Version) before it makes its HAProxy
 	w := &runtime.Writer{
 		Log:    log,
 		Config: cfgDir,
 		NewHAProxy: func(b *model.Balancer) runtime.HAProxy {
-			return haproxy.NewLocal(*bin, b.ConfigFile, b.SocketFile, b.PidFile)
+			l := haproxy.NewLocal(*bin, b.ConfigFile, b.SocketFile, b.PidFile)
+			l.SetVersion(version) // HAProxy's answers are read as its release's
+			return l
 		},
 		NewDiscovery: func(d model.Discovery) (runtime.Discovery, error) {
 			return membership.Connect(d, log.With("component", "zookeeper"))
 		},
 		Version: func(ctx context.Context) (render.Version, error) {
-			return effects.HAProxyVersion(ctx, *bin)
+			v, err := effects.HAProxyVersion(ctx, *bin)
+			version = v
+			return v, err
 		},
 		Refresh:   refresh,
 		OnLogging: live.Apply,
