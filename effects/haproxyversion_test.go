@@ -3,12 +3,14 @@ package effects
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"lighthouse/effects/testenv"
 	"lighthouse/render"
 )
 
@@ -57,13 +59,20 @@ func TestHAProxyVersionErrors(t *testing.T) {
 	}
 }
 
-// The installed HAProxy, when there is one, parses.
+// Every installed release's `haproxy -v` parses to its version.
 func TestHAProxyVersionInstalled(t *testing.T) {
+	testenv.ForEachHAProxy(t, func(t *testing.T, r testenv.HAProxyRelease) {
+		v, err := HAProxyVersion(context.Background(), r.Binary)
+		if err != nil || v != r.Version || fmt.Sprintf("%d.%d", v.Major, v.Minor) != r.Name {
+			t.Errorf("%s: got %v, %v; want %s", r.Binary, v, err, r.Version)
+		}
+	})
+	// Debian's, found on PATH by name as the writer's default "haproxy" is.
 	if _, err := exec.LookPath("haproxy"); err != nil {
-		t.Skip("haproxy not installed")
+		t.Skip("haproxy not on PATH")
 	}
 	v, err := HAProxyVersion(context.Background(), "haproxy")
-	if err != nil || !v.AtLeast(1, 5) {
-		t.Errorf("installed haproxy: got %v, %v", v, err)
+	if err != nil || !v.AtLeast(2, 6) {
+		t.Errorf("haproxy on PATH: got %v, %v", v, err)
 	}
 }
