@@ -80,17 +80,16 @@ func (b *backend) data() []byte {
 }
 
 type writerEnv struct {
-	t        testing.TB
-	dir      string
-	zk       *testenv.ZooKeeper
-	conn     *zk.Conn
-	port     int
-	local    *haproxy.Local
-	logs     *syncBuffer
-	cancel   context.CancelFunc
-	done     chan error
-	webPort  int
-	clusters string
+	t       testing.TB
+	release testenv.HAProxyRelease
+	dir     string
+	zk      *testenv.ZooKeeper
+	conn    *zk.Conn
+	local   *haproxy.Local
+	logs    *syncBuffer
+	cancel  context.CancelFunc
+	done    chan error
+	webPort int
 }
 
 func writeFile(t testing.TB, path, content string) {
@@ -107,9 +106,16 @@ func writeFile(t testing.TB, path, content string) {
 	}
 }
 
-func startWriter(t testing.TB) *writerEnv {
-	testenv.Require(t, "haproxy", "zookeeper")
-	e := &writerEnv{t: t, dir: testenv.ShortTempDir(t), zk: testenv.StartZooKeeper(t), logs: &syncBuffer{}}
+// startWriter starts ZooKeeper and a writer that runs release r of HAProxy
+// (its binary for the processes, its version for rendering and planning)
+// with one cluster, web. webBackend are web's backend lines; none means
+// "mode http" and "balance roundrobin".
+func startWriter(t testing.TB, r testenv.HAProxyRelease, webBackend ...string) *writerEnv {
+	testenv.Require(t, "zookeeper")
+	if len(webBackend) == 0 {
+		webBackend = []string{"mode http", "balance roundrobin"}
+	}
+	e := &writerEnv{t: t, release: r, dir: testenv.ShortTempDir(t), zk: testenv.StartZooKeeper(t), logs: &syncBuffer{}}
 	e.conn = e.zk.Conn(t)
 	e.webPort = testenv.FreePort(t)
 	run := filepath.Join(e.dir, "run")
@@ -128,8 +134,9 @@ stats:
   bind_address: 127.0.0.1
 `, run, run, run, testenv.FreePort(t)))
 	writeFile(t, filepath.Join(e.dir, "config/discovery/zookeeper.yaml"), fmt.Sprintf("hosts: [%q]\npath: /lighthouse/services\n", e.zk.Addr))
-	writeFile(t, filepath.Join(e.dir, "config/clusters/web.yaml"), fmt.Sprintf("discovery: zookeeper\nhaproxy:\n  port: %d\n  backend: [\"mode http\", \"balance roundrobin\"]\n", e.webPort))
-	e.local = haproxy.NewLocal("haproxy", run+"/haproxy.cfg", run+"/admin.sock", run+"/haproxy.pid")
+	writeFile(t, filepath.Join(e.dir, "config/clusters/web.yaml"), fmt.Sprintf("discovery: zookeeper\nhaproxy:\n  port: %d\n  backend: %s\n", e.webPort, yamlList(webBackend)))
+	e.local = haproxy.NewLocal(r.Binary, run+"/haproxy.cfg", run+"/admin.sock", run+"/haproxy.pid")
+	e.local.SetVersion(r.Version)
 	t.Cleanup(func() { e.local.Process.Stop(context.Background()) })
 
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(e.logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelDebug})).With("program", "writer")
@@ -142,10 +149,12 @@ stats:
 		Log:    log,
 		Config: cfgDir,
 		NewHAProxy: func(b *model.Balancer) runtime.HAProxy {
-			return haproxy.NewLocal("haproxy", b.ConfigFile, b.SocketFile, b.PidFile)
+			l := haproxy.NewLocal(r.Binary, b.ConfigFile, b.SocketFile, b.PidFile)
+			l.SetVersion(r.Version) // as cmd/lighthouse does with the version it detects
+			return l
 		},
 		NewDiscovery: func(d model.Discovery) (runtime.Discovery, error) { return membership.Connect(d, log) },
-		Version:      func(ctx context.Context) (render.Version, error) { return effects.HAProxyVersion(ctx, "haproxy") },
+		Version:      func(ctx context.Context) (render.Version, error) { return effects.HAProxyVersion(ctx, r.Binary) },
 		Resync:       200 * time.Millisecond,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -153,6 +162,15 @@ stats:
 	go func() { e.done <- w.Run(ctx) }()
 	t.Cleanup(e.stop)
 	return e
+}
+
+// yamlList writes directive lines as a YAML flow list.
+func yamlList(lines []string) string {
+	q := make([]string, len(lines))
+	for i, l := range lines {
+		q[i] = fmt.Sprintf("%q", l)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
 }
 
 // testWriter sends log lines to t.Log while the test runs.
@@ -257,8 +275,23 @@ func (e *writerEnv) proc() haproxy.ProcList {
 	return pl
 }
 
-func TestWriterEndToEnd(t *testing.T) {
-	e := startWriter(t)
+// checkRelease fails the test unless the worker runs the writer's release:
+// a test that passes on the wrong binary proves nothing about its release.
+func (e *writerEnv) checkRelease(pl haproxy.ProcList) {
+	e.t.Helper()
+	if len(pl.Workers) == 0 || !strings.HasPrefix(pl.Workers[0].Version, e.release.Version.String()) {
+		e.t.Fatalf("HAProxy runs %+v, want release %s (%s)", pl.Workers, e.release.Version, e.release.Binary)
+	}
+}
+
+// The writer keeps HAProxy in sync through membership changes (runtime
+// API, no reload), structural changes (one validated reload each), broken
+// and rejected edits (none), a ZooKeeper outage and a killed HAProxy, on
+// every supported release.
+func TestWriterEndToEnd(t *testing.T) { testenv.ForEachHAProxy(t, testWriterEndToEnd) }
+
+func testWriterEndToEnd(t *testing.T, r testenv.HAProxyRelease) {
+	e := startWriter(t, r)
 	b1 := startBackend(t, "app1", "127.0.0.11")
 	b2 := startBackend(t, "app2", "127.0.0.12")
 	b3 := startBackend(t, "app3", "127.0.0.13")
@@ -267,6 +300,7 @@ func TestWriterEndToEnd(t *testing.T) {
 	e.register(e.conn, "web", b1)
 	testenv.WaitFor(t, 20*time.Second, "app1 serves through the cluster port", func() bool { return sameSet(seen(e.webPort, 3), "app1") })
 	start := e.proc()
+	e.checkRelease(start)
 	worker := start.Workers[0].PID
 
 	// Membership changes go through the runtime API: no reload.
@@ -394,10 +428,117 @@ func TestWriterEndToEnd(t *testing.T) {
 	}
 }
 
+// A node joins a backend with a cookie directive, so its server line carries
+// a cookie. From 3.0 `add server` takes a cookie and the join is a runtime
+// change; 2.6 and 2.8 refuse it there, so the writer reloads, once, and says
+// why. Either way the new server has its cookie: HAProxy hands it out and
+// routes a request that carries it to that node. The node's leave is a
+// runtime change on every release.
+func TestWriterCookieServer(t *testing.T) { testenv.ForEachHAProxy(t, testWriterCookieServer) }
+
+func testWriterCookieServer(t *testing.T, r testenv.HAProxyRelease) {
+	e := startWriter(t, r, "mode http", "balance roundrobin", "cookie SERVERID insert indirect nocache")
+	b1 := startBackend(t, "app1", "127.0.0.41")
+	b2 := startBackend(t, "app2", "127.0.0.42")
+	e.register(e.conn, "web", b1)
+	testenv.WaitFor(t, 20*time.Second, "app1 serves", func() bool { return sameSet(seen(e.webPort, 2), "app1") })
+	start := e.proc()
+	e.checkRelease(start)
+
+	wantReloads := 0
+	if !r.Version.AtLeast(3, 0) {
+		wantReloads = 1
+	}
+	e.register(e.conn, "web", b2)
+	testenv.WaitFor(t, 10*time.Second, "app2's cookie routes to app2", func() bool {
+		body, _, err := getCookie(e.webPort, b2.znode())
+		return err == nil && body == "app2"
+	})
+	time.Sleep(500 * time.Millisecond) // a late reload would count
+	p := e.proc()
+	if got := p.Master.Reloads - start.Master.Reloads; got != wantReloads {
+		t.Fatalf("HAProxy %s: a node with a cookie joined with %d reload(s), want %d", r.Version, got, wantReloads)
+	}
+	if wantReloads == 0 && p.Workers[0].PID != start.Workers[0].PID {
+		t.Fatalf("HAProxy %s: the worker changed (%d, was %d) without a reload", r.Version, p.Workers[0].PID, start.Workers[0].PID)
+	}
+	why := `cannot add a server with \"cookie\" at runtime`
+	if said := strings.Contains(e.logs.String(), why); said != (wantReloads == 1) {
+		t.Errorf("HAProxy %s: the log says %q: %v, want %v", r.Version, why, said, wantReloads == 1)
+	}
+
+	// Every answer without a cookie sets the answering node's; with a
+	// cookie, the request sticks to that node.
+	answered := map[string]bool{}
+	for range 6 {
+		body, cookie, err := getCookie(e.webPort, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]string{"app1": b1.znode(), "app2": b2.znode()}[body]; cookie != want {
+			t.Errorf("HAProxy %s: %s answered with cookie %q, want %q", r.Version, body, cookie, want)
+		}
+		answered[body] = true
+	}
+	if len(answered) != 2 {
+		t.Errorf("HAProxy %s: answered by %v, want app1 and app2", r.Version, answered)
+	}
+	for _, b := range []*backend{b1, b2, b1, b2} {
+		if body, _, err := getCookie(e.webPort, b.znode()); err != nil || body != b.name {
+			t.Errorf("HAProxy %s: with %s's cookie: %q, %v", r.Version, b.name, body, err)
+		}
+	}
+
+	// The leave is a runtime change everywhere.
+	before := e.proc()
+	e.deregister(e.conn, "web", b2)
+	testenv.WaitFor(t, 10*time.Second, "app2 leaves", func() bool {
+		states, err := e.local.Socket.ShowServersState(context.Background(), "web")
+		return err == nil && len(states) == 1 && states[0].Name == b1.znode()
+	})
+	if body, _, err := getCookie(e.webPort, b2.znode()); err != nil || body != "app1" {
+		t.Errorf("HAProxy %s: with the cookie of a node that left: %q, %v; want app1", r.Version, body, err)
+	}
+	if p := e.proc(); p.Master.Reloads != before.Master.Reloads || p.Workers[0].PID != before.Workers[0].PID {
+		t.Errorf("HAProxy %s: the leave reloaded: before %+v, after %+v", r.Version, before, p)
+	}
+}
+
+// getCookie sends a request with cookie SERVERID (none when "") and returns
+// the body and the SERVERID that HAProxy set in the answer ("" if none).
+func getCookie(port int, serverID string) (body, setID string, err error) {
+	req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/", port), nil)
+	if err != nil {
+		return "", "", err
+	}
+	if serverID != "" {
+		req.AddCookie(&http.Cookie{Name: "SERVERID", Value: serverID})
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		return "", "", fmt.Errorf("status %d: %s", resp.StatusCode, b)
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == "SERVERID" {
+			setID = c.Value
+		}
+	}
+	return string(b), setID, err
+}
+
 // Under a bounded loopback load, nodes join and leave and one reload happens
-// in the middle: no request fails.
+// in the middle: no request fails, on every supported release.
 func TestWriterNoFailedRequestsUnderChurn(t *testing.T) {
-	e := startWriter(t)
+	testenv.ForEachHAProxy(t, testWriterNoFailedRequestsUnderChurn)
+}
+
+func testWriterNoFailedRequestsUnderChurn(t *testing.T, r testenv.HAProxyRelease) {
+	e := startWriter(t, r)
 	var bs []*backend
 	for i := 1; i <= 3; i++ {
 		bs = append(bs, startBackend(t, fmt.Sprintf("app%d", i), fmt.Sprintf("127.0.0.%d", 20+i)))
@@ -405,6 +546,7 @@ func TestWriterNoFailedRequestsUnderChurn(t *testing.T) {
 	e.register(e.conn, "web", bs[0])
 	e.register(e.conn, "web", bs[1])
 	testenv.WaitFor(t, 20*time.Second, "two nodes serve", func() bool { return sameSet(seen(e.webPort, 6), "app1", "app2") })
+	e.checkRelease(e.proc())
 
 	var ok, failed atomic.Int64
 	var firstErr atomic.Value
@@ -459,13 +601,21 @@ func TestWriterNoFailedRequestsUnderChurn(t *testing.T) {
 
 // BenchmarkZnodeToServerState measures the time from a znode created or
 // deleted to HAProxy's server state changing (seen by polling `show servers
-// state` every 0.5 ms), over 200 changes. Reported as p50-ms and p99-ms.
+// state` every 0.5 ms), over 200 changes, with each supported release in a
+// sub-benchmark (haproxy-X.Y). Reported as p50-ms and p99-ms.
 // Target: p99 under 50 ms on loopback.
 func BenchmarkZnodeToServerState(b *testing.B) {
-	e := startWriter(b)
+	for _, r := range testenv.HAProxyReleases(b) {
+		b.Run(r.String(), func(b *testing.B) { benchmarkZnodeToServerState(b, r) })
+	}
+}
+
+func benchmarkZnodeToServerState(b *testing.B, r testenv.HAProxyRelease) {
+	e := startWriter(b, r)
 	anchor := startBackend(b, "anchor", "127.0.0.31")
 	e.register(e.conn, "web", anchor)
 	testenv.WaitFor(b, 20*time.Second, "anchor serves", func() bool { return sameSet(seen(e.webPort, 1), "anchor") })
+	e.checkRelease(e.proc())
 	node := startBackend(b, "node", "127.0.0.32")
 	has := func() bool {
 		states, err := e.local.Socket.ShowServersState(context.Background(), "web")

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"lighthouse/effects/testenv"
 )
 
 // Every golden render case, run through the command line, prints exactly
@@ -123,4 +125,28 @@ func TestRenderDetectsVersion(t *testing.T) {
 	if code != exitError || stdout != "" || !strings.Contains(stderr, "detect HAProxy version") || !strings.Contains(stderr, "--haproxy-version") {
 		t.Errorf("no haproxy: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
+}
+
+// With each supported release's binary as --haproxy, render reads its
+// version (whatever suffix the build carries) and prints a config that
+// release's haproxy -c accepts without a warning.
+func TestRenderForEachRelease(t *testing.T) {
+	testenv.ForEachHAProxy(t, func(t *testing.T, r testenv.HAProxyRelease) {
+		dir := writeDir(t, base(map[string]string{
+			"balancers/haproxy.yaml": goodBalancer + "defaults: [\"mode http\", \"timeout connect 1s\", \"timeout client 5s\", \"timeout server 5s\"]\n",
+			"clusters/web.yaml":      "discovery: zookeeper\nhaproxy:\n  port: 8000\n  backend: [\"mode http\", \"balance roundrobin\", \"cookie SERVERID insert indirect nocache\"]\n",
+		}))
+		mem := filepath.Join(dir, "m.json")
+		if err := os.WriteFile(mem, []byte(`{"web": [{"host": "a", "ip": "10.0.0.1", "port": 80}, {"host": "b", "ip": "10.0.0.2", "port": 80}]}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := runCLI(t, "render", "--config-dir", dir, "--membership", mem, "--haproxy", r.Binary)
+		if code != exitOK || stderr != "" || !strings.Contains(stdout, "\tserver b:80 10.0.0.2:80 cookie b:80\n") {
+			t.Fatalf("exit %d, stderr %q, stdout:\n%s", code, stderr, stdout)
+		}
+		ok, out := testenv.HAProxyCheckRelease(t, r, stdout)
+		if !ok || strings.Contains(out, "[WARNING]") || strings.Contains(out, "[ALERT]") {
+			t.Errorf("haproxy %s -c: ok %v:\n%s\nconfig:\n%s", r.Version, ok, out, stdout)
+		}
+	})
 }

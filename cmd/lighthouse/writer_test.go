@@ -23,9 +23,17 @@ import (
 
 // The writer binary, started under its original name, brings HAProxy up
 // with a node from ZooKeeper, re-reads everything on SIGHUP, and on SIGTERM
-// exits 0 leaving HAProxy serving.
-func TestWriterBinarySignals(t *testing.T) {
-	testenv.Require(t, "haproxy", "zookeeper")
+// exits 0 leaving HAProxy serving; with every supported release as the
+// haproxy on its PATH (the original's entry point takes no flags).
+func TestWriterBinarySignals(t *testing.T) { testenv.ForEachHAProxy(t, testWriterBinarySignals) }
+
+func testWriterBinarySignals(t *testing.T, r testenv.HAProxyRelease) {
+	testenv.Require(t, "zookeeper")
+	pathDir := t.TempDir()
+	if err := os.Symlink(r.Binary, filepath.Join(pathDir, "haproxy")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", pathDir+string(filepath.ListSeparator)+os.Getenv("PATH"))
 	bin := reporterBinary(t)
 	alias := filepath.Join(filepath.Dir(bin), "lighthouse-writer")
 	if _, err := os.Lstat(alias); err != nil {
@@ -53,7 +61,8 @@ func TestWriterBinarySignals(t *testing.T) {
 		"clusters/web.yaml":        fmt.Sprintf("discovery: zookeeper\nhaproxy:\n  port: %d\n", webPort),
 		"logging.yaml":             "level: debug\nformat: json\n",
 	})
-	local := haproxy.NewLocal("haproxy", run+"/h.cfg", run+"/h.sock", run+"/h.pid")
+	local := haproxy.NewLocal(r.Binary, run+"/h.cfg", run+"/h.sock", run+"/h.pid")
+	local.SetVersion(r.Version)
 	t.Cleanup(func() { local.Process.Stop(context.Background()) })
 
 	proc := startReporterProcess(t, alias, dir)
@@ -67,6 +76,9 @@ func TestWriterBinarySignals(t *testing.T) {
 		return resp.StatusCode == 200 && string(body) == "app"
 	}
 	testenv.WaitFor(t, 20*time.Second, "the node serves through HAProxy", get)
+	if pl, err := local.Process.ShowProc(context.Background()); err != nil || len(pl.Workers) == 0 || !strings.HasPrefix(pl.Workers[0].Version, r.Version.String()) {
+		t.Fatalf("HAProxy runs %+v (%v), want release %s", pl.Workers, err, r.Version)
+	}
 
 	proc.cmd.Process.Signal(syscall.SIGHUP)
 	testenv.WaitFor(t, 5*time.Second, "SIGHUP re-reads everything", func() bool {
