@@ -6,6 +6,11 @@
 // collide with a demo a developer runs. The tests send traffic through the
 // client's HAProxy as a user of the example would.
 //
-// They are skipped under -short (make unit); a missing server program skips
-// them, or fails them when CI is set (effects/testenv.Require).
+// Each test runs once per supported HAProxy release, in subtests named
+// haproxy-X.Y (effects/testenv.ForEachHAProxy; LIGHTHOUSE_HAPROXY=3.4
+// selects): the example's writers run that release's binary.
+//
+// They are skipped under -short (make unit); a missing server program or
+// release skips them, or fails them when CI is set (effects/testenv.Require,
+// effects/testenv.HAProxyReleases).
 package e2e

@@ -86,14 +86,14 @@ func (p *progress) Write(b []byte) (int, error) {
 }
 
 // start runs an example on free ports in a short temporary directory, with
-// short check intervals, and stops it when the test ends: then no process
-// of the run may be left.
-func start(t *testing.T, example string) *cluster.Cluster {
+// short check intervals, its writers running release r of HAProxy, and stops
+// it when the test ends: then no process of the run may be left.
+func start(t *testing.T, example string, r testenv.HAProxyRelease) *cluster.Cluster {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: not starting the example")
 	}
-	testenv.Require(t, "haproxy", "zookeeper", "redis-server")
+	testenv.Require(t, "zookeeper", "redis-server")
 	root := repoRoot(t)
 	bin := binaries(t)
 	ports, err := cluster.ExamplePorts(root, cluster.Examples[example])
@@ -116,11 +116,22 @@ func start(t *testing.T, example string) *cluster.Cluster {
 		BinDir:       bin,
 		Progress:     prog,
 		ReadyTimeout: 30 * time.Second,
+		HAProxy:      r.Binary,
 	})
 	if err != nil {
 		t.Fatalf("starting example %s: %v", example, err)
 	}
 	t.Logf("example %s ready in %.1fs", example, time.Since(began).Seconds())
+	exes := haproxyExes(run)
+	if len(exes) == 0 {
+		t.Errorf("no HAProxy process of the example found")
+	}
+	for _, exe := range exes {
+		if exe != r.Binary {
+			t.Errorf("the example's HAProxy processes run %v, want %s", exes, r.Binary)
+			break
+		}
+	}
 	t.Cleanup(func() {
 		stopped := time.Now()
 		if err := c.Stop(context.Background()); err != nil {
@@ -161,6 +172,24 @@ func leftovers(dirs ...string) []string {
 				out = append(out, strings.Split(p, "/")[2]+": "+cmd)
 				break
 			}
+		}
+	}
+	return out
+}
+
+// haproxyExes returns the executables of the HAProxy processes (masters and
+// workers) whose command line names the run directory.
+func haproxyExes(run string) []string {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	var out []string
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil || !strings.Contains(string(b), run+"/") {
+			continue
+		}
+		exe, err := os.Readlink(filepath.Join(filepath.Dir(p), "exe"))
+		if err == nil && strings.HasPrefix(filepath.Base(exe), "haproxy") {
+			out = append(out, exe)
 		}
 	}
 	return out
@@ -248,9 +277,12 @@ var countRE = regexp.MustCompile(`^<h1>Current count: (\d+)</h1>\n$`)
 
 // TestWebCache is the original's "web app + cache" walkthrough: three web
 // app nodes on two hosts behind the client's port 8000, a counter in Redis
-// reached through each host's own HAProxy, and a node that stops.
-func TestWebCache(t *testing.T) {
-	c := start(t, "web-cache")
+// reached through each host's own HAProxy, and a node that stops; on every
+// supported release of HAProxy.
+func TestWebCache(t *testing.T) { testenv.ForEachHAProxy(t, testWebCache) }
+
+func testWebCache(t *testing.T, r testenv.HAProxyRelease) {
+	c := start(t, "web-cache", r)
 	front := c.URL("client", 8000, "/")
 	nodes := c.MemberNames("webapp")
 	if len(nodes) != 3 {
@@ -357,9 +389,12 @@ func TestWebCache(t *testing.T) {
 
 // TestAPI is the original's "API meta cluster with proxies" walkthrough:
 // widgets and sprockets behind one port with path ACLs, and the partner
-// reached only through the proxy host.
-func TestAPI(t *testing.T) {
-	c := start(t, "api")
+// reached only through the proxy host; on every supported release of
+// HAProxy.
+func TestAPI(t *testing.T) { testenv.ForEachHAProxy(t, testAPI) }
+
+func testAPI(t *testing.T, r testenv.HAProxyRelease) {
+	c := start(t, "api", r)
 	widgets := c.URL("client", 8080, "/api/widgets")
 	sprockets := c.URL("client", 8080, "/api/sprockets")
 

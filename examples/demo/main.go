@@ -37,8 +37,9 @@ func main() { os.Exit(run()) }
 func run() int {
 	example := flag.String("example", "web-cache", "the example to run: "+strings.Join(cluster.ExampleNames(), " or "))
 	runDir := flag.String("run-dir", cluster.ExampleRunDir, "where logs, pid files, HAProxy's and ZooKeeper's files go; any other than the default runs rewritten copies of the config dirs")
+	haproxyBin := flag.String("haproxy", "", "the haproxy `binary` the writers run, e.g. ~/.cache/lighthouse/haproxy/bin/haproxy-3.4 (default: Debian's)")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "Usage: go run ./examples/demo [-example web-cache|api] [-run-dir DIR]\n\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "Usage: go run ./examples/demo [-example web-cache|api] [-run-dir DIR] [-haproxy BINARY]\n\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -81,6 +82,7 @@ func run() int {
 		Root:     root,
 		Layout:   cluster.Layout{RunDir: *runDir},
 		Progress: os.Stdout,
+		HAProxy:  *haproxyBin,
 	})
 	if err != nil {
 		if ctx.Err() != nil {

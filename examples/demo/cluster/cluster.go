@@ -40,6 +40,9 @@ type Options struct {
 	Progress io.Writer
 	// ReadyTimeout bounds each wait of the start-up; 0 means 60 s.
 	ReadyTimeout time.Duration
+	// HAProxy is the haproxy binary every host's writer runs (its --haproxy);
+	// "" means Debian's, found on PATH or in /usr/sbin.
+	HAProxy string
 }
 
 // Cluster is a running example: ZooKeeper, and per host its Redis, apps,
@@ -107,7 +110,11 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if c.readyTimeout == 0 {
 		c.readyTimeout = 60 * time.Second
 	}
-	if m := Missing(); len(m) > 0 {
+	m := Missing()
+	if opts.HAProxy != "" {
+		m = slices.DeleteFunc(m, func(r Requirement) bool { return r.What == "haproxy" })
+	}
+	if len(m) > 0 {
 		var what []string
 		for _, r := range m {
 			what = append(what, r.What)
@@ -116,6 +123,11 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 			strings.Join(what, ", "), strings.Join(Packages(m), " "))
 	}
 	c.haproxyBin = LookPath("haproxy")
+	if opts.HAProxy != "" {
+		if c.haproxyBin = LookPath(opts.HAProxy); c.haproxyBin == "" {
+			return nil, fmt.Errorf("HAProxy binary %s: not found or not executable", opts.HAProxy)
+		}
+	}
 	if err := os.MkdirAll(c.runDir, 0o755); err != nil {
 		return nil, err
 	}
