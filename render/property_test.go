@@ -29,7 +29,7 @@ import (
 
 var (
 	validLines = map[string][]string{
-		"global":   {"maxconn 4000", "tune.bufsize 32768", "hard-stop-after 30s", "log stderr format short local0"},
+		"global":   {"maxconn 4000", "tune.bufsize 32768", "spread-checks 5", "log stderr format short local0"}, // valid from 1.5 on
 		"defaults": {"mode http", "timeout connect 5s", "timeout client 30s", "timeout server 30s", "retries 3", "option redispatch", "no option http-server-close"},
 		"frontend": {"option httplog", "maxconn 1000", "http-request set-header X-A b", "capture request header Host len 32", "timeout client 30s"},
 		"backend":  {"balance roundrobin", "option httpchk GET /health", "http-check expect status 200", "retries 2", "timeout server 30s", "mode http"},

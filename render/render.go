@@ -43,7 +43,8 @@ type Input struct {
 	// "zookeeper"); it is the File of diagnostics about nodes.
 	NodesSource string
 	// Version is the HAProxy version the config is for; it decides the
-	// peers sections (see Render).
+	// peers sections and the keyword table directives are checked against
+	// (see Render).
 	Version Version
 	// Memo, when set, is the Memo of an earlier render: the clusters whose
 	// nodes did not change are not validated, sorted and written again, and
@@ -112,7 +113,9 @@ const (
 // order) with a diagnostic. A node failing Validate is never rendered.
 //
 // Every directive line from the config is checked against the keywords of
-// its section; an invalid one is left out with an error naming the keyword.
+// its section in the version's release (keywords.For; a version without a
+// table of its own gets a warning naming the table used); an invalid one is
+// left out with an error naming the keyword and the release.
 //
 // Peers sections (`peers <cluster>`, one `peer` line per distinct peer the
 // cluster's nodes announce) depend on the version. Before 1.5 there are
@@ -154,6 +157,7 @@ func (r *renderer) build(backends map[string][]Server) {
 	r.peersUsed, r.peerDeps = map[string]bool{}, map[string]bool{}
 	r.skel = make([]byte, 0, 4096+256*len(r.clusterNames))
 	start := len(r.diags)
+	r.keywords()
 
 	if r.b.Stats != nil {
 		r.claim("listen", "stats", "the stats listener", model.Pos{})
@@ -240,6 +244,7 @@ type renderer struct {
 	peersUsed map[string]bool   // peers sections a stick-table line refers to
 	peerDeps  map[string]bool   // clusters noPeers asked about → whether they had peers
 	backendOK map[string]bool   // clusters whose backend is rendered
+	kw        *keywords.Table   // the directives of the version (set by keywords)
 	diags     model.Diagnostics
 }
 
@@ -502,6 +507,16 @@ func (r *renderer) port(pos model.Pos, what string, p int) bool {
 	return true
 }
 
+// keywords picks the keyword table of the version, with a warning when the
+// version has none of its own (see keywords.For).
+func (r *renderer) keywords() {
+	var note string
+	r.kw, note = keywords.For(r.in.Version)
+	if note != "" {
+		r.diags = append(r.diags, model.Diagnostic{Severity: model.Warning, File: "balancers/haproxy.yaml", Message: note})
+	}
+}
+
 // directives writes the valid lines of a section and reports the others.
 func (r *renderer) directives(sec keywords.Section, lines []model.Line) {
 	for _, l := range lines {
@@ -518,8 +533,8 @@ func (r *renderer) directive(sec keywords.Section, l model.Line) bool {
 		r.errorAt(l.Pos, "%s", msg)
 		return false
 	}
-	if kw, ok := keywords.Match(sec, l.Text); !ok {
-		r.errorAt(l.Pos, "%q is not a valid directive in a %s section", kw, sec)
+	if msg := r.kw.Problem(sec, l.Text); msg != "" {
+		r.errorAt(l.Pos, "%s", msg)
 		return false
 	}
 	if msg := checkQuotes(l.Text); msg != "" {
@@ -546,7 +561,7 @@ func (r *renderer) collectPeerRefs() {
 			if !ok || checkText(l.Text) != "" || checkQuotes(l.Text) != "" || r.noPeers(name) != "" {
 				continue
 			}
-			if _, ok := keywords.Match(sec, l.Text); ok {
+			if _, ok := r.kw.Match(sec, l.Text); ok {
 				r.peersUsed[name] = true
 			}
 		}

@@ -166,12 +166,33 @@ func TestSkeletonHasPeers(t *testing.T) {
 func TestInvalidDirectiveDiagnostic(t *testing.T) {
 	cfg := load(t, map[string]string{"clusters/web.yaml": "discovery: zookeeper\nhaproxy:\n  port: 8000\n  backend:\n    - \"balance roundrobin\"\n    - \"bogus directive\"\n"})
 	res := render.Render(render.Input{Config: cfg, Version: v26})
-	want := "clusters/web.yaml:6: haproxy.backend[1]: \"bogus\" is not a valid directive in a backend section\n"
+	want := "clusters/web.yaml:6: haproxy.backend[1]: \"bogus\" is not a valid directive in a backend section of HAProxy 2.6\n"
 	if got := res.Diagnostics.String(); got != want {
 		t.Errorf("diagnostics:\n got %q\nwant %q", got, want)
 	}
 	if strings.Contains(res.Config.String(), "bogus") {
 		t.Errorf("invalid line rendered:\n%s", res.Config)
+	}
+}
+
+// Directives are checked against the table of the version's release: a
+// keyword of a later release is an error that says from which release on it
+// is accepted, and a version without a table of its own gets a warning naming
+// the table used instead.
+func TestDirectivesFollowTheVersion(t *testing.T) {
+	cfg := load(t, map[string]string{"clusters/web.yaml": "discovery: zookeeper\nhaproxy:\n  port: 8000\n  backend:\n    - \"http-after-response set-header X-A b\"\n"})
+	for _, tt := range []struct {
+		v    render.Version
+		want string
+	}{
+		{render.Version{Major: 2, Minor: 6, Patch: 12}, ""},
+		{render.Version{Major: 2, Minor: 0, Patch: 1}, "clusters/web.yaml:5: haproxy.backend[0]: \"http-after-response\" is not a valid directive in a backend section of HAProxy 2.0 (it is accepted from 2.2 on)\n"},
+		{render.Version{Major: 3, Minor: 6}, "balancers/haproxy.yaml: warning: HAProxy 3.6.0 is newer than the newest keyword table (3.4): directives are checked against 3.4's\n"},
+	} {
+		res := render.Render(render.Input{Config: cfg, Version: tt.v})
+		if got := res.Diagnostics.String(); got != tt.want {
+			t.Errorf("%s: diagnostics:\n got %q\nwant %q", tt.v, got, tt.want)
+		}
 	}
 }
 

@@ -95,7 +95,7 @@ func TestValidateDiagnostics(t *testing.T) {
 			"balancers/haproxy.yaml:5: warning: meta_clusters.webapi: no cluster is a member of this meta cluster: it gets no frontend\n" +
 				"clusters/api.yaml:4: haproxy.acl: must not contain control characters, got \"path_beg /api\\a\"\n"},
 		{"invalid directive", base(map[string]string{"clusters/web.yaml": "discovery: zookeeper\nhaproxy:\n  port: 8000\n  backend:\n    - \"mode http\"\n    - \"maxconn 500\"\n"}),
-			"clusters/web.yaml:6: haproxy.backend[1]: \"maxconn\" is not a valid directive in a backend section\n"},
+			"clusters/web.yaml:6: haproxy.backend[1]: \"maxconn\" is not a valid directive in a backend section of HAProxy 2.6 (it is accepted in global, defaults, frontend and listen sections)\n"},
 		{"unknown check", map[string]string{"discovery/zookeeper.yaml": goodZK, "services/web.yaml": "port: 80\ndiscovery: zookeeper\nchecks:\n  interval: 2\n  ping:\n    rise: 1\n    fall: 1\n"},
 			"services/web.yaml:5: checks.ping: unknown check; known checks are http, redis, tcp\n"},
 		{"check timeout longer than interval", map[string]string{"discovery/zookeeper.yaml": goodZK, "services/web.yaml": "port: 80\ndiscovery: zookeeper\nchecks:\n  interval: 2\n  http:\n    uri: /health\n    rise: 1\n    fall: 1\n    timeout: 3\n"},

@@ -1,24 +1,29 @@
 package keywords
 
 import (
-	"bytes"
-	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"lighthouse/render/keywords/docparse"
+	"lighthouse/model"
 )
 
-const docPath = "/usr/share/doc/haproxy/configuration.txt.gz"
+// tableOf returns the table of HAProxy major.minor, failing the test when it
+// has none of its own.
+func tableOf(tb testing.TB, major, minor int) *Table {
+	tb.Helper()
+	t, note := For(model.Version{Major: major, Minor: minor, Patch: 1})
+	if note != "" {
+		tb.Fatalf("For(%d.%d.1): note %q", major, minor, note)
+	}
+	return t
+}
 
+// TestMatch checks the 2.6 table, which the Debian package's HAProxy can
+// confirm (TestMatchAgreesWithHAProxy).
 func TestMatch(t *testing.T) {
+	t26 := tableOf(t, 2, 6)
 	tests := []struct {
 		section Section
 		line    string
@@ -133,7 +138,7 @@ func TestMatch(t *testing.T) {
 		{Section(99), "option httplog", "option httplog", false},
 	}
 	for _, tt := range tests {
-		got, ok := Match(tt.section, tt.line)
+		got, ok := t26.Match(tt.section, tt.line)
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("Match(%v, %q) = %q, %v; want %q, %v", tt.section, tt.line, got, ok, tt.want, tt.ok)
 		}
@@ -141,21 +146,27 @@ func TestMatch(t *testing.T) {
 }
 
 func TestMatchEveryKeyword(t *testing.T) {
-	for _, s := range Sections() {
-		for _, kw := range Keywords(s) {
-			if got, ok := Match(s, kw+" arg"); !ok || got != kw {
-				t.Errorf("Match(%v, %q) = %q, %v; want %q, true", s, kw+" arg", got, ok, kw)
-			}
-			info, ok := Lookup(s, kw)
-			if !ok || info.Keyword != kw {
-				t.Errorf("Lookup(%v, %q) = %+v, %v", s, kw, info, ok)
-			}
-			got, ok := Match(s, "no "+kw)
-			if info.Negatable != ok {
-				t.Errorf("Match(%v, %q) ok = %v, but Lookup says Negatable = %v", s, "no "+kw, ok, info.Negatable)
-			}
-			if ok && got != kw {
-				t.Errorf("Match(%v, %q) = %q; want %q", s, "no "+kw, got, kw)
+	for _, v := range Releases() {
+		tab, _ := For(v)
+		for _, s := range Sections() {
+			for _, kw := range tab.Keywords(s) {
+				if got, ok := tab.Match(s, kw+" arg"); !ok || got != kw {
+					t.Errorf("%s: Match(%v, %q) = %q, %v; want %q, true", v, s, kw+" arg", got, ok, kw)
+				}
+				info, ok := tab.Lookup(s, kw)
+				if !ok || info.Keyword != kw {
+					t.Errorf("%s: Lookup(%v, %q) = %+v, %v", v, s, kw, info, ok)
+				}
+				got, ok := tab.Match(s, "no "+kw)
+				if info.Negatable != ok {
+					t.Errorf("%s: Match(%v, %q) ok = %v, but Lookup says Negatable = %v", v, s, "no "+kw, ok, info.Negatable)
+				}
+				if ok && got != kw {
+					t.Errorf("%s: Match(%v, %q) = %q; want %q", v, s, "no "+kw, got, kw)
+				}
+				if p := tab.Problem(s, kw+" arg"); p != "" {
+					t.Errorf("%s: Problem(%v, %q) = %q", v, s, kw+" arg", p)
+				}
 			}
 		}
 	}
@@ -182,21 +193,24 @@ func TestSections(t *testing.T) {
 }
 
 func TestKeywords(t *testing.T) {
-	for _, s := range Sections() {
-		kws := Keywords(s)
-		if len(kws) < 100 {
-			t.Errorf("Keywords(%v) has only %d entries", s, len(kws))
+	for _, v := range Releases() {
+		tab, _ := For(v)
+		for _, s := range Sections() {
+			kws := tab.Keywords(s)
+			if len(kws) < 50 {
+				t.Errorf("%s: Keywords(%v) has only %d entries", v, s, len(kws))
+			}
+			if !sort.StringsAreSorted(kws) {
+				t.Errorf("%s: Keywords(%v) is not sorted", v, s)
+			}
+			kws[0] = "changed"
+			if tab.Keywords(s)[0] == "changed" {
+				t.Errorf("%s: Keywords(%v) returns shared storage", v, s)
+			}
 		}
-		if !sort.StringsAreSorted(kws) {
-			t.Errorf("Keywords(%v) is not sorted", s)
+		if tab.Keywords(Section(0)) != nil {
+			t.Errorf("%s: Keywords(Section(0)) != nil", v)
 		}
-		kws[0] = "changed"
-		if Keywords(s)[0] == "changed" {
-			t.Errorf("Keywords(%v) returns shared storage", s)
-		}
-	}
-	if Keywords(Section(0)) != nil {
-		t.Error("Keywords(Section(0)) != nil")
 	}
 }
 
@@ -216,189 +230,13 @@ func TestLookup(t *testing.T) {
 		{Frontend, "option redispatch", Info{}, false},
 		{Backend, "option", Info{}, false},
 	}
+	t26 := tableOf(t, 2, 6)
 	for _, tt := range tests {
-		got, ok := Lookup(tt.section, tt.keyword)
+		got, ok := t26.Lookup(tt.section, tt.keyword)
 		if ok != tt.ok || got != tt.want {
 			t.Errorf("Lookup(%v, %q) = %+v, %v; want %+v, %v", tt.section, tt.keyword, got, ok, tt.want, tt.ok)
 		}
 	}
-}
-
-// TestTableUpToDate re-runs the generator's parser on the installed
-// configuration.txt and checks that table_gen.go is what it would write.
-func TestTableUpToDate(t *testing.T) {
-	f, err := os.Open(docPath)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("%s not installed", docPath)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	text, err := docparse.Read(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := docparse.Build(text)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	bits := map[docparse.Set]sectionSet{
-		docparse.Global: inGlobal, docparse.Defaults: inDefaults, docparse.Frontend: inFrontend,
-		docparse.Listen: inListen, docparse.Backend: inBackend,
-	}
-	conv := func(s docparse.Set) sectionSet {
-		var out sectionSet
-		for b, o := range bits {
-			if s&b != 0 {
-				out |= o
-			}
-		}
-		return out
-	}
-	var want []spec
-	for _, e := range d.Entries {
-		want = append(want, spec{
-			name: e.Name, in: conv(e.In), neg: conv(e.Negatable), paren: e.Paren,
-			namedDefaultsOnly: e.NamedDefaultsOnly, deprecated: e.Deprecated,
-		})
-	}
-	if diff := cmp.Diff(want, table[:], cmp.AllowUnexported(spec{})); diff != "" {
-		t.Errorf("table_gen.go is stale; run go generate ./render/keywords (-doc +table):\n%s", diff)
-	}
-	if d.Version != DocVersion {
-		t.Errorf("DocVersion = %q, document says %q", DocVersion, d.Version)
-	}
-
-	src, err := docparse.Generate(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	committed, err := os.ReadFile("table_gen.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(src, committed) {
-		t.Errorf("table_gen.go differs from the generator's output; run go generate ./render/keywords:\n%s",
-			cmp.Diff(string(src), string(committed)))
-	}
-}
-
-// TestMatchAgreesWithHAProxy checks Match's verdict against "haproxy -c" for
-// directives with real arguments. Zero-warning mode (-dW) is used because
-// HAProxy 2.6 accepts many misplaced proxy keywords with only a "has no
-// backend capability" warning; the baseline config below has no warnings.
-func TestMatchAgreesWithHAProxy(t *testing.T) {
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Skip("haproxy not on PATH")
-	}
-	tests := []struct {
-		section Section
-		pre     []string // lines the directive needs before it in the same section
-		line    string
-		valid   bool
-	}{
-		{section: Global, line: "nbthread 2", valid: true},
-		{section: Global, line: "tune.bufsize 32768", valid: true},
-		{section: Global, line: "master-worker", valid: true},
-		{section: Global, line: "no busy-polling", valid: true},
-		{section: Global, line: "no daemon", valid: false},
-		{section: Global, line: "stats timeout 10s", valid: true},
-		{section: Global, line: "log-send-hostname", valid: true},
-		{section: Global, line: "tune.vars.check-max-size 100", valid: true},
-		{section: Global, line: "option httplog", valid: false},
-		{section: Global, line: "timeout client 1s", valid: false},
-		{section: Defaults, line: "no option http-server-close", valid: true},
-		{section: Defaults, line: "no option httplog", valid: false},
-		{section: Defaults, line: "option httpchk GET /", valid: true},
-		{section: Defaults, line: "http-request set-header X-A b", valid: true},
-		{section: Defaults, line: "stick-table type ip size 1k", valid: false},
-		{section: Defaults, line: "server-template s 1-3 127.0.0.1:80", valid: false},
-		{section: Defaults, line: "stats show-modules", valid: true},
-		{section: Frontend, line: "maxconn 100", valid: true},
-		{section: Frontend, line: "timeout server 1s", valid: false},
-		{section: Frontend, line: "option httpchk GET /", valid: false},
-		{section: Frontend, line: "http-request deny if { path /x }", valid: true},
-		{section: Frontend, line: "tcp-response content accept", valid: false},
-		{section: Frontend, line: "stick-table type ip size 1k", valid: true},
-		{section: Frontend, line: "max-session-srv-conns 10", valid: true},
-		{section: Frontend, line: "default-server inter 2s", valid: false},
-		{section: Listen, line: "default-server inter 2s", valid: true},
-		{section: Listen, line: "option http-keep-alive", valid: true},
-		{section: Listen, line: "filter compression", valid: true},
-		{section: Listen, pre: []string{"option tcp-check"}, line: "tcp-check set-var-fmt(check.x) %[src]", valid: true},
-		{section: Backend, line: "maxconn 100", valid: false},
-		{section: Backend, line: "timeout server-fin 1s", valid: true},
-		{section: Backend, line: "server-template s 1-3 127.0.0.1:80", valid: true},
-		{section: Backend, line: "tcp-request connection accept", valid: false},
-		{section: Backend, line: "dynamic-cookie-key abc", valid: true},
-		{section: Backend, line: "hash-balance-factor 150", valid: true},
-		{section: Backend, line: "persist rdp-cookie(foo)", valid: true},
-		{section: Backend, line: "no option http-keep-alive", valid: true},
-		{section: Backend, line: "log-format %ci", valid: false},
-		{section: Backend, pre: []string{"stick-table type ip size 1k"}, line: "stick on src", valid: true},
-		{section: Backend, pre: []string{"option httpchk"}, line: "http-check set-var-fmt(check.x) %[src]", valid: true},
-		{section: Backend, line: "use_backend b", valid: false},
-	}
-	dir, err := os.MkdirTemp("", "kw")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	for i, tt := range tests {
-		kw, ok := Match(tt.section, tt.line)
-		if ok != tt.valid {
-			t.Errorf("Match(%v, %q) = %q, %v; want ok = %v", tt.section, tt.line, kw, ok, tt.valid)
-		}
-		path := filepath.Join(dir, "c"+strconv.Itoa(i)+".cfg")
-		if err := os.WriteFile(path, []byte(testConfig(tt.section, tt.pre, tt.line)), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		out, err := exec.Command(bin, "-c", "-q", "-dW", "-f", path).CombinedOutput()
-		var exitErr *exec.ExitError
-		haValid := err == nil
-		if err != nil && (!errors.As(err, &exitErr) || exitErr.ExitCode() != 1) {
-			t.Fatalf("haproxy -c on %v %q: %v\n%s", tt.section, tt.line, err, out)
-		}
-		if haValid != tt.valid {
-			t.Errorf("haproxy -c on %v %q: valid = %v; want %v\n%s", tt.section, tt.line, haValid, tt.valid, out)
-		}
-	}
-}
-
-// testConfig returns a warning-free configuration with line (preceded by
-// pre) in a section of kind s. A defaults line goes into a named defaults
-// section that no proxy uses, so that rules it defines do not clash with
-// proxies inheriting from it.
-func testConfig(s Section, pre []string, line string) string {
-	var b strings.Builder
-	put := func(sec Section) {
-		if sec != s {
-			return
-		}
-		for _, l := range append(pre, line) {
-			b.WriteString("    " + l + "\n")
-		}
-	}
-	b.WriteString("global\n")
-	put(Global)
-	b.WriteString("defaults d\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\n")
-	if s == Defaults {
-		b.WriteString("defaults t\n")
-		put(Defaults)
-	}
-	b.WriteString("frontend f from d\n    bind 127.0.0.1:18080\n")
-	put(Frontend)
-	b.WriteString("    default_backend b\n")
-	b.WriteString("backend b from d\n")
-	put(Backend)
-	if s == Listen {
-		b.WriteString("listen l from d\n    bind 127.0.0.1:18081\n")
-		put(Listen)
-	}
-	return b.String()
 }
 
 func BenchmarkMatch(b *testing.B) {
@@ -410,7 +248,104 @@ func BenchmarkMatch(b *testing.B) {
 		"no option http-server-close",
 		"bogus directive",
 	}
+	t26, _ := For(model.Version{Major: 2, Minor: 6, Patch: 12})
 	for i := 0; i < b.N; i++ {
-		Match(Backend, lines[i%len(lines)])
+		t26.Match(Backend, lines[i%len(lines)])
+	}
+}
+
+func TestFor(t *testing.T) {
+	v := func(major, minor, patch int) model.Version {
+		return model.Version{Major: major, Minor: minor, Patch: patch}
+	}
+	tests := []struct {
+		v     model.Version
+		table model.Version
+		note  string
+	}{
+		{v(2, 6, 12), v(2, 6, 0), ""},
+		{v(2, 6, 0), v(2, 6, 0), ""},
+		{v(1, 5, 12), v(1, 5, 0), ""},
+		{v(3, 4, 7), v(3, 4, 0), ""},
+		{v(3, 5, 0), v(3, 4, 0), "HAProxy 3.5.0 is newer than the newest keyword table (3.4): directives are checked against 3.4's"},
+		{v(3, 6, 1), v(3, 4, 0), "HAProxy 3.6.1 is newer than the newest keyword table (3.4): directives are checked against 3.4's"},
+		{v(4, 0, 0), v(3, 4, 0), "HAProxy 4.0.0 is newer than the newest keyword table (3.4): directives are checked against 3.4's"},
+		{v(1, 4, 24), v(1, 5, 0), "HAProxy 1.4.24 is older than the oldest keyword table (1.5): directives are checked against 1.5's"},
+		{v(1, 3, 0), v(1, 5, 0), "HAProxy 1.3.0 is older than the oldest keyword table (1.5): directives are checked against 1.5's"},
+		{v(2, 10, 0), v(2, 9, 0), "HAProxy 2.10.0 has no keyword table: directives are checked against 2.9's"},
+		{model.Version{}, v(3, 4, 0), "the HAProxy version is unknown: directives are checked against the newest keyword table (3.4)"},
+	}
+	for _, tt := range tests {
+		tab, note := For(tt.v)
+		if tab.Release() != tt.table || note != tt.note {
+			t.Errorf("For(%v) = %v, %q; want %v, %q", tt.v, tab.Release(), note, tt.table, tt.note)
+		}
+	}
+}
+
+// TestReleasesDiffer checks keywords that some releases have and others do
+// not, against the documents: "guid" (proxies) from 3.0, "nbproc" until
+// 2.4, "http-after-response" from 2.2, the req*/rsp* family until 2.0.
+func TestReleasesDiffer(t *testing.T) {
+	tests := []struct {
+		section  Section
+		line     string
+		accepted []string // minor releases that accept line; all others reject it
+	}{
+		{Backend, "guid be-web", []string{"3.0", "3.1", "3.2", "3.3", "3.4"}},
+		{Global, "nbproc 2", []string{"1.5", "1.6", "1.7", "1.8", "1.9", "2.0", "2.1", "2.2", "2.3", "2.4"}},
+		{Backend, "http-after-response set-header X-A b", []string{"2.2", "2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9", "3.0", "3.1", "3.2", "3.3", "3.4"}},
+		{Frontend, "reqadd X-A:\\ b", []string{"1.5", "1.6", "1.7", "1.8", "1.9", "2.0"}},
+		{Frontend, "stick-table type ip size 1k", []string{"1.5", "1.6", "1.7", "1.8", "1.9", "2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9", "3.0", "3.1", "3.2", "3.3", "3.4"}},
+	}
+	for _, tt := range tests {
+		want := map[string]bool{}
+		for _, r := range tt.accepted {
+			want[r] = true
+		}
+		for _, v := range Releases() {
+			tab, _ := For(v)
+			r := minor(v)
+			if _, ok := tab.Match(tt.section, tt.line); ok != want[r] {
+				t.Errorf("%s: Match(%v, %q) ok = %v, want %v", r, tt.section, tt.line, ok, want[r])
+			}
+		}
+	}
+}
+
+func TestProblem(t *testing.T) {
+	tests := []struct {
+		major, minor int
+		section      Section
+		line         string
+		want         string
+	}{
+		{2, 6, Backend, "guid be-web", `"guid" is not a valid directive in a backend section of HAProxy 2.6 (it is accepted from 3.0 on)`},
+		{3, 0, Backend, "guid be-web", ``},
+		{2, 0, Backend, "http-after-response set-header X-A b", `"http-after-response" is not a valid directive in a backend section of HAProxy 2.0 (it is accepted from 2.2 on)`},
+		{2, 4, Global, "nbproc 2", ``},
+		{2, 5, Global, "nbproc 2", `"nbproc" is not a valid directive in a global section of HAProxy 2.5 (it was removed in 2.5)`},
+		{3, 4, Global, "nbproc 2", `"nbproc" is not a valid directive in a global section of HAProxy 3.4 (it was removed in 2.5)`},
+		{2, 6, Backend, "bind :80", `"bind" is not a valid directive in a backend section of HAProxy 2.6 (it is accepted in frontend and listen sections)`},
+		{2, 6, Global, "mode http", `"mode" is not a valid directive in a global section of HAProxy 2.6 (it is accepted in defaults, frontend, listen and backend sections)`},
+		{2, 6, Global, "no daemon", `"no daemon" is not a valid directive in a global section of HAProxy 2.6 (it cannot be negated)`},
+		{2, 0, Global, "no strict-limits", `"no strict-limits" is not a valid directive in a global section of HAProxy 2.0 (it is accepted from 2.1 on)`},
+		{2, 2, Defaults, "http-after-response set-header X-A b", `"http-after-response" is not a valid directive in a defaults section of HAProxy 2.2 (it is accepted from 2.5 on; HAProxy 2.2 accepts it in frontend, listen and backend sections)`},
+		{2, 6, Backend, "option http-drop-request-trailers", `"option http-drop-request-trailers" is not a valid directive in a backend section of HAProxy 2.6 (it is accepted from 3.2 on)`},
+		{2, 8, Global, "tune.h2.be.initial-window-size 65536", ``},
+		{2, 6, Global, "tune.h2.be.initial-window-size 65536", `"tune.h2.be.initial-window-size" is not a valid directive in a global section of HAProxy 2.6 (it is accepted from 2.8 on)`},
+		{2, 7, Global, "trace h2 sink stderr", ``},
+		{3, 2, Global, "trace h2 sink stderr", `"trace" is not a valid directive in a global section of HAProxy 3.2 (it was removed in 3.2)`},
+		{1, 5, Global, "tune.h2.max-frame-size 16384", `"tune.h2.max-frame-size" is not a valid directive in a global section of HAProxy 1.5 (it is accepted from 2.0 on)`},
+		{1, 5, Global, "appsession JSESSIONID len 52 timeout 3h", `"appsession" is not a valid directive in a global section of HAProxy 1.5 (it is accepted in listen and backend sections)`},
+		{2, 6, Listen, "appsession JSESSIONID len 52 timeout 3h", `"appsession" is not a valid directive in a listen section of HAProxy 2.6 (it was removed in 1.6)`},
+		{2, 6, Backend, "bogus", `"bogus" is not a valid directive in a backend section of HAProxy 2.6`},
+		{2, 6, Backend, "option bogus", `"option bogus" is not a valid directive in a backend section of HAProxy 2.6`},
+	}
+	for _, tt := range tests {
+		tab := tableOf(t, tt.major, tt.minor)
+		if got := tab.Problem(tt.section, tt.line); got != tt.want {
+			t.Errorf("%d.%d: Problem(%v, %q) =\n %s\nwant\n %s", tt.major, tt.minor, tt.section, tt.line, got, tt.want)
+		}
 	}
 }

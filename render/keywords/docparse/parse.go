@@ -1,19 +1,26 @@
 // Package docparse extracts HAProxy directive keywords, and the sections that
-// accept them, from HAProxy's configuration.txt, merges the hand-maintained
-// supplement (supplement.go) and renders the result as the Go source of
-// render/keywords/table_gen.go.
+// accept them, from the configuration.txt of each HAProxy release, merges the
+// hand-maintained supplement (supplement.go) and renders the result as the Go
+// source of render/keywords/table_gen.go: one table per release, stored as
+// one row per keyword with the runs of releases that treat it alike.
 //
-// It is shared by the generator (cmd/keywordgen) and by the
-// keywords tests, which re-run it to check that the committed table is up to
-// date. It does no I/O of its own: callers hand it the document's bytes.
+// The parser reads two lists that every document from 1.5 to 3.4 has: the
+// global keyword list at the start of chapter 3 and the proxy keywords matrix
+// of §4.1. Headings of §4.2 only add the Paren flag. Layout variations across
+// releases (a "(deprecated) (*)" pair, the 1.9 misspelling "(deprectated)",
+// matrix rows of removed keywords with no section marked) are handled
+// explicitly; any other unexpected line is an error, so that a new document
+// is never half-read.
+//
+// It is shared by the generator (cmd/keywordgen) and by the keywords tests,
+// which re-run it to check that the committed table is up to date. It does no
+// I/O of its own: callers hand it the documents' bytes.
 package docparse
 
 import (
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"fmt"
-	"go/format"
 	"io"
 	"regexp"
 	"sort"
@@ -35,19 +42,6 @@ const (
 // Proxies is the set of the four proxy sections covered by the §4.1 matrix.
 const Proxies = Defaults | Frontend | Listen | Backend
 
-// setNames gives, in bit order, the identifier of each section bit in the
-// generated Go source (see render/keywords/keywords.go).
-var setNames = []struct {
-	bit   Set
-	ident string
-}{
-	{Global, "inGlobal"},
-	{Defaults, "inDefaults"},
-	{Frontend, "inFrontend"},
-	{Listen, "inListen"},
-	{Backend, "inBackend"},
-}
-
 // Entry is one keyword and where it may be used.
 type Entry struct {
 	Name string // one or more words, e.g. "option httpchk"
@@ -66,9 +60,9 @@ type Entry struct {
 	Paren bool
 }
 
-// Doc is the result of parsing configuration.txt.
+// Doc is the result of parsing the configuration.txt of one release.
 type Doc struct {
-	Version string  // "version" line of the document's title block, e.g. "2.6"
+	Release Release // from the "version" line of the title block, e.g. 2.6
 	Entries []Entry // sorted by Name, names unique
 }
 
@@ -110,10 +104,10 @@ var (
 	matrixRuleRe = regexp.MustCompile(`^-+\+-+\+-+\+-+\+-+\s*$`)
 	// matrixSepRe matches the header repeated inside the table.
 	matrixSepRe = regexp.MustCompile(`^-- keyword -+ defaults - frontend - listen -+ backend -\s*$`)
-	// matrixRowRe matches one row: keyword, optional "(*)" or
-	// "(deprecated)", then defaults (with optional "(!)"), frontend, listen
-	// and backend columns.
-	matrixRowRe = regexp.MustCompile(`^(\S.*?)\s+(\(\*\)|\(deprecated\))?\s*([X-])( \(!\))?\s+([X-])\s+([X-])\s+([X-])\s*$`)
+	// matrixRowRe matches one row: keyword, markers ("(*)", "(deprecated)"
+	// or both), then defaults (with optional "(!)"), frontend, listen and
+	// backend columns. 1.9 spells one marker "(deprectated)".
+	matrixRowRe = regexp.MustCompile(`^(\S.*?)\s+((?:\((?:\*|deprecated|deprectated)\)\s*)*)([X-])( \(!\))?\s+([X-])\s+([X-])\s+([X-])\s*$`)
 
 	globalIntro  = `The following keywords are supported in the "global" section :`
 	globalCatRe  = regexp.MustCompile(`^ \* \S.*$`)
@@ -121,7 +115,7 @@ var (
 	subsectionRe = regexp.MustCompile(`^\d+\.\d+\.\s`)
 
 	refStart   = "4.2. Alphabetically sorted keywords reference"
-	chapterRe  = regexp.MustCompile(`^\d+\.\s`)
+	headingRe  = regexp.MustCompile(`^\d+\.(\d+\.)*\s`)
 	keywordRe  = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*( [a-z0-9][a-z0-9._-]*)*$`)
 	sectionCol = []Set{Defaults, Frontend, Listen, Backend}
 )
@@ -134,7 +128,8 @@ func Parse(text []byte) (*Doc, error) {
 	return build(text, nil)
 }
 
-// Build parses text like Parse and merges the supplement into the result.
+// Build parses text like Parse and merges the supplement entries that apply
+// to the document's release into the result.
 func Build(text []byte) (*Doc, error) {
 	return build(text, supplement)
 }
@@ -144,11 +139,15 @@ func build(text []byte, sup []Addition) (*Doc, error) {
 	d := &Doc{}
 	for i := 0; i < len(lines) && i < 30; i++ {
 		if m := versionRe.FindStringSubmatch(lines[i]); m != nil {
-			d.Version = m[1]
+			r, err := ParseRelease(m[1])
+			if err != nil {
+				return nil, fmt.Errorf("title block, line %d: %v", i+1, err)
+			}
+			d.Release = r
 			break
 		}
 	}
-	if d.Version == "" {
+	if d.Release.IsZero() {
 		return nil, fmt.Errorf("no version line in the document's title block")
 	}
 
@@ -159,7 +158,7 @@ func build(text []byte, sup []Addition) (*Doc, error) {
 	if err := parseMatrix(lines, byName); err != nil {
 		return nil, err
 	}
-	if err := merge(byName, sup); err != nil {
+	if err := merge(byName, sup, d.Release); err != nil {
 		return nil, err
 	}
 	markParen(lines, byName)
@@ -258,14 +257,19 @@ func parseMatrix(lines []string, byName map[string]*Entry) error {
 			}
 		}
 		if in == 0 {
-			return fmt.Errorf("proxy keywords matrix, line %d: %q is allowed nowhere", i+1, name)
+			// A removed keyword kept in the matrix ("appsession" from
+			// 1.6 to 1.9): no section accepts it.
+			if m[2] != "" || m[4] != "" {
+				return fmt.Errorf("proxy keywords matrix, line %d: %q is allowed nowhere but has markers", i+1, name)
+			}
+			continue
 		}
 		e := entry(byName, name)
 		e.In |= in
-		switch m[2] {
-		case "(*)":
+		if strings.Contains(m[2], "(*)") {
 			e.Negatable |= in
-		case "(deprecated)":
+		}
+		if strings.Contains(m[2], "(dep") {
 			e.Deprecated = true
 		}
 		if m[4] != "" {
@@ -276,7 +280,8 @@ func parseMatrix(lines []string, byName map[string]*Entry) error {
 }
 
 // markParen sets Paren on proxy keywords whose §4.2 heading shows the last
-// word directly followed by "(", e.g. "persist rdp-cookie(<name>)".
+// word directly followed by "(", e.g. "persist rdp-cookie(<name>)". It stops
+// at the next heading (§4.3, the actions reference from 2.9 on, or chapter 5).
 func markParen(lines []string, byName map[string]*Entry) {
 	in := false
 	for _, l := range lines {
@@ -284,7 +289,7 @@ func markParen(lines []string, byName map[string]*Entry) {
 			in = strings.TrimSpace(l) == refStart
 			continue
 		}
-		if chapterRe.MatchString(l) {
+		if headingRe.MatchString(l) {
 			return
 		}
 		if l == "" || l[0] == ' ' || l[0] == '\t' {
@@ -307,78 +312,4 @@ func entry(byName map[string]*Entry, name string) *Entry {
 		byName[name] = e
 	}
 	return e
-}
-
-// merge adds the supplement to byName. An addition that the documentation
-// already covers is an error, so that the supplement shrinks when the
-// documentation catches up.
-func merge(byName map[string]*Entry, sup []Addition) error {
-	seen := map[string]bool{}
-	for _, a := range sup {
-		if seen[a.Name] {
-			return fmt.Errorf("supplement: duplicate keyword %q", a.Name)
-		}
-		seen[a.Name] = true
-		if !keywordRe.MatchString(a.Name) {
-			return fmt.Errorf("supplement: malformed keyword %q", a.Name)
-		}
-		if a.Negatable&^(a.In|Global|Proxies) != 0 || a.In&^(Global|Proxies) != 0 {
-			return fmt.Errorf("supplement: %q: unknown section bits", a.Name)
-		}
-		e := entry(byName, a.Name)
-		in := e.In | a.In
-		if a.Negatable&^in != 0 {
-			return fmt.Errorf("supplement: %q is negatable in a section that does not accept it", a.Name)
-		}
-		if in == e.In && a.Negatable|e.Negatable == e.Negatable {
-			return fmt.Errorf("supplement: %q adds nothing the documentation lacks; remove it", a.Name)
-		}
-		e.In = in
-		e.Negatable |= a.Negatable
-	}
-	return nil
-}
-
-// Generate renders d as the Go source of render/keywords/table_gen.go,
-// formatted like gofmt.
-func Generate(d *Doc) ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteString("// Code generated by cmd/keywordgen from HAProxy's configuration.txt; DO NOT EDIT.\n\n")
-	b.WriteString("package keywords\n\n")
-	b.WriteString("// DocVersion is the HAProxy version named by the configuration.txt the\n")
-	b.WriteString("// table was generated from.\n")
-	fmt.Fprintf(&b, "const DocVersion = %q\n\n", d.Version)
-	fmt.Fprintf(&b, "// table holds %d keywords, sorted by name: the global list of chapter 3,\n", len(d.Entries))
-	b.WriteString("// the proxy keywords matrix of section 4.1 and the supplement in\n")
-	b.WriteString("// render/keywords/docparse/supplement.go.\n")
-	b.WriteString("var table = [...]spec{\n")
-	for _, e := range d.Entries {
-		fmt.Fprintf(&b, "\t{name: %q, in: %s", e.Name, setExpr(e.In))
-		if e.Negatable != 0 {
-			fmt.Fprintf(&b, ", neg: %s", setExpr(e.Negatable))
-		}
-		if e.Paren {
-			b.WriteString(", paren: true")
-		}
-		if e.NamedDefaultsOnly {
-			b.WriteString(", namedDefaultsOnly: true")
-		}
-		if e.Deprecated {
-			b.WriteString(", deprecated: true")
-		}
-		b.WriteString("},\n")
-	}
-	b.WriteString("}\n")
-	return format.Source(b.Bytes())
-}
-
-// setExpr returns s as a Go expression over the section bit identifiers.
-func setExpr(s Set) string {
-	var parts []string
-	for _, sn := range setNames {
-		if s&sn.bit != 0 {
-			parts = append(parts, sn.ident)
-		}
-	}
-	return strings.Join(parts, " | ")
 }
