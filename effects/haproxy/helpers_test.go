@@ -55,7 +55,7 @@ func header(dir string, globalExtra ...string) string {
 // by dir everywhere, and returns the Process (release r's binary) and admin
 // Socket for it, not started, both knowing r's version. HAProxy is
 // hard-stopped when the test ends.
-func newInstance(t *testing.T, r testenv.HAProxyRelease, body string, globalExtra ...string) *instance {
+func newInstance(t testing.TB, r testenv.HAProxyRelease, body string, globalExtra ...string) *instance {
 	t.Helper()
 	dir := testenv.ShortTempDir(t)
 	in := &instance{
@@ -78,7 +78,7 @@ func newInstance(t *testing.T, r testenv.HAProxyRelease, body string, globalExtr
 }
 
 // startInstance is newInstance plus Start.
-func startInstance(t *testing.T, r testenv.HAProxyRelease, body string, globalExtra ...string) *instance {
+func startInstance(t testing.TB, r testenv.HAProxyRelease, body string, globalExtra ...string) *instance {
 	t.Helper()
 	in := newInstance(t, r, body, globalExtra...)
 	start := time.Now()
@@ -90,7 +90,7 @@ func startInstance(t *testing.T, r testenv.HAProxyRelease, body string, globalEx
 }
 
 // hardStop SIGTERMs the master (a hard stop, ~2 ms) and waits for it.
-func hardStop(t *testing.T, p Process) {
+func hardStop(t testing.TB, p Process) {
 	pid, ok := p.Running(context.Background())
 	if !ok {
 		return
@@ -108,21 +108,21 @@ func hardStop(t *testing.T, p Process) {
 }
 
 // ctxT is a context for one call in a test.
-func ctxT(t *testing.T) context.Context {
+func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }
 
 // backend is a tiny HTTP server that answers its name.
-func backend(t *testing.T, name string) (port int) {
+func backend(t testing.TB, name string) (port int) {
 	t.Helper()
 	return serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, name)
 	}))
 }
 
-func serve(t *testing.T, h http.Handler) int {
+func serve(t testing.TB, h http.Handler) int {
 	t.Helper()
 	s := httptest.NewServer(h)
 	t.Cleanup(s.Close)
@@ -137,7 +137,7 @@ var client = &http.Client{
 }
 
 // get requests / through HAProxy's frontend and returns status and body.
-func get(t *testing.T, port int) (int, string) {
+func get(t testing.TB, port int) (int, string) {
 	t.Helper()
 	resp, err := client.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/")
 	if err != nil {
@@ -149,7 +149,7 @@ func get(t *testing.T, port int) (int, string) {
 }
 
 // wantBody fails unless a request through the frontend answers 200 body.
-func wantBody(t *testing.T, port int, body string) {
+func wantBody(t testing.TB, port int, body string) {
 	t.Helper()
 	if code, got := get(t, port); code != 200 || got != body {
 		t.Fatalf("GET through haproxy = %d %q, want 200 %q", code, got, body)
