@@ -187,7 +187,7 @@ func TestDirectivesFollowTheVersion(t *testing.T) {
 	}{
 		{render.Version{Major: 2, Minor: 6, Patch: 12}, ""},
 		{render.Version{Major: 2, Minor: 0, Patch: 1}, "clusters/web.yaml:5: haproxy.backend[0]: \"http-after-response\" is not a valid directive in a backend section of HAProxy 2.0 (it is accepted from 2.2 on)\n"},
-		{render.Version{Major: 3, Minor: 6}, "balancers/haproxy.yaml: warning: HAProxy 3.6.0 is newer than the newest keyword table (3.4): directives are checked against 3.4's\n"},
+		{render.Version{Major: 3, Minor: 6}, "balancers/haproxy.yaml: warning: HAProxy 3.6 is newer than the newest keyword table (3.4): directives are checked against 3.4's\n"},
 	} {
 		res := render.Render(render.Input{Config: cfg, Version: tt.v})
 		if got := res.Diagnostics.String(); got != tt.want {

@@ -219,7 +219,8 @@ func Releases() []model.Version {
 //   - a version between two tables (no such release exists) uses the older
 //     one.
 //
-// note is "" when v has a table of its own.
+// The note names releases as major.minor, the tables' granularity. It is ""
+// when v has a table of its own.
 func For(v model.Version) (t *Table, note string) {
 	newest, oldest := release(len(releases)-1), release(0)
 	switch {
@@ -227,10 +228,10 @@ func For(v model.Version) (t *Table, note string) {
 		return table(newest), "the HAProxy version is unknown: directives are checked against the newest keyword table (" + minor(releases[newest]) + ")"
 	case v.Compare(releases[newest]) > 0 && !sameMinor(v, releases[newest]):
 		n := minor(releases[newest])
-		return table(newest), "HAProxy " + v.String() + " is newer than the newest keyword table (" + n + "): directives are checked against " + n + "'s"
+		return table(newest), "HAProxy " + minor(v) + " is newer than the newest keyword table (" + n + "): directives are checked against " + n + "'s"
 	case v.Compare(releases[oldest]) < 0:
 		o := minor(releases[oldest])
-		return table(oldest), "HAProxy " + v.String() + " is older than the oldest keyword table (" + o + "): directives are checked against " + o + "'s"
+		return table(oldest), "HAProxy " + minor(v) + " is older than the oldest keyword table (" + o + "): directives are checked against " + o + "'s"
 	}
 	r := oldest
 	for i, rv := range releases {
@@ -242,7 +243,7 @@ func For(v model.Version) (t *Table, note string) {
 		}
 	}
 	o := minor(releases[r])
-	return table(r), "HAProxy " + v.String() + " has no keyword table: directives are checked against " + o + "'s"
+	return table(r), "HAProxy " + minor(v) + " has no keyword table: directives are checked against " + o + "'s"
 }
 
 func table(r release) *Table { return &tables[r] }

@@ -267,12 +267,12 @@ func TestFor(t *testing.T) {
 		{v(2, 6, 0), v(2, 6, 0), ""},
 		{v(1, 5, 12), v(1, 5, 0), ""},
 		{v(3, 4, 7), v(3, 4, 0), ""},
-		{v(3, 5, 0), v(3, 4, 0), "HAProxy 3.5.0 is newer than the newest keyword table (3.4): directives are checked against 3.4's"},
-		{v(3, 6, 1), v(3, 4, 0), "HAProxy 3.6.1 is newer than the newest keyword table (3.4): directives are checked against 3.4's"},
-		{v(4, 0, 0), v(3, 4, 0), "HAProxy 4.0.0 is newer than the newest keyword table (3.4): directives are checked against 3.4's"},
-		{v(1, 4, 24), v(1, 5, 0), "HAProxy 1.4.24 is older than the oldest keyword table (1.5): directives are checked against 1.5's"},
-		{v(1, 3, 0), v(1, 5, 0), "HAProxy 1.3.0 is older than the oldest keyword table (1.5): directives are checked against 1.5's"},
-		{v(2, 10, 0), v(2, 9, 0), "HAProxy 2.10.0 has no keyword table: directives are checked against 2.9's"},
+		{v(3, 5, 0), v(3, 4, 0), "HAProxy 3.5 is newer than the newest keyword table (3.4): directives are checked against 3.4's"},
+		{v(3, 6, 1), v(3, 4, 0), "HAProxy 3.6 is newer than the newest keyword table (3.4): directives are checked against 3.4's"},
+		{v(4, 0, 0), v(3, 4, 0), "HAProxy 4.0 is newer than the newest keyword table (3.4): directives are checked against 3.4's"},
+		{v(1, 4, 24), v(1, 5, 0), "HAProxy 1.4 is older than the oldest keyword table (1.5): directives are checked against 1.5's"},
+		{v(1, 3, 0), v(1, 5, 0), "HAProxy 1.3 is older than the oldest keyword table (1.5): directives are checked against 1.5's"},
+		{v(2, 10, 0), v(2, 9, 0), "HAProxy 2.10 has no keyword table: directives are checked against 2.9's"},
 		{model.Version{}, v(3, 4, 0), "the HAProxy version is unknown: directives are checked against the newest keyword table (3.4)"},
 	}
 	for _, tt := range tests {
