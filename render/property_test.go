@@ -332,6 +332,9 @@ func expect(cfg *model.Config, nodes map[string][]model.Node) []stanza {
 		if checkClean(st.URI) {
 			s.Lines = append(s.Lines, "stats uri "+st.URI)
 		}
+		if !slices.ContainsFunc(b.Defaults, func(l model.Line) bool { return strings.HasPrefix(l.Text, "timeout client ") }) {
+			s.Lines = append(s.Lines, "timeout client 30s") // the renderer's default: neither stats nor defaults set it
+		}
 		s.Lines = append(s.Lines, "timeout connect "+st.TimeoutConnect, "timeout server "+st.TimeoutServer)
 		out = append(out, s)
 	}
