@@ -158,6 +158,15 @@ func reportCheck(ok bool, alert string) func(answerCheck) string {
 
 var answerSteps = []answerStep{
 	{file: "show-proc", master: true, cmd: "show proc", check: procCheck(0, 0, 0)},
+	{file: "loadstatus", master: true, cmd: "_loadstatus", logs: true, check: func(c answerCheck) string {
+		if c.answers.Proc.LoadStatus == "" {
+			return refusal(haproxyapi.UnknownCommand, actionReply)(c)
+		}
+		if rep, ok := c.answers.ParseReport(c.answer); !ok || !rep.Success {
+			return fmt.Sprintf("read as %+v (report %v), want Success=1", rep, ok)
+		}
+		return ""
+	}},
 	{file: "add-server", cmd: "add server web/dyn1 127.0.0.1:18490", check: success(addReply)},
 	{file: "add-server-exists", cmd: "add server web/dyn1 127.0.0.1:18490", check: refusal(haproxyapi.AlreadyExists, addReply)},
 	{file: "add-server-cookie", cmd: "add server web/dyn2 127.0.0.1:18490 cookie dyn2", check: func(c answerCheck) string {

@@ -222,18 +222,30 @@ func (p Process) WorkerPID(ctx context.Context) (int, error) {
 	return pl.Workers[0].PID, nil
 }
 
-// workerServes asks worker pid for `show info` through the master: a
-// worker answers once it has loaded its config and listens. (Until then 3.2
-// holds the command and 3.4 answers "Can't find the target PID matching the
-// prefix '@!PID'".)
-func (p Process) workerServes(ctx context.Context, pid int) error {
-	answer, err := p.master(ctx, "@!"+strconv.Itoa(pid)+" show info")
+// loaded reports whether no worker is loading any more, on the releases
+// that list a worker while it loads (3.1 on): the release's LoadStatus
+// command answers once the loading is over, "Success=1" when it succeeded.
+// A master that does not know the command has no loading to report.
+func (p Process) loaded(ctx context.Context) error {
+	ans := p.answers()
+	if !ans.Proc.ListsLoadingWorker {
+		return nil
+	}
+	if ans.Proc.LoadStatus == "" {
+		return errors.New("the release lists workers while they load and has no command that says when they are done")
+	}
+	answer, err := p.master(ctx, ans.Proc.LoadStatus)
 	if err != nil {
 		return err
 	}
-	info, err := parseInfo(answer)
-	if err != nil || info.Pid != pid {
-		return fmt.Errorf("worker %d does not answer yet: %q", pid, firstLine(answer))
+	rep, ok := ans.ParseReport(answer)
+	switch {
+	case !ok && classify(ans, answer) == ErrUnknownCommand:
+		return nil
+	case !ok:
+		return fmt.Errorf("%s answered %q", ans.Proc.LoadStatus, firstLine(answer))
+	case !rep.Success:
+		return fmt.Errorf("the new worker did not load (%s: Success=0)", ans.Proc.LoadStatus)
 	}
 	return nil
 }
@@ -244,8 +256,8 @@ func (p Process) workerServes(ctx context.Context, pid int) error {
 //
 // (paths made absolute, working directory the config's directory) and waits
 // until the master CLI lists a worker (about 0.05 s) and, on the releases
-// that list a worker while it still loads (3.1 on), until that worker
-// answers through the master: on return HAProxy serves. `daemon` or
+// that list a worker while it still loads (3.1 on), until the master says
+// the loading is over: on return HAProxy serves. `daemon` or
 // `master-worker` in the config's global section are fine; a `pidfile` there
 // makes HAProxy complain that -p overrides it. Start refuses
 // (ErrAlreadyRunning) when Running: HAProxy binds its ports with
@@ -305,10 +317,9 @@ func (p Process) Start(ctx context.Context) error {
 	for {
 		pl, err := q.ShowProc(ctx)
 		if err == nil && len(pl.Workers) > 0 {
-			if !q.answers().Proc.ListsLoadingWorker {
-				return nil
-			}
-			if err = q.workerServes(ctx, pl.Workers[0].PID); err == nil {
+			// -D: from 3.1 on the launcher exits only once the worker is
+			// ready; loaded confirms it.
+			if err = q.loaded(ctx); err == nil {
 				return nil
 			}
 		}
@@ -359,6 +370,7 @@ func (p Process) Reload(ctx context.Context) error {
 	}
 	ans := p.answers()
 	var before ProcList
+	reported := false // the master reported success
 	for {
 		var err error
 		if before, err = p.ShowProc(ctx); err != nil {
@@ -383,7 +395,8 @@ func (p Process) Reload(ctx context.Context) error {
 					}
 					return p.reloadFailed(ctx, how)
 				}
-				break // confirmed below
+				reported = true // confirmed below
+				break
 			}
 		}
 		if a := strings.TrimSpace(answer); a != "" {
@@ -420,10 +433,10 @@ func (p Process) Reload(ctx context.Context) error {
 				if known[w.PID] {
 					continue
 				}
-				if !ans.Proc.ListsLoadingWorker {
-					return nil
+				if reported {
+					return nil // reported once the new worker had loaded
 				}
-				if lastErr = p.workerServes(ctx, w.PID); lastErr == nil {
+				if lastErr = p.loaded(ctx); lastErr == nil {
 					return nil
 				}
 			}

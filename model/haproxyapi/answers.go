@@ -167,12 +167,23 @@ type ProcAnswers struct {
 	// ListsLoadingWorker: a new worker is listed under "# workers" as soon
 	// as it is forked, while it still reads its config and before it
 	// listens (3.1 on, where the worker, no longer the master, parses the
-	// config). A listed worker is then known to serve only once it answers
-	// a command sent to it through the master ("@!PID show info"); until
-	// then 3.2 holds the command and 3.4 answers "Can't find the target
-	// PID". Up to 3.0 the master loads the config and binds the listeners
-	// before it forks: a listed worker serves.
+	// config); LoadStatus tells when it serves. Up to 3.0 the master loads
+	// the config and binds the listeners before it forks: a listed worker
+	// serves.
+	//
+	// (Asking the worker itself through the master, "@!PID show info", is
+	// no probe: 3.2 holds the command until the worker has loaded, but 3.4
+	// answers "Can't find the target PID" while it loads, and in about a
+	// third of the starts later commands to that worker go unanswered.)
 	ListsLoadingWorker bool
+	// LoadStatus is a master CLI command that answers once no worker is
+	// loading any more, with a report as `reload` gives one: "Success=1"
+	// when the last load succeeded, "Success=0" when it failed (2.7 on:
+	// "_loadstatus", the internal command the master itself runs to report
+	// a reload; undocumented, so the recordings and the live tests check
+	// it on every release). "" when the release has none; a release that
+	// does not know it answers "Unknown command".
+	LoadStatus string
 	// ServingWorkerAmongOld: after a failed reload "# workers" is empty and
 	// the worker that keeps serving the previous config is listed under "#
 	// old workers" (3.1 on: the master marks every worker as leaving when it
@@ -272,6 +283,8 @@ var (
 	}
 	// add server to a backend whose balance algorithm is not dynamic, up to 3.2.
 	mustUseDynamicLB = RefusalText{Text: "Backend must use a dynamic load balancing", Means: NotDynamic}
+
+	loadStatus = "_loadstatus"
 )
 
 // answersData is the data of the releases, oldest first.
@@ -298,6 +311,7 @@ var answersData = []Answers{
 		ServersState:  serversState,
 		SetServerAddr: Reply{Prefixes: []string{"IP changed from", "no need to change the addr"}},
 		Refusals:      append(slices.Clone(commonRefusals), mustUseDynamicLB),
+		Proc:          ProcAnswers{LoadStatus: loadStatus},
 		Reload:        ReloadAnswers{Reports: true},
 	},
 	{
@@ -309,6 +323,7 @@ var answersData = []Answers{
 		SetServerAddr:      Reply{Prefixes: []string{"IP changed from", "port changed from", "nothing changed"}},
 		SetServerAddrAsync: true,
 		Refusals:           append(slices.Clone(commonRefusals), mustUseDynamicLB),
+		Proc:               ProcAnswers{LoadStatus: loadStatus},
 		Reload:             ReloadAnswers{Reports: true},
 	},
 	{
@@ -320,7 +335,7 @@ var answersData = []Answers{
 		SetServerAddr:      Reply{Prefixes: []string{"IP changed from", "port changed from", "nothing changed"}},
 		SetServerAddrAsync: true,
 		Refusals:           append(slices.Clone(commonRefusals), mustUseDynamicLB),
-		Proc:               ProcAnswers{ListsLoadingWorker: true, ServingWorkerAmongOld: true},
+		Proc:               ProcAnswers{ListsLoadingWorker: true, ServingWorkerAmongOld: true, LoadStatus: loadStatus},
 		Reload:             ReloadAnswers{Reports: true, Busy: "Another reload is still in progress."},
 	},
 	{
@@ -335,7 +350,7 @@ var answersData = []Answers{
 			// "Backend does not support dynamic servers : backend 'static'
 			// uses a non dynamic load balancing method."
 			RefusalText{Text: "Backend does not support dynamic servers", Means: NotDynamic}),
-		Proc:   ProcAnswers{ListsLoadingWorker: true, ServingWorkerAmongOld: true},
+		Proc:   ProcAnswers{ListsLoadingWorker: true, ServingWorkerAmongOld: true, LoadStatus: loadStatus},
 		Reload: ReloadAnswers{Reports: true, Busy: "Another reload is still in progress."},
 	},
 }
@@ -408,6 +423,9 @@ func union(as ...Answers) Answers {
 		}
 		u.Proc.ListsLoadingWorker = u.Proc.ListsLoadingWorker || a.Proc.ListsLoadingWorker
 		u.Proc.ServingWorkerAmongOld = u.Proc.ServingWorkerAmongOld || a.Proc.ServingWorkerAmongOld
+		if u.Proc.LoadStatus == "" {
+			u.Proc.LoadStatus = a.Proc.LoadStatus
+		}
 		u.Reload.Reports = u.Reload.Reports || a.Reload.Reports
 		if u.Reload.Busy == "" {
 			u.Reload.Busy = a.Reload.Busy

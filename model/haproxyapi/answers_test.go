@@ -191,7 +191,8 @@ func TestProcAndReload(t *testing.T) {
 	} {
 		v, _ := model.ParseVersion(c.release)
 		a := haproxyapi.AnswersFor(v)
-		if a.Proc.ListsLoadingWorker != c.loading || a.Proc.ServingWorkerAmongOld != c.amongOld || a.Reload.Reports != c.report || (a.Reload.Busy != "") != c.busy {
+		if a.Proc.ListsLoadingWorker != c.loading || a.Proc.ServingWorkerAmongOld != c.amongOld || a.Reload.Reports != c.report || (a.Reload.Busy != "") != c.busy ||
+			(a.Proc.LoadStatus == "_loadstatus") != c.report {
 			t.Errorf("%q: proc %+v reload %+v", c.release, a.Proc, a.Reload)
 		}
 	}
