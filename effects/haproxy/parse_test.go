@@ -201,8 +201,9 @@ func TestAdminStateState(t *testing.T) {
 	}
 }
 
-// The answers below are HAProxy 2.6.12's own words, captured from the admin
-// socket.
+// The answers below are HAProxy's own words (2.6.12's, and 3.4's refusal of
+// a static backend), read with the data of every release (the zero
+// Version); testdata/answers has each release's own, read with its data.
 func TestClassify(t *testing.T) {
 	for answer, want := range map[string]error{
 		"Unknown command, but maybe one of the following ones is a better match:\n  add acl": ErrUnknownCommand,
