@@ -404,13 +404,16 @@ func testWriterEndToEnd(t *testing.T, r testenv.HAProxyRelease) {
 	e.deregister(conn2, "web", b2)
 	testenv.WaitFor(t, 20*time.Second, "app2 leaves after the outage", func() bool { return sameSet(seen(e.webPort, 4), "app3") })
 
-	// HAProxy killed: the writer starts it again.
+	// HAProxy killed: the writer starts it again. The workers are listed
+	// before the master dies: asked afterwards, a master the writer has
+	// already started again would answer, and its workers would be killed.
 	pid, ok := e.local.Process.Running(context.Background())
 	if !ok {
 		t.Fatal("HAProxy is not running")
 	}
+	workers := e.proc().Workers
 	syscall.Kill(pid, syscall.SIGKILL)
-	for _, w := range e.proc().Workers {
+	for _, w := range workers {
 		syscall.Kill(w.PID, syscall.SIGKILL)
 	}
 	testenv.WaitFor(t, 20*time.Second, "HAProxy is started again and serves", func() bool {
