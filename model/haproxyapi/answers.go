@@ -15,7 +15,9 @@ import (
 // (effects/haproxy) reads every answer of the HAProxy it talks to through the
 // Answers of that HAProxy's version; nothing there assumes one release.
 //
-// Every entry was seen on the release's .0 build: the answers are recorded in
+// Every entry was seen on the release's build (Debian's 2.6.12, the .0 of
+// the others), except two 2.6 refusals kept from the classifier that came
+// before: the answers are recorded in
 // effects/haproxy/testdata/answers/haproxy-X.Y, and the shell's tests check
 // the data against the recordings and against the live releases. The sources
 // of the releases say why (noted where it matters).
@@ -45,7 +47,7 @@ type Answers struct {
 	// SetServerAddrAsync: the answer to `set server ... addr` comes before
 	// the change is applied (3.0 on: server_atomic_sync_task applies it a
 	// moment later), so a `show servers state` sent right after it may
-	// still show the old address (seen in 3 to 10% of tries, for up to
+	// still show the old address (seen in 2 to 10% of tries, for up to
 	// ~7 ms), and the "from" of the answer may be an address set by an
 	// earlier command that is not applied yet. Up to 2.8 the answer comes
 	// after the change.
