@@ -33,7 +33,8 @@ Exit codes: 0 success, 1 error, 2 usage error; with --detailed-exitcode:
 	dir := fs.String("config-dir", "", "the config directory (required)")
 	membership := fs.String("membership", "", "a JSON file mapping cluster name to an array of nodes")
 	current := fs.String("current", "", "the HAProxy config now in force")
-	versionFlag := fs.String("haproxy-version", "", "the HAProxy version, e.g. 2.6.12 (default: ask `haproxy -v`)")
+	versionFlag := fs.String("haproxy-version", "", "the HAProxy version, e.g. 2.6.12 (default: ask the --haproxy binary with -v)")
+	binary := fs.String("haproxy", "haproxy", "the HAProxy `BINARY` the writer runs: asked for its version when --haproxy-version is not given")
 	asJSON := fs.Bool("json", false, `print {"actions": [...], "diagnostics": [...], "basis": {...}}`)
 	detailed := fs.Bool("detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	if code, done := fs.parse(args); done {
@@ -66,7 +67,7 @@ Exit codes: 0 success, 1 error, 2 usage error; with --detailed-exitcode:
 			fmt.Fprintf(e.stderr, "lighthouse plan: --haproxy-version: %v\n", err)
 			return exitUsage
 		}
-	} else if version, err = effects.HAProxyVersion(ctx, "haproxy"); err != nil {
+	} else if version, err = effects.HAProxyVersion(ctx, *binary); err != nil {
 		return fail(fmt.Errorf("%w (give --haproxy-version)", err))
 	}
 
@@ -93,7 +94,7 @@ Exit codes: 0 success, 1 error, 2 usage error; with --detailed-exitcode:
 		}
 		text := render.TextBytes(data)
 		obs = plan.Observed{Running: true, Loaded: plan.IndexConfig(text), File: text}
-	} else if obs, err = liveObserved(ctx, cfg.Balancer); err != nil {
+	} else if obs, err = liveObserved(ctx, cfg.Balancer, *binary, version); err != nil {
 		return fail(err)
 	}
 
@@ -124,7 +125,7 @@ var (
 	liveMembership = func(ctx context.Context, cfg *model.Config) (model.Membership, error) {
 		return nil, errors.New("reading membership from ZooKeeper is not built yet: give --membership FILE")
 	}
-	liveObserved = func(ctx context.Context, b *model.Balancer) (plan.Observed, error) {
+	liveObserved = func(ctx context.Context, b *model.Balancer, binary string, v model.Version) (plan.Observed, error) {
 		return plan.Observed{}, errors.New("asking the running HAProxy is not built yet: give --current FILE")
 	}
 )

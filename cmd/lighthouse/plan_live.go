@@ -57,10 +57,12 @@ func readMembership(ctx context.Context, cfg *model.Config) (model.Membership, e
 	return mem, nil
 }
 
-// askHAProxy observes the running HAProxy of the balancer config; it is
-// taken to run its config file.
-func askHAProxy(ctx context.Context, b *model.Balancer) (plan.Observed, error) {
-	obs, err := haproxy.NewLocal("haproxy", b.ConfigFile, b.SocketFile, b.PidFile).Observe(ctx)
+// askHAProxy observes the running HAProxy of the balancer config, reading
+// its answers as release v's; it is taken to run its config file.
+func askHAProxy(ctx context.Context, b *model.Balancer, binary string, v model.Version) (plan.Observed, error) {
+	l := haproxy.NewLocal(binary, b.ConfigFile, b.SocketFile, b.PidFile)
+	l.SetVersion(v)
+	obs, err := l.Observe(ctx)
 	if err != nil {
 		return obs, err
 	}

@@ -15,7 +15,8 @@ func runValidate(e env, args []string) int {
 	fs := newFlags("validate", "Load a config directory and print every problem, one per line:\nFILE:LINE: KEY: MESSAGE. Exit 0 when there are no errors (warnings\nallowed), 1 when there are errors, 2 on a usage error.", e)
 	dir := fs.String("config-dir", "", "the config directory (required)")
 	asJSON := fs.Bool("json", false, "print {\"diagnostics\": [...], \"errors\": N, \"warnings\": N} instead")
-	versionFlag := fs.String("haproxy-version", "", "the HAProxy version the directives are checked for (default: ask `haproxy -v`, else 2.6)")
+	versionFlag := fs.String("haproxy-version", "", "the HAProxy version the directives are checked for (default: ask the --haproxy binary with -v, else 2.6)")
+	binary := fs.String("haproxy", "haproxy", "the HAProxy `BINARY` asked for its version when --haproxy-version is not given")
 	if code, done := fs.parse(args); done {
 		return code
 	}
@@ -35,7 +36,7 @@ func runValidate(e env, args []string) int {
 		v, err := render.ParseVersion(*versionFlag)
 		if *versionFlag == "" {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			v, err = effects.HAProxyVersion(ctx, "haproxy")
+			v, err = effects.HAProxyVersion(ctx, *binary)
 			cancel()
 			if err != nil {
 				v, err = render.Version{Major: 2, Minor: 6}, nil

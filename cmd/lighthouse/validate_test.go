@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"lighthouse/effects/testenv"
 )
 
 // writeDir writes files (relative path → content) into a new temp dir.
@@ -199,4 +201,24 @@ func TestValidateMissingDir(t *testing.T) {
 	if code != exitError || !strings.Contains(stderr, "no such file") {
 		t.Errorf("code %d stderr %q", code, stderr)
 	}
+}
+
+// validate checks directives for the release its --haproxy binary says it
+// is: a keyword new in 3.0 is an error for 2.6 and 2.8 and fine from 3.0.
+func TestValidateForEachRelease(t *testing.T) {
+	dir := writeDir(t, base(map[string]string{
+		"clusters/web.yaml": "discovery: zookeeper\nhaproxy:\n  port: 8000\n  backend: [\"guid web-backend\"]\n",
+	}))
+	testenv.ForEachHAProxy(t, func(t *testing.T, r testenv.HAProxyRelease) {
+		code, stdout, _ := runCLI(t, "validate", "--config-dir", dir, "--haproxy", r.Binary)
+		if !r.Version.AtLeast(3, 0) {
+			if code != 1 || !strings.Contains(stdout, `"guid" is not a valid directive in a backend section of HAProxy `+r.Name) || !strings.Contains(stdout, "accepted from 3.0 on") {
+				t.Errorf("validate for %s: exit %d, stdout:\n%s", r.Version, code, stdout)
+			}
+			return
+		}
+		if code != 0 || stdout != "" {
+			t.Errorf("validate for %s: exit %d, stdout:\n%s", r.Version, code, stdout)
+		}
+	})
 }
