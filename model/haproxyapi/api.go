@@ -38,6 +38,19 @@ type release struct {
 	addServer []string // `add server` settings, "a/b/c" expanded to a, b, c
 }
 
+// addServer26 is the list of 2.6's management.txt, "add server".
+var addServer26 = fields(`
+		agent-addr agent-check agent-inter agent-port agent-send allow-0rtt alpn
+		addr backup ca-file check check-alpn check-proto check-send-proxy check-sni
+		check-ssl check-via-socks4 ciphers ciphersuites crl-file crt disabled
+		downinter enabled error-limit fall fastinter
+		force-sslv3/tlsv10/tlsv11/tlsv12/tlsv13 id inter maxconn maxqueue minconn
+		no-ssl-reuse no-sslv3/tlsv10/tlsv11/tlsv12/tlsv13 no-tls-tickets npn observe
+		on-error on-marked-down on-marked-up pool-low-conn pool-max-conn
+		pool-purge-delay port proto proxy-v2-options rise send-proxy send-proxy-v2
+		send-proxy-v2-ssl send-proxy-v2-ssl-cn slowstart sni source ssl ssl-max-ver
+		ssl-min-ver tfo tls-tickets track usesrc verify verifyhost weight ws`)
+
 // The settings `add server` accepts, release by release. Up to 3.0 they are
 // the list in the release's own management.txt ("add server"); from 3.2 on
 // that document defers to the CLI, and the lists are what `add server help`
@@ -45,39 +58,10 @@ type release struct {
 // the installed releases again). 2.8 lists the same as 2.6; 3.0 adds
 // `cookie` and drops `enabled`.
 var releases = []release{
-	{name: "2.6", v: model.Version{Major: 2, Minor: 6}, addServer: fields(`
-		agent-addr agent-check agent-inter agent-port agent-send allow-0rtt alpn
-		addr backup ca-file check check-alpn check-proto check-send-proxy check-sni
-		check-ssl check-via-socks4 ciphers ciphersuites crl-file crt disabled
-		downinter enabled error-limit fall fastinter
-		force-sslv3/tlsv10/tlsv11/tlsv12/tlsv13 id inter maxconn maxqueue minconn
-		no-ssl-reuse no-sslv3/tlsv10/tlsv11/tlsv12/tlsv13 no-tls-tickets npn observe
-		on-error on-marked-down on-marked-up pool-low-conn pool-max-conn
-		pool-purge-delay port proto proxy-v2-options rise send-proxy send-proxy-v2
-		send-proxy-v2-ssl send-proxy-v2-ssl-cn slowstart sni source ssl ssl-max-ver
-		ssl-min-ver tfo tls-tickets track usesrc verify verifyhost weight ws`)},
-	{name: "2.8", v: model.Version{Major: 2, Minor: 8}, addServer: fields(`
-		agent-addr agent-check agent-inter agent-port agent-send allow-0rtt alpn
-		addr backup ca-file check check-alpn check-proto check-send-proxy check-sni
-		check-ssl check-via-socks4 ciphers ciphersuites crl-file crt disabled
-		downinter enabled error-limit fall fastinter
-		force-sslv3/tlsv10/tlsv11/tlsv12/tlsv13 id inter maxconn maxqueue minconn
-		no-ssl-reuse no-sslv3/tlsv10/tlsv11/tlsv12/tlsv13 no-tls-tickets npn observe
-		on-error on-marked-down on-marked-up pool-low-conn pool-max-conn
-		pool-purge-delay port proto proxy-v2-options rise send-proxy send-proxy-v2
-		send-proxy-v2-ssl send-proxy-v2-ssl-cn slowstart sni source ssl ssl-max-ver
-		ssl-min-ver tfo tls-tickets track usesrc verify verifyhost weight ws`)},
-	{name: "3.0", v: model.Version{Major: 3, Minor: 0}, addServer: fields(`
-		agent-addr agent-check agent-inter agent-port agent-send allow-0rtt alpn
-		addr backup ca-file check check-alpn check-proto check-send-proxy check-sni
-		check-ssl check-via-socks4 ciphers ciphersuites cookie crl-file crt disabled
-		downinter error-limit fall fastinter
-		force-sslv3/tlsv10/tlsv11/tlsv12/tlsv13 id inter maxconn maxqueue minconn
-		no-ssl-reuse no-sslv3/tlsv10/tlsv11/tlsv12/tlsv13 no-tls-tickets npn observe
-		on-error on-marked-down on-marked-up pool-low-conn pool-max-conn
-		pool-purge-delay port proto proxy-v2-options rise send-proxy send-proxy-v2
-		send-proxy-v2-ssl send-proxy-v2-ssl-cn slowstart sni source ssl ssl-max-ver
-		ssl-min-ver tfo tls-tickets track usesrc verify verifyhost weight ws`)},
+	{name: "2.6", v: model.Version{Major: 2, Minor: 6}, addServer: addServer26},
+	{name: "2.8", v: model.Version{Major: 2, Minor: 8}, addServer: addServer26},
+	{name: "3.0", v: model.Version{Major: 3, Minor: 0}, addServer: append(slices.DeleteFunc(slices.Clone(addServer26),
+		func(kw string) bool { return kw == "enabled" }), "cookie")},
 	{name: "3.2", v: model.Version{Major: 3, Minor: 2}, addServer: fields(`
 		allow-0rtt alpn ca-file check-alpn check-sni check-ssl ciphers ciphersuites
 		client-sigalgs crl-file curves crt force-sslv3 force-tlsv10 force-tlsv11
