@@ -28,7 +28,7 @@ type API struct {
 	// DynamicServers is whether `add server` and `del server` exist.
 	DynamicServers bool
 
-	addServer map[string]bool // settings `add server` accepts
+	addServer map[string]bool // settings `add server` accepts; shared, never changed
 }
 
 // release is the data of one release; releases lists them oldest first.
@@ -36,6 +36,17 @@ type release struct {
 	name      string
 	v         model.Version
 	addServer []string // `add server` settings, "a/b/c" expanded to a, b, c
+	set       map[string]bool
+}
+
+func init() {
+	for i := range releases {
+		r := &releases[i]
+		r.set = make(map[string]bool, len(r.addServer))
+		for _, k := range r.addServer {
+			r.set[k] = true
+		}
+	}
 }
 
 // addServer26 is the list of 2.6's management.txt, "add server".
@@ -136,10 +147,7 @@ func For(v model.Version) API {
 			r = x
 		}
 	}
-	a := API{Release: r.name, DynamicServers: true, addServer: make(map[string]bool, len(r.addServer))}
-	for _, k := range r.addServer {
-		a.addServer[k] = true
-	}
+	a := API{Release: r.name, DynamicServers: true, addServer: r.set}
 	minor := strconv.Itoa(v.Major) + "." + strconv.Itoa(v.Minor)
 	switch {
 	case minor == r.name:
