@@ -62,7 +62,7 @@ func Make(in Input) Plan {
 	if prev == nil {
 		prev = &Memo{}
 	}
-	res := render.Render(render.Input{Config: in.Config, Nodes: nodes, Version: in.Version, Memo: prev.render})
+	res := render.Render(render.Input{Config: in.Config, Nodes: nodes, Version: in.Version, Memo: prev.render, Running: runningAddr(running)})
 	memo := &Memo{render: res.Memo, skeleton: res.Skeleton, loaded: obs.Loaded, checked: map[string][]render.Server{}}
 	p.Memo = memo
 	p.Diagnostics = append(p.Diagnostics, res.Diagnostics...)
@@ -254,6 +254,18 @@ func desiredNodes(cfg *model.Config, m model.Membership, running map[string][]Se
 		out[name] = nodes
 	}
 	return out
+}
+
+// runningAddr answers render.Input.Running from the servers that run.
+func runningAddr(running map[string][]Server) func(cluster, server string) (string, bool) {
+	return func(cluster, server string) (string, bool) {
+		for _, s := range running[cluster] {
+			if s.Name == server {
+				return s.Addr, true
+			}
+		}
+		return "", false
+	}
 }
 
 // nodeFromServer recovers a node from a running server named "host:port".

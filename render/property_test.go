@@ -226,7 +226,8 @@ func addrPort(ip string, port int) string {
 	return netip.AddrPortFrom(netip.MustParseAddr(ip), uint16(port)).String()
 }
 
-// expectedServers is, per cluster, the distinct valid nodes in render order.
+// expectedServers is, per cluster, the distinct valid nodes in render order:
+// a name listed with two addresses is left out (no Running is given).
 func expectedServers(cfg *model.Config, nodes map[string][]model.Node) map[string][]model.Node {
 	out := map[string][]model.Node{}
 	for name := range cfg.Clusters {
@@ -240,8 +241,15 @@ func expectedServers(cfg *model.Config, nodes map[string][]model.Node) map[strin
 			return cmp.Or(strings.Compare(a.Host, b.Host), cmp.Compare(a.Port, b.Port),
 				netip.MustParseAddr(a.IP).Compare(netip.MustParseAddr(b.IP)))
 		})
-		ok = slices.CompactFunc(ok, func(a, b model.Node) bool { return a.Name() == b.Name() })
-		out[name] = ok
+		ok = slices.CompactFunc(ok, func(a, b model.Node) bool { return a.Name() == b.Name() && netip.MustParseAddr(a.IP) == netip.MustParseAddr(b.IP) })
+		var distinct []model.Node
+		for i, n := range ok {
+			twice := i > 0 && ok[i-1].Name() == n.Name() || i+1 < len(ok) && ok[i+1].Name() == n.Name()
+			if !twice {
+				distinct = append(distinct, n)
+			}
+		}
+		out[name] = distinct
 	}
 	return out
 }

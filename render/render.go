@@ -46,6 +46,12 @@ type Input struct {
 	// peers sections and the keyword table directives are checked against
 	// (see Render).
 	Version Version
+	// Running, when set, tells the address server (a node's name,
+	// "host:port") of cluster's backend runs at in HAProxy now. It decides
+	// between two nodes of one name with different addresses: the running
+	// one is kept; when neither runs, neither is rendered. It is asked only
+	// about such nodes.
+	Running func(cluster, server string) (addr string, ok bool)
 	// Memo, when set, is the Memo of an earlier render: the clusters whose
 	// nodes did not change are not validated, sorted and written again, and
 	// with the same Config and Version the structure of the file is not
@@ -250,9 +256,10 @@ type renderer struct {
 
 // members is the validated, sorted, distinct membership of one cluster.
 type members struct {
-	nodes     []member
-	peers     []model.Peer      // distinct by name, sorted
-	conflicts model.Diagnostics // about peers, reported when the peers section is written
+	nodes        []member
+	askedRunning bool              // nodes depend on Input.Running, not only on the input nodes
+	peers        []model.Peer      // distinct by name, sorted
+	conflicts    model.Diagnostics // about peers, reported when the peers section is written
 }
 
 type member struct {
@@ -273,7 +280,7 @@ func (r *renderer) prepareMembers() {
 		nodes := r.in.Nodes[name]
 		var e *memoEntry
 		if r.in.Memo != nil {
-			if old := r.in.Memo.clusters[name]; old != nil && old.src == src && sameNodes(old.nodes, nodes) {
+			if old := r.in.Memo.clusters[name]; old != nil && old.src == src && !old.members.askedRunning && sameNodes(old.nodes, nodes) {
 				e = old
 			}
 		}
@@ -319,20 +326,47 @@ func (r *renderer) clusterMembers(src, cluster string, nodes []model.Node) *memb
 	}
 	slices.SortFunc(m.nodes, compareMembers)
 	kept := m.nodes[:0]
-	for i, x := range m.nodes {
-		if i > 0 {
-			if prev := kept[len(kept)-1]; prev.n.Host == x.n.Host && prev.n.Port == x.n.Port {
-				if prev.ip == x.ip {
-					r.diags = append(r.diags, model.Diagnostic{Severity: model.Warning, File: src, Key: cluster,
-						Message: fmt.Sprintf("node %s is listed more than once; rendered once", x.n.Name())})
-				} else {
-					r.diags = append(r.diags, model.Diagnostic{Severity: model.Error, File: src, Key: cluster,
-						Message: fmt.Sprintf("node %s is listed with two addresses, %s and %s; only %s is rendered", x.n.Name(), prev.ip, x.ip, prev.ip)})
-				}
-				continue
+	for i := 0; i < len(m.nodes); {
+		// m.nodes[i:j] is the group of nodes named like m.nodes[i].
+		x, j, distinct := m.nodes[i], i+1, []netip.Addr{m.nodes[i].ip}
+		for ; j < len(m.nodes) && m.nodes[j].n.Host == x.n.Host && m.nodes[j].n.Port == x.n.Port; j++ {
+			if ip := m.nodes[j].ip; ip != distinct[len(distinct)-1] {
+				distinct = append(distinct, ip)
 			}
 		}
-		kept = append(kept, x)
+		group := m.nodes[i:j]
+		i = j
+		switch {
+		case len(group) == 1:
+			kept = append(kept, x)
+		case len(distinct) == 1:
+			r.diags = append(r.diags, model.Diagnostic{Severity: model.Warning, File: src, Key: cluster,
+				Message: fmt.Sprintf("node %s is listed more than once; rendered once", x.n.Name())})
+			kept = append(kept, x)
+		default:
+			// Two addresses for one server: never choose by order. The one
+			// that runs stays; when neither runs, neither is rendered.
+			m.askedRunning = true
+			addrs := make([]string, len(distinct))
+			for k, ip := range distinct {
+				addrs[k] = ip.String()
+			}
+			list := strings.Join(addrs, " and ")
+			var run netip.Addr
+			if r.in.Running != nil {
+				if a, ok := r.in.Running(cluster, x.n.Name()); ok {
+					run, _ = netip.ParseAddr(a)
+				}
+			}
+			if k := slices.IndexFunc(group, func(y member) bool { return y.ip == run }); k >= 0 {
+				r.diags = append(r.diags, model.Diagnostic{Severity: model.Warning, File: src, Key: cluster,
+					Message: fmt.Sprintf("node %s is listed with %d addresses, %s; %s runs and is kept", x.n.Name(), len(distinct), list, run)})
+				kept = append(kept, group[k])
+				continue
+			}
+			r.diags = append(r.diags, model.Diagnostic{Severity: model.Error, File: src, Key: cluster,
+				Message: fmt.Sprintf("node %s is listed with %d addresses, %s; none of them runs, so none is rendered", x.n.Name(), len(distinct), list)})
+		}
 	}
 	m.nodes = kept
 
