@@ -187,15 +187,54 @@ func (p Plan) String() string {
 	}
 	var b strings.Builder
 	for _, s := range p.Steps {
-		glyph, what := describe(s.Action)
-		fmt.Fprintf(&b, "%s %-16s %s", glyph, s.Action.Kind(), what)
-		if s.Reason != "" {
-			b.WriteString("  # ")
-			b.WriteString(s.Reason)
-		}
-		b.WriteByte('\n')
+		writeStep(&b, s)
 	}
 	return b.String()
+}
+
+// Summary is String for a plan of at most max steps. A longer plan is
+// summed up as the count of each kind of action, in the order kinds first
+// appear, then its first max steps as String writes them, then how many
+// more follow: a deploy of thousands of changes logs a few lines, not one
+// of hundreds of kilobytes.
+func (p Plan) Summary(max int) string {
+	if len(p.Steps) <= max {
+		return p.String()
+	}
+	var kinds []string
+	count := map[string]int{}
+	for _, s := range p.Steps {
+		k := s.Action.Kind()
+		if count[k] == 0 {
+			kinds = append(kinds, k)
+		}
+		count[k]++
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d steps:", len(p.Steps))
+	for i, k := range kinds {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, " %d %s", count[k], k)
+	}
+	b.WriteByte('\n')
+	for _, s := range p.Steps[:max] {
+		writeStep(&b, s)
+	}
+	fmt.Fprintf(&b, "... and %d more steps\n", len(p.Steps)-max)
+	return b.String()
+}
+
+// writeStep writes one line of String: glyph, kind, target, and why.
+func writeStep(b *strings.Builder, s Step) {
+	glyph, what := describe(s.Action)
+	fmt.Fprintf(b, "%s %-16s %s", glyph, s.Action.Kind(), what)
+	if s.Reason != "" {
+		b.WriteString("  # ")
+		b.WriteString(s.Reason)
+	}
+	b.WriteByte('\n')
 }
 
 func describe(a Action) (glyph, what string) {

@@ -414,3 +414,31 @@ func TestObservedFingerprint(t *testing.T) {
 		}
 	}
 }
+
+func TestSummary(t *testing.T) {
+	var p Plan
+	for i := 0; i < 25; i++ {
+		p.Steps = append(p.Steps, Step{Action: SetServerState{Backend: "web", Server: fmt.Sprintf("app%02d:80", i), State: Maint}, Reason: "node left cluster web"})
+		if i%5 == 0 {
+			p.Steps = append(p.Steps, Step{Action: RemoveServer{Backend: "web", Server: fmt.Sprintf("app%02d:80", i)}})
+		}
+	}
+	got := p.Summary(20)
+	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
+	if len(lines) != 22 {
+		t.Fatalf("Summary(20) has %d lines, want 22:\n%s", len(lines), got)
+	}
+	if want := "30 steps: 25 set_server_state, 5 remove_server"; lines[0] != want {
+		t.Errorf("first line %q, want %q", lines[0], want)
+	}
+	if full := strings.Split(p.String(), "\n"); strings.Join(lines[1:21], "\n") != strings.Join(full[:20], "\n") {
+		t.Errorf("the first 20 steps differ from String's:\n%s", got)
+	}
+	if want := "... and 10 more steps"; lines[21] != want {
+		t.Errorf("last line %q, want %q", lines[21], want)
+	}
+	short := Plan{Steps: p.Steps[:3]}
+	if short.Summary(20) != short.String() {
+		t.Errorf("a short plan's Summary is not its String")
+	}
+}

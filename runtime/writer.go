@@ -143,6 +143,11 @@ type fileResult struct {
 
 // Run works until ctx is done, then stops watching and returns nil, leaving
 // HAProxy running on the last good config.
+// planLogSteps is the most steps of a plan logged at info level; a longer
+// plan is logged as counts per kind and its first steps (the whole plan at
+// debug level).
+const planLogSteps = 20
+
 func (w *Writer) Run(ctx context.Context) error {
 	if w.Resync <= 0 {
 		w.Resync = 2 * time.Second
@@ -315,7 +320,10 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 			w.retry = 0
 			return 0
 		}
-		w.Log.Info("carrying out plan", "steps", len(p.Steps), "plan", p.String())
+		w.Log.Info("carrying out plan", "steps", len(p.Steps), "plan", p.Summary(planLogSteps))
+		if len(p.Steps) > planLogSteps {
+			w.Log.Debug("the whole plan", "plan", p.String())
+		}
 		wait, err := w.execute(ctx, p, obs)
 		if err == errHandedOff {
 			return 0 // the file syncer reports back when the file is written
