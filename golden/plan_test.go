@@ -23,7 +23,8 @@ var planNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 // to after/ (after/config defaults to before/config). An optional file
 // `state` holds lines "not-running", "unknown CLUSTER" (membership of
 // CLUSTER is unknown, its after/ nodes being the last known) and
-// "last-reload DURATION" (ago; default 1h). want/plan.txt holds
+// "last-reload DURATION" (ago; default 1h) and "rejected" (haproxy -c
+// rejected the candidate the plan installs). want/plan.txt holds
 // Plan.String() followed by the diagnostics of after/membership.json and of
 // planning.
 func TestPlanGolden(t *testing.T) {
@@ -33,7 +34,7 @@ func TestPlanGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			running, lastReload, unknown := true, time.Hour, map[string]bool{}
+			running, lastReload, unknown, rejected := true, time.Hour, map[string]bool{}, false
 			if data, err := os.ReadFile(filepath.Join(dir, "state")); err == nil {
 				sc := bufio.NewScanner(bytes.NewReader(data))
 				for sc.Scan() {
@@ -41,6 +42,8 @@ func TestPlanGolden(t *testing.T) {
 					switch {
 					case len(f) == 1 && f[0] == "not-running":
 						running = false
+					case len(f) == 1 && f[0] == "rejected":
+						rejected = true
 					case len(f) == 2 && f[0] == "unknown":
 						unknown[f[1]] = true
 					case len(f) == 2 && f[0] == "last-reload":
@@ -74,8 +77,13 @@ func TestPlanGolden(t *testing.T) {
 				cur := render.Render(render.Input{Config: beforeCfg, Nodes: nodes, Version: version}).Config
 				obs = plan.Observed{Running: true, Loaded: plan.IndexConfig(cur), File: cur}
 			}
-			p := plan.Make(plan.Input{Config: afterCfg, Membership: afterMem, Version: version, Observed: obs,
-				Now: planNow, LastReload: planNow.Add(-lastReload)})
+			in := plan.Input{Config: afterCfg, Membership: afterMem, Version: version, Observed: obs,
+				Now: planNow, LastReload: planNow.Add(-lastReload)}
+			p := plan.Make(in)
+			if rejected {
+				in.Rejected = p.Basis.Desired
+				p = plan.Make(in)
+			}
 			got := p.String() + memDiags.String() + p.Diagnostics.String()
 			checkGolden(t, filepath.Join(dir, "want", "plan.txt"), []byte(got), false)
 			if after := plan.Apply(obs, p); !plan.Make(plan.Input{Config: afterCfg, Membership: afterMem, Version: version, Observed: after,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"hash/crc32"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -112,6 +113,14 @@ func Make(in Input) Plan {
 			}
 			install(reason)
 		}
+		return p
+	}
+	if rejected {
+		// The candidate cannot be installed, but the loaded config still
+		// runs: membership changes go on through the runtime API in every
+		// backend the candidate leaves as it was.
+		p.Steps = append(p.Steps, containedSteps(in.Version, b, in.Config, in.Membership, running, loaded, want, &p.Diagnostics)...)
+		install(why)
 		return p
 	}
 	// A reload is needed. Departing servers stop taking new requests at
@@ -460,6 +469,34 @@ func serverSteps(v render.Version, b *model.Balancer, cfg *model.Config, m model
 		}
 	}
 	return steps, ""
+}
+
+// containedSteps are the runtime steps that keep membership moving while
+// the desired config cannot be installed (haproxy -c rejected it): for each
+// backend whose section, server template included, is the same in the
+// loaded config and in the candidate, the steps serverSteps would take.
+// A backend whose own section changed may be what the candidate is
+// rejected for; it keeps its servers until the inputs change, and so does
+// one whose change needs a reload, with a diagnostic.
+func containedSteps(v render.Version, b *model.Balancer, cfg *model.Config, m model.Membership, running map[string][]Server, loaded, want parsedConfig, diags *model.Diagnostics) []Step {
+	have, _ := sections(loaded.skeleton)
+	next, _ := sections(want.skeleton)
+	var steps []Step
+	for _, be := range want.names {
+		sec, ok := have["backend "+be]
+		if !ok || !slices.Equal(sec, next["backend "+be]) {
+			continue
+		}
+		one := parsedConfig{names: []string{be}, backends: map[string][]render.Server{be: want.backends[be]}}
+		s, fallback := serverSteps(v, b, cfg, m, running, one)
+		if fallback != "" {
+			*diags = append(*diags, model.Diagnostic{Severity: model.Warning, File: b.ConfigFile,
+				Message: fmt.Sprintf("backend %s waits for a config HAProxy accepts: %s", be, fallback)})
+			continue
+		}
+		steps = append(steps, s...)
+	}
+	return steps
 }
 
 // inSync is the fast path of serverSteps: the backend runs exactly the

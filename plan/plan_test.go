@@ -442,3 +442,23 @@ func TestSummary(t *testing.T) {
 		t.Errorf("a short plan's Summary is not its String")
 	}
 }
+
+// A rejected candidate stops neither joins nor leaves in the backends it
+// leaves as they are: they go through the runtime API, and planning again
+// after they are applied is empty.
+func TestRejectedCandidateKeepsMembershipMoving(t *testing.T) {
+	in := Input{Config: testConfig(tcpCluster("cache", 9999)), Membership: model.Membership{"cache": known(node("c1.example", "10.0.0.1", 6379))}, Version: v26, Now: t0}
+	in.Observed = converged(t, in)
+	in.Config = testConfig(tcpCluster("cache", 9999), tcpCluster("db", 5432))
+	in.Membership = model.Membership{"cache": known(node("c2.example", "10.0.0.2", 6379))}
+	in.Rejected = Make(in).Basis.Desired
+	p := Make(in)
+	want := "add_server cache/c2.example:6379\nset_server_state cache/c2.example:6379\nset_server_state cache/c1.example:6379\nremove_server cache/c1.example:6379"
+	if got := kinds(p); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	in.Observed = Apply(in.Observed, p)
+	if again := Make(in); !again.Empty() {
+		t.Errorf("after the runtime steps, planned again:\n%s", again)
+	}
+}
