@@ -20,7 +20,7 @@ type Pos struct {
 
 // Diag makes a diagnostic located at p.
 func (p Pos) Diag(sev Severity, msg string) Diagnostic {
-	return Diagnostic{Severity: sev, File: p.File, Line: p.Line, Key: p.Key, Message: msg}
+	return Diagnostic{Severity: sev, File: p.File, Line: p.Line, Key: clip(p.Key), Message: msg}
 }
 
 // Line is one HAProxy directive line taken from YAML, with where it came from.

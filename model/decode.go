@@ -9,8 +9,21 @@ import (
 )
 
 // nameRE is what HAProxy accepts in proxy and server names, and what we
-// accept in cluster, meta cluster, proxy and service names.
+// accept in cluster, meta cluster, proxy and service names (see validName).
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
+
+// nameRule says what isName accepts, in diagnostics.
+var nameRule = fmt.Sprintf("may hold only letters, digits and _ . : -, may not be . or .., and has at most %d characters", MaxNameLen)
+
+// MaxNameLen is the longest cluster, meta cluster, proxy or service name.
+const MaxNameLen = 200
+
+// isName reports whether s is a valid name: it matches nameRE, is not "."
+// or ".." (a cluster name is a znode name, and ZooKeeper refuses those as
+// path elements) and is at most MaxNameLen bytes long.
+func isName(s string) bool {
+	return len(s) <= MaxNameLen && s != "." && s != ".." && nameRE.MatchString(s)
+}
 
 // hostRE matches host names and IP literals (IPv6 included) used as upstreams.
 var hostRE = regexp.MustCompile(`^[A-Za-z0-9_.:\[\]-]+$`)
@@ -18,8 +31,10 @@ var hostRE = regexp.MustCompile(`^[A-Za-z0-9_.:\[\]-]+$`)
 // haproxyTimeRE matches HAProxy time values: a number with an optional unit.
 var haproxyTimeRE = regexp.MustCompile(`^[0-9]+(us|ms|s|m|h|d)?$`)
 
-// maxSocketPath is HAProxy's limit on a unix socket path.
-const maxSocketPath = 97
+// MaxSocketPath is the longest socket_file accepted. HAProxy accepts unix
+// socket paths of at most 97 characters, and the writer starts HAProxy with
+// a master socket at "<socket_file>.master", 7 characters more.
+const MaxSocketPath = 90
 
 // FrontendPrefix starts the name of every cluster's own frontend
 // ("fe:web" for cluster web): HAProxy 3.3 and later refuse a frontend and a
@@ -29,12 +44,12 @@ const maxSocketPath = 97
 const FrontendPrefix = "fe:"
 
 func validName(d *decoder, pos Pos, what, name string) bool {
-	if !nameRE.MatchString(name) {
-		d.diags = append(d.diags, pos.Diag(Error, fmt.Sprintf("%s %q may hold only letters, digits and _ . : -", what, name)))
+	if !isName(name) {
+		d.diags = append(d.diags, pos.Diag(Error, fmt.Sprintf("%s %s %s", what, quote(name), nameRule)))
 		return false
 	}
 	if strings.HasPrefix(name, FrontendPrefix) {
-		d.diags = append(d.diags, pos.Diag(Error, fmt.Sprintf("%s %q may not start with %q: HAProxy frontends of clusters are named so", what, name, FrontendPrefix)))
+		d.diags = append(d.diags, pos.Diag(Error, fmt.Sprintf("%s %s may not start with %q: HAProxy frontends of clusters are named so", what, quote(name), FrontendPrefix)))
 		return false
 	}
 	return true
@@ -53,7 +68,7 @@ func decodeLogging(d *decoder, o *obj) Logging {
 				if l, ok := logLevel(lv); ok {
 					lg.Level = l
 				} else {
-					d.errorf(root.values["level"], "root.level", "must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got %q", lv)
+					d.errorf(root.values["level"], "root.level", "must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got %s", quote(lv))
 				}
 			}
 			root.get("handlers")
@@ -92,19 +107,19 @@ func decodeLogging(d *decoder, o *obj) Logging {
 		if l, ok := logLevel(lv); ok {
 			lg.Level = l
 		} else {
-			d.errorf(o.values["level"], "level", "must be one of debug, info, warn, error, got %q", lv)
+			d.errorf(o.values["level"], "level", "must be one of debug, info, warn, error, got %s", quote(lv))
 		}
 	}
 	if f, ok := o.str("format", false); ok {
 		if f != "text" && f != "json" {
-			d.errorf(o.values["format"], "format", "must be text or json, got %q", f)
+			d.errorf(o.values["format"], "format", "must be text or json, got %s", quote(f))
 		} else {
 			lg.Format = f
 		}
 	}
 	if s, ok := o.str("stream", false); ok {
 		if s != "stdout" && s != "stderr" {
-			d.errorf(o.values["stream"], "stream", "must be stdout or stderr, got %q", s)
+			d.errorf(o.values["stream"], "stream", "must be stdout or stderr, got %s", quote(s))
 		} else {
 			lg.Stream = s
 		}
@@ -132,8 +147,8 @@ func decodeBalancer(d *decoder, o *obj) *Balancer {
 	seen := []*obj{o} // every mapping read, for b.Lines
 	b.ConfigFile, _ = o.word("config_file", true)
 	b.SocketFile, _ = o.word("socket_file", true)
-	if len(b.SocketFile) > maxSocketPath {
-		d.errorf(o.values["socket_file"], "socket_file", "HAProxy accepts socket paths of at most %d characters, this one has %d", maxSocketPath, len(b.SocketFile))
+	if len(b.SocketFile) > MaxSocketPath {
+		d.errorf(o.values["socket_file"], "socket_file", "must be at most %d characters (HAProxy accepts socket paths of at most 97, and the master socket adds \".master\"), this one has %d", MaxSocketPath, len(b.SocketFile))
 	}
 	b.PidFile, _ = o.word("pid_file", true)
 	b.Global, _ = o.lines("global")
@@ -193,7 +208,7 @@ func decodeBalancer(d *decoder, o *obj) *Balancer {
 					var up Upstream
 					up.Host, _ = u.word("host", true)
 					if up.Host != "" && !hostRE.MatchString(up.Host) {
-						d.errorf(u.values["host"], join(key, "host"), "must be a host name or IP address, got %q", up.Host)
+						d.errorf(u.values["host"], join(key, "host"), "must be a host name or IP address, got %s", quote(up.Host))
 					}
 					up.Port, _ = u.port("port", true)
 					up.MaxConn, _ = u.integer("max_conn", false, 1, 1<<30, "an integer")
@@ -220,7 +235,7 @@ func decodeBalancer(d *decoder, o *obj) *Balancer {
 			st.BindAddress, _ = s.word("bind_address", false)
 			if uri, ok := s.word("uri", false); ok {
 				if !strings.HasPrefix(uri, "/") {
-					d.errorf(s.values["uri"], "stats.uri", "must start with /, got %q", uri)
+					d.errorf(s.values["uri"], "stats.uri", "must start with /, got %s", quote(uri))
 				} else {
 					st.URI = uri
 				}
@@ -335,7 +350,7 @@ func decodeService(d *decoder, o *obj, stem string) Service {
 	s.Discovery, _ = o.word("discovery", true)
 	if h, ok := o.word("host", false); ok {
 		if !hostRE.MatchString(h) {
-			d.errorf(o.values["host"], "host", "must be a host name or IP address, got %q", h)
+			d.errorf(o.values["host"], "host", "must be a host name or IP address, got %s", quote(h))
 		} else {
 			s.Host = h
 		}
@@ -371,10 +386,12 @@ func decodeService(d *decoder, o *obj, stem string) Service {
 	if mv, ok := o.get("metadata"); ok {
 		if mv.Kind != mapping {
 			d.errorf(mv, "metadata", "must be a mapping, got %s", kindName(mv))
-		} else if v, err := toValue(mv); err != nil {
-			d.errorf(mv, "metadata", "%v", err)
-		} else {
-			s.Metadata = v.(map[string]any)
+		} else if v, ok := d.toValue(mv, "metadata"); ok {
+			if size := largestNodeSize(v.(map[string]any)); size > MaxNodeData {
+				d.errorf(mv, "metadata", "too large: a node with this metadata takes up to %d bytes in ZooKeeper, over the limit of %d", size, MaxNodeData)
+			} else {
+				s.Metadata = v.(map[string]any)
+			}
 		}
 	}
 	cs := o.sub("checks")
@@ -386,7 +403,13 @@ func decodeService(d *decoder, o *obj, stem string) Service {
 		s.Lines = keyLines(o)
 		return s
 	}
-	s.Interval, _ = cs.seconds("interval", true)
+	if iv, ok := cs.seconds("interval", true); ok {
+		if iv < MinCheckInterval {
+			d.errorf(cs.values["interval"], "checks.interval", "must be at least %s, got %s", MinCheckInterval, iv)
+		} else {
+			s.Interval = iv
+		}
+	}
 	for _, typ := range cs.keys {
 		if typ == "interval" {
 			continue
@@ -409,7 +432,9 @@ func decodeService(d *decoder, o *obj, stem string) Service {
 		ch.Fall, _ = c.integer("fall", true, 1, 1000, "an integer")
 		if t, ok := c.seconds("timeout", false); ok {
 			ch.Timeout = t
-			if s.Interval > 0 && t > s.Interval {
+			if t < MinCheckTimeout {
+				d.errorf(c.values["timeout"], "checks."+typ+".timeout", "must be at least %s, got %s", MinCheckTimeout, t)
+			} else if s.Interval > 0 && t > s.Interval {
 				d.errorf(c.values["timeout"], "checks."+typ+".timeout", "must not be longer than checks.interval (%s), got %s", s.Interval, t)
 			}
 		} else {
@@ -429,6 +454,14 @@ func decodeService(d *decoder, o *obj, stem string) Service {
 	return s
 }
 
+// largestNodeSize is the size of the znode data of a node with metadata md
+// and the longest host name, IP address and peer a reporter may announce.
+func largestNodeSize(md map[string]any) int {
+	host := strings.Repeat("h", 253)
+	ip := "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255"
+	return len(Node{Host: host, IP: ip, Port: 65535, Peer: &Peer{Name: host, IP: ip, Port: 65535}, Metadata: md}.Encode())
+}
+
 // keyLines maps the key paths of the given mappings to their YAML lines.
 func keyLines(objs ...*obj) map[string]int {
 	m := map[string]int{}
@@ -439,6 +472,14 @@ func keyLines(objs ...*obj) map[string]int {
 	}
 	return m
 }
+
+// MinCheckInterval is the shortest checks.interval accepted: a shorter one
+// makes the reporter a busy loop against its own services.
+const MinCheckInterval = 100 * time.Millisecond
+
+// MinCheckTimeout is the shortest check timeout accepted; a timeout is also
+// at most its service's interval.
+const MinCheckTimeout = 10 * time.Millisecond
 
 // DefaultCheckTimeout caps the default timeout of a check; a check never
 // waits longer than its service's interval.
@@ -457,7 +498,7 @@ var checkKinds = map[string]func(d *decoder, c *obj, ch *Check){
 	"http": func(d *decoder, c *obj, ch *Check) {
 		if uri, ok := c.word("uri", true); ok {
 			if !strings.HasPrefix(uri, "/") {
-				d.errorf(c.values["uri"], "checks.http.uri", "must start with /, got %q", uri)
+				d.errorf(c.values["uri"], "checks.http.uri", "must start with /, got %s", quote(uri))
 			}
 			ch.URI = uri
 		}

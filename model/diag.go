@@ -3,7 +3,9 @@ package model
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Severity says whether a diagnostic stops an item from being used.
@@ -111,4 +113,35 @@ func (ds Diagnostics) String() string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// MaxEcho is the most bytes of one input value that a diagnostic repeats:
+// a longer value is cut, and its full length stated, so that a 100 MB host
+// name makes a short message.
+const MaxEcho = 120
+
+// clip returns s, or its first MaxEcho bytes (on a rune boundary) followed
+// by "…(N bytes)" when it is longer.
+func clip(s string) string {
+	if len(s) <= MaxEcho {
+		return s
+	}
+	return cut(s) + fmt.Sprintf("…(%d bytes)", len(s))
+}
+
+// quote is strconv.Quote(s) for a diagnostic: a value longer than MaxEcho
+// bytes is cut and its length stated after the closing quote.
+func quote(s string) string {
+	if len(s) <= MaxEcho {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(cut(s)) + fmt.Sprintf("…(%d bytes)", len(s))
+}
+
+func cut(s string) string {
+	n := MaxEcho
+	for i := 0; i < utf8.UTFMax-1 && !utf8.RuneStart(s[n]); i++ {
+		n--
+	}
+	return s[:n]
 }

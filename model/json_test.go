@@ -768,8 +768,8 @@ func origDecodeMembershipFile(file string, data []byte) (Membership, Diagnostics
 	m := Membership{}
 	var ds Diagnostics
 	for cluster, items := range raw {
-		if !nameRE.MatchString(cluster) {
-			ds = append(ds, Diagnostic{Severity: Error, File: file, Message: fmt.Sprintf("cluster name %q may hold only letters, digits and _ . : -; its nodes are dropped", cluster)})
+		if !isName(cluster) {
+			ds = append(ds, Diagnostic{Severity: Error, File: file, Message: fmt.Sprintf("cluster name %s %s; its nodes are dropped", quote(cluster), nameRule)})
 			continue
 		}
 		mem := Members{Known: true}

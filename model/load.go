@@ -142,14 +142,14 @@ func parseFile(p string, kind fileKind, stem string, data []byte) (parsed, Diagn
 		out.logging = decodeLogging(d, o)
 	case kindBalancer:
 		if stem != "haproxy" {
-			d.errorf(nil, "", "unknown balancer %q: the only balancer is haproxy (balancers/haproxy.yaml)", stem)
+			d.errorf(nil, "", "unknown balancer %s: the only balancer is haproxy (balancers/haproxy.yaml)", quote(stem))
 			break
 		}
 		out.balancer = decodeBalancer(d, o)
 		checkBalancerListeners(d, out.balancer)
 	case kindDiscovery:
 		if stem != "zookeeper" {
-			d.errorf(nil, "", "unknown discovery method %q: the only method is zookeeper (discovery/zookeeper.yaml)", stem)
+			d.errorf(nil, "", "unknown discovery method %s: the only method is zookeeper (discovery/zookeeper.yaml)", quote(stem))
 			break
 		}
 		out.discovery = decodeDiscovery(d, o, stem)
@@ -230,9 +230,9 @@ func (s *Snapshot) keep(p parsed) { s.good[p.file] = p }
 func unknownDiscovery(cfg *Config, name string) string {
 	known := sortedKeys(cfg.Discovery)
 	if len(known) == 0 {
-		return fmt.Sprintf("unknown discovery %q: there is no valid discovery config (discovery/%s.yaml)", name, name)
+		return fmt.Sprintf("unknown discovery %s: there is no valid discovery config (discovery/%s.yaml)", quote(name), clip(name))
 	}
-	return fmt.Sprintf("unknown discovery %q; configured: %s", name, strings.Join(known, ", "))
+	return fmt.Sprintf("unknown discovery %s; configured: %s", quote(name), strings.Join(known, ", "))
 }
 
 func checkCluster(cfg *Config, c Cluster, l *listeners) Diagnostics {
@@ -242,14 +242,14 @@ func checkCluster(cfg *Config, c Cluster, l *listeners) Diagnostics {
 		ds = append(ds, at("discovery").Diag(Error, unknownDiscovery(cfg, c.Discovery)))
 	}
 	if prev, ok := cfg.Clusters[c.Name]; ok {
-		ds = append(ds, at("name").Diag(Error, fmt.Sprintf("cluster %q is already defined by %s", c.Name, prev.Pos.File)))
+		ds = append(ds, at("name").Diag(Error, fmt.Sprintf("cluster %s is already defined by %s", quote(c.Name), prev.Pos.File)))
 	}
 	if c.MetaCluster != "" {
 		if cfg.Balancer == nil || cfg.Balancer.MetaClusters[c.MetaCluster].Port == 0 {
-			ds = append(ds, at("meta_cluster").Diag(Error, fmt.Sprintf("meta cluster %q has no port: add meta_clusters.%s.port to balancers/haproxy.yaml", c.MetaCluster, c.MetaCluster)))
+			ds = append(ds, at("meta_cluster").Diag(Error, fmt.Sprintf("meta cluster %s has no port: add meta_clusters.%s.port to balancers/haproxy.yaml", quote(c.MetaCluster), clip(c.MetaCluster))))
 		}
 		if c.HAProxy.ACL == "" {
-			ds = append(ds, at("haproxy.acl").Diag(Error, fmt.Sprintf("required for a member of meta cluster %q: the condition that routes requests to this cluster", c.MetaCluster)))
+			ds = append(ds, at("haproxy.acl").Diag(Error, fmt.Sprintf("required for a member of meta cluster %s: the condition that routes requests to this cluster", quote(c.MetaCluster))))
 		}
 	} else if c.HAProxy.ACL != "" {
 		ds = append(ds, at("haproxy.acl").Diag(Error, "an acl routes within a meta cluster, but this cluster sets no meta_cluster"))
@@ -259,10 +259,10 @@ func checkCluster(cfg *Config, c Cluster, l *listeners) Diagnostics {
 	}
 	if b := cfg.Balancer; b != nil {
 		if _, ok := b.Proxies[c.Name]; ok || c.Name == "stats" {
-			ds = append(ds, at("name").Diag(Error, fmt.Sprintf("cluster name %q is also the name of a proxy section in balancers/haproxy.yaml", c.Name)))
+			ds = append(ds, at("name").Diag(Error, fmt.Sprintf("cluster name %s is also the name of a proxy section in balancers/haproxy.yaml", quote(c.Name))))
 		}
 		if _, ok := b.MetaClusters[c.Name]; ok && c.HAProxy.Port != 0 {
-			ds = append(ds, at("name").Diag(Error, fmt.Sprintf("cluster name %q is also the name of a meta cluster, whose frontend would clash with this cluster's", c.Name)))
+			ds = append(ds, at("name").Diag(Error, fmt.Sprintf("cluster name %s is also the name of a meta cluster, whose frontend would clash with this cluster's", quote(c.Name))))
 		}
 		if c.HAProxy.Port != 0 {
 			if other := l.clash(b.BindAddress, c.HAProxy.Port); other != "" {

@@ -61,20 +61,20 @@ func validHostName(h string) bool {
 // Validate checks every field that will reach an HAProxy config.
 func (n Node) Validate() error {
 	if !validHostName(n.Host) {
-		return fmt.Errorf("host %q is not a valid host name", n.Host)
+		return fmt.Errorf("host %s is not a valid host name", quote(n.Host))
 	}
 	if _, err := netip.ParseAddr(n.IP); err != nil || strings.Contains(n.IP, "%") {
-		return fmt.Errorf("ip %q is not an IP address", n.IP)
+		return fmt.Errorf("ip %s is not an IP address", quote(n.IP))
 	}
 	if n.Port < 1 || n.Port > 65535 {
 		return fmt.Errorf("port %d is out of range 1..65535", n.Port)
 	}
 	if p := n.Peer; p != nil {
 		if !validHostName(p.Name) {
-			return fmt.Errorf("peer name %q is not a valid host name", p.Name)
+			return fmt.Errorf("peer name %s is not a valid host name", quote(p.Name))
 		}
 		if _, err := netip.ParseAddr(p.IP); err != nil || strings.Contains(p.IP, "%") {
-			return fmt.Errorf("peer ip %q is not an IP address", p.IP)
+			return fmt.Errorf("peer ip %s is not an IP address", quote(p.IP))
 		}
 		if p.Port < 1 || p.Port > 65535 {
 			return fmt.Errorf("peer port %d is out of range 1..65535", p.Port)
@@ -83,10 +83,25 @@ func (n Node) Validate() error {
 	return nil
 }
 
+// MaxNodeData is the most bytes of znode data a node may take: DecodeNode
+// refuses more, and a service whose metadata would make more is refused by
+// Load. It is half of ZooKeeper's default packet limit (jute.maxbuffer,
+// 1 MiB), which also carries the path and the request.
+const MaxNodeData = 512 << 10
+
+// errNodeTooLarge words a node over MaxNodeData.
+func errNodeTooLarge(n int) error {
+	return fmt.Errorf("node data of %d bytes is over the limit of %d", n, MaxNodeData)
+}
+
 // DecodeNode reads a node's znode data. Both the original's format, where
 // peer and metadata are JSON-encoded strings, and plain objects are accepted.
-// The node is validated: a bad value is an error, never rendered.
+// The node is validated: a bad value is an error, never rendered. Data over
+// MaxNodeData bytes is refused unread.
 func DecodeNode(data []byte) (Node, error) {
+	if len(data) > MaxNodeData {
+		return Node{}, errNodeTooLarge(len(data))
+	}
 	var d nodeDecoder
 	p := jsonParser{data: data}
 	var f [len(nodeKeys)]rawValue
@@ -309,7 +324,7 @@ func rawPort(v rawValue, key string, required bool, def int) (int, error) {
 	if p, ok := atoiPort(s); ok {
 		return p, nil
 	}
-	return 0, fmt.Errorf("%s %s is not a port 1..65535", key, v.raw)
+	return 0, fmt.Errorf("%s %s is not a port 1..65535", key, clip(string(v.raw)))
 }
 
 // atoiPort is strconv.Atoi(string(s)) restricted to 1..65535.
@@ -527,10 +542,10 @@ func decodeMembership(file string, data []byte) (Membership, Diagnostics, error)
 			return nil, nil, err
 		}
 		cluster := string(p.plain(raw, flags))
-		valid := nameRE.MatchString(cluster)
+		valid := isName(cluster)
 		var ds Diagnostics
 		if !valid {
-			ds = Diagnostics{{Severity: Error, File: file, Message: fmt.Sprintf("cluster name %q may hold only letters, digits and _ . : -; its nodes are dropped", cluster)}}
+			ds = Diagnostics{{Severity: Error, File: file, Message: fmt.Sprintf("cluster name %s %s; its nodes are dropped", quote(cluster), nameRule)}}
 		}
 		nodes = nodes[:0]
 		switch p.peek() {
@@ -561,7 +576,7 @@ func decodeMembership(file string, data []byte) (Membership, Diagnostics, error)
 					return nil, nil, err
 				}
 				if nerr != nil {
-					ds = append(ds, Diagnostic{Severity: Error, File: file, Key: fmt.Sprintf("%s[%d]", cluster, i), Message: "node dropped: " + nerr.Error()})
+					ds = append(ds, Diagnostic{Severity: Error, File: file, Key: fmt.Sprintf("%s[%d]", clip(cluster), i), Message: "node dropped: " + nerr.Error()})
 					continue
 				}
 				nodes = append(nodes, n)
@@ -607,8 +622,12 @@ func (d *nodeDecoder) nodeAt(p *jsonParser) (n Node, nerr, err error) {
 		return n, nerr, nil
 	}
 	var f [len(nodeKeys)]rawValue
+	start := p.pos
 	if err := p.fields(nodeKeys[:], f[:]); err != nil {
 		return Node{}, nil, err
+	}
+	if size := p.pos - start; size > MaxNodeData {
+		return Node{}, errNodeTooLarge(size), nil
 	}
 	n, nerr = d.node(&f)
 	return n, nerr, nil

@@ -23,7 +23,7 @@ func (d *decoder) add(sev Severity, n *yaml.Node, key, format string, args ...an
 	if n != nil {
 		line = n.Line
 	}
-	d.diags = append(d.diags, Diagnostic{Severity: sev, File: d.file, Line: line, Key: key, Message: fmt.Sprintf(format, args...)})
+	d.diags = append(d.diags, Diagnostic{Severity: sev, File: d.file, Line: line, Key: clip(key), Message: fmt.Sprintf(format, args...)})
 }
 
 func (d *decoder) errorf(n *yaml.Node, key, format string, args ...any) {
@@ -53,12 +53,113 @@ func (d *decoder) parseYAML(data []byte) *obj {
 		d.errorf(nil, "", "file is empty; expected a mapping")
 		return nil
 	}
+	if !d.checkAliases(doc.Content[0]) {
+		return nil
+	}
 	root := resolve(doc.Content[0])
 	if root.Kind != yaml.MappingNode {
 		d.errorf(root, "", "expected a mapping at the top level, got %s", kindName(root))
 		return nil
 	}
 	return d.object(root, "")
+}
+
+// Alias expansion is capped: expanded, a file may hold at most
+// aliasFactor times its own nodes, or minAliasBudget nodes when that is
+// more. A few hundred bytes of nested aliases would otherwise expand to
+// billions of values.
+const (
+	aliasFactor    = 10
+	minAliasBudget = 10_000
+)
+
+// checkAliases reports a document whose aliases refer to themselves or
+// expand it beyond the cap, at the alias where the expanded count crosses
+// it. It costs one pass over the document's own nodes.
+func (d *decoder) checkAliases(root *yaml.Node) bool {
+	own := 0
+	walkOwn(root, func(*yaml.Node) { own++ })
+	budget := max(aliasFactor*own, minAliasBudget)
+	// size is the expanded node count of each node visited, at most
+	// budget+1; -1 while it is being counted, to catch cycles.
+	size := map[*yaml.Node]int{}
+	var cyclic *yaml.Node
+	var expanded func(n *yaml.Node) int
+	expanded = func(n *yaml.Node) int {
+		if v, ok := size[n]; ok {
+			if v < 0 && cyclic == nil {
+				cyclic = n
+			}
+			return max(v, 0)
+		}
+		size[n] = -1
+		total := 1
+		if n.Kind == yaml.AliasNode {
+			total = 0
+			if n.Alias != nil {
+				total = expanded(n.Alias)
+			}
+		}
+		for _, c := range n.Content {
+			total = min(total+expanded(c), budget+1)
+		}
+		size[n] = total
+		return total
+	}
+	total := 0
+	var stop bool
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		if stop {
+			return
+		}
+		if n.Kind == yaml.AliasNode {
+			total += expanded(n)
+			switch {
+			case cyclic != nil:
+				d.errorf(n, path, "alias *%s refers to a value that contains it", clip(n.Value))
+				stop = true
+			case total > budget:
+				d.errorf(n, path, "aliases expand this file beyond %d values (%d× its %d own, at least %d); YAML alias expansion is capped", budget, aliasFactor, own, minAliasBudget)
+				stop = true
+			}
+			return
+		}
+		total++
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				walk(n.Content[i], path)
+				walk(n.Content[i+1], join(path, clip(resolveKey(n.Content[i]))))
+			}
+		default:
+			for i, c := range n.Content {
+				if n.Kind == yaml.SequenceNode {
+					walk(c, fmt.Sprintf("%s[%d]", path, i))
+				} else {
+					walk(c, path)
+				}
+			}
+		}
+	}
+	walk(root, "")
+	return !stop
+}
+
+// walkOwn calls f on n and every node under it, not following aliases.
+func walkOwn(n *yaml.Node, f func(*yaml.Node)) {
+	f(n)
+	for _, c := range n.Content {
+		walkOwn(c, f)
+	}
+}
+
+// resolveKey is the text of a mapping key, "" when it is not a scalar.
+func resolveKey(k *yaml.Node) string {
+	if k.Kind == yaml.ScalarNode {
+		return k.Value
+	}
+	return ""
 }
 
 var yamlLineRE = regexp.MustCompile(`(?:yaml: )?line (\d+): `)
@@ -81,7 +182,7 @@ func kindName(n *yaml.Node) string {
 		if n.Tag == "!!null" {
 			return "null"
 		}
-		return strconv.Quote(n.Value)
+		return quote(n.Value)
 	}
 	return "nothing"
 }
@@ -218,7 +319,7 @@ func (o *obj) word(key string, required bool) (string, bool) {
 		return "", false
 	}
 	if strings.ContainsAny(s, " \t") {
-		o.d.errorf(o.values[key], join(o.path, key), "must not contain whitespace, got %q", s)
+		o.d.errorf(o.values[key], join(o.path, key), "must not contain whitespace, got %s", quote(s))
 		return "", false
 	}
 	return s, true
@@ -229,10 +330,10 @@ func (o *obj) word(key string, required bool) (string, bool) {
 func checkText(s string) string {
 	for _, r := range s {
 		if r == '\n' || r == '\r' {
-			return fmt.Sprintf("must not contain a line break, got %q", s)
+			return fmt.Sprintf("must not contain a line break, got %s", quote(s))
 		}
 		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 || r == utf8.RuneError {
-			return fmt.Sprintf("must not contain control characters, got %q", s)
+			return fmt.Sprintf("must not contain control characters, got %s", quote(s))
 		}
 	}
 	return ""
@@ -332,47 +433,57 @@ func (o *obj) lines(key string) ([]Line, bool) {
 	return out, good
 }
 
-// toValue converts a YAML node into plain Go values (for metadata).
-func toValue(n *yaml.Node) (any, error) {
+// toValue converts a YAML node into plain Go values (for metadata),
+// reporting each value that cannot be published at its line and key: a
+// number must be finite (JSON has no NaN or Infinity, and the writer drops
+// a node that holds one). checkAliases has bounded the values it visits.
+func (d *decoder) toValue(n *yaml.Node, key string) (any, bool) {
 	n = resolve(n)
 	switch n.Kind {
 	case yaml.MappingNode:
 		m := map[string]any{}
+		good := true
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			v, err := toValue(n.Content[i+1])
-			if err != nil {
-				return nil, err
-			}
-			m[resolve(n.Content[i]).Value] = v
+			k := resolve(n.Content[i]).Value
+			v, ok := d.toValue(n.Content[i+1], join(key, k))
+			good = good && ok
+			m[k] = v
 		}
-		return m, nil
+		return m, good
 	case yaml.SequenceNode:
 		l := []any{}
-		for _, c := range n.Content {
-			v, err := toValue(c)
-			if err != nil {
-				return nil, err
-			}
+		good := true
+		for i, c := range n.Content {
+			v, ok := d.toValue(c, fmt.Sprintf("%s[%d]", key, i))
+			good = good && ok
 			l = append(l, v)
 		}
-		return l, nil
+		return l, good
 	case yaml.ScalarNode:
 		var v any
 		if err := n.Decode(&v); err != nil {
-			return nil, err
+			d.errorf(n, key, "%s", clip(err.Error()))
+			return nil, false
 		}
 		switch x := v.(type) {
 		case int:
-			return int64(x), nil
+			return int64(x), true
 		case uint64:
-			return float64(x), nil
-		case string, bool, float64, int64, nil:
-			return x, nil
+			return float64(x), true
+		case float64:
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				d.errorf(n, key, "must be a finite number, got %s", kindName(n))
+				return nil, false
+			}
+			return x, true
+		case string, bool, int64, nil:
+			return x, true
 		default:
-			return fmt.Sprint(x), nil
+			return fmt.Sprint(x), true
 		}
 	}
-	return nil, fmt.Errorf("unsupported YAML value")
+	d.errorf(n, key, "unsupported YAML value")
+	return nil, false
 }
 
 const (

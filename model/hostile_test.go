@@ -1,0 +1,129 @@
+package model
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// Issue #13, hostile and careless input: each case is refused with a
+// located error, and never crashes or runs away.
+
+// loadOne loads the discovery config and one more file, and returns the
+// diagnostics.
+func loadOne(path, data string) *Snapshot {
+	return Load(nil, files("discovery/zookeeper.yaml", zkYAML, "balancers/haproxy.yaml", balancerYAML, path, data))
+}
+
+func wantDiags(t *testing.T, s *Snapshot, want string) {
+	t.Helper()
+	if diff := cmp.Diff(want, s.Diagnostics.String()); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	}
+}
+
+// A few hundred bytes of nested aliases are refused before they expand.
+func TestLoadAliasBomb(t *testing.T) {
+	start := time.Now()
+	s := loadOne("services/bomb.yaml", aliasBomb(8))
+	wantDiags(t, s, "services/bomb.yaml:9: metadata.a4[0]: aliases expand this file beyond 10000 values (10× its 110 own, at least 10000); YAML alias expansion is capped\n")
+	if _, ok := s.Config.Services["bomb"]; ok {
+		t.Error("the bomb was accepted")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("loading the bomb took %s", d)
+	}
+	// Aliases within the cap still work.
+	s = loadOne("services/ok.yaml", "port: 80\ndiscovery: zookeeper\nchecks: {interval: 1}\nmetadata:\n  a: &a {x: 1, y: [1, 2]}\n  b: *a\n")
+	wantDiags(t, s, "services/ok.yaml:3: warning: checks: no checks defined: the service counts as up whenever it is configured\n")
+	if got := s.Config.Services["ok"].Metadata["b"]; !cmp.Equal(got, map[string]any{"x": int64(1), "y": []any{int64(1), int64(2)}}) {
+		t.Errorf("metadata.b = %#v", got)
+	}
+}
+
+// An alias inside the value it names is refused, not followed forever.
+func TestLoadAliasCycle(t *testing.T) {
+	s := loadOne("services/s.yaml", "port: 80\ndiscovery: zookeeper\nchecks: {interval: 1}\nmetadata: &m\n  self: *m\n")
+	wantDiags(t, s, "services/s.yaml:5: metadata.self: alias *m refers to a value that contains it\n")
+}
+
+func TestLoadCheckIntervalRange(t *testing.T) {
+	s := loadOne("services/s.yaml", "port: 80\ndiscovery: zookeeper\nchecks:\n  interval: 1ns\n  tcp: {rise: 1, fall: 1}\n")
+	wantDiags(t, s, "services/s.yaml:4: checks.interval: must be at least 100ms, got 1ns\n")
+	s = loadOne("services/s.yaml", "port: 80\ndiscovery: zookeeper\nchecks:\n  interval: 0.1\n  tcp: {rise: 1, fall: 1, timeout: 1ms}\n  http: {uri: /, rise: 1, fall: 1, timeout: 1}\n")
+	wantDiags(t, s, "services/s.yaml:5: checks.tcp.timeout: must be at least 10ms, got 1ms\n"+
+		"services/s.yaml:6: checks.http.timeout: must not be longer than checks.interval (100ms), got 1s\n")
+	s = loadOne("services/s.yaml", "port: 80\ndiscovery: zookeeper\nchecks:\n  interval: 100ms\n  tcp: {rise: 1, fall: 1, timeout: 10ms}\n")
+	wantDiags(t, s, "")
+}
+
+func TestLoadMetadataFinite(t *testing.T) {
+	s := loadOne("services/s.yaml", "port: 80\ndiscovery: zookeeper\nchecks: {interval: 1, tcp: {rise: 1, fall: 1}}\nmetadata:\n  weight: .inf\n  low: [1, -.Inf]\n  odd: {x: .nan}\n  ok: 1.5\n")
+	wantDiags(t, s, "services/s.yaml:5: metadata.weight: must be a finite number, got \".inf\"\n"+
+		"services/s.yaml:6: metadata.low[1]: must be a finite number, got \"-.Inf\"\n"+
+		"services/s.yaml:7: metadata.odd.x: must be a finite number, got \".nan\"\n")
+	if _, ok := s.Config.Services["s"]; ok {
+		t.Error("a service with infinite metadata was accepted")
+	}
+}
+
+// HAProxy refuses the master socket "<socket_file>.master" beyond 97
+// characters.
+func TestLoadSocketFileLength(t *testing.T) {
+	bal := func(n int) string {
+		return "config_file: /tmp/h.cfg\nsocket_file: /" + strings.Repeat("s", n-1) + "\npid_file: /tmp/h.pid\n"
+	}
+	s := Load(nil, files("balancers/haproxy.yaml", bal(90)))
+	wantDiags(t, s, "")
+	s = Load(nil, files("balancers/haproxy.yaml", bal(91)))
+	wantDiags(t, s, "balancers/haproxy.yaml:2: socket_file: must be at most 90 characters (HAProxy accepts socket paths of at most 97, and the master socket adds \".master\"), this one has 91\n")
+}
+
+func TestLoadNamesZnodeSafe(t *testing.T) {
+	for _, name := range []string{".", ".."} {
+		s := loadOne("services/s.yaml", "name: \""+name+"\"\nport: 80\ndiscovery: zookeeper\nchecks: {interval: 1, tcp: {rise: 1, fall: 1}}\n")
+		wantDiags(t, s, "services/s.yaml:1: name: service name \""+name+"\" may hold only letters, digits and _ . : -, may not be . or .., and has at most 200 characters\n")
+		s = loadOne("clusters/c.yaml", "name: \""+name+"\"\ndiscovery: zookeeper\nhaproxy: {port: 80}\n")
+		wantDiags(t, s, "clusters/c.yaml:1: name: cluster name \""+name+"\" may hold only letters, digits and _ . : -, may not be . or .., and has at most 200 characters\n")
+	}
+	s := loadOne("services/s.yaml", "name: a..b\nport: 80\ndiscovery: zookeeper\nchecks: {interval: 1, tcp: {rise: 1, fall: 1}}\n")
+	wantDiags(t, s, "")
+	m, ds := DecodeMembershipFile("m.json", []byte(`{"..": [], "ok": []}`))
+	if len(ds) != 1 || !strings.HasPrefix(ds[0].Message, `cluster name ".." may`) || len(m) != 1 {
+		t.Errorf("membership: %v %v", m, ds)
+	}
+}
+
+// A diagnostic repeats at most MaxEcho bytes of a value and says how long
+// it was.
+func TestDiagnosticsClipValues(t *testing.T) {
+	long := strings.Repeat("x", 10<<20)
+	s := loadOne("services/s.yaml", "host: \"a b"+long+"\"\nport: 80\ndiscovery: zookeeper\nchecks: {interval: 1, tcp: {rise: 1, fall: 1}}\n? "+long+"\n: 1\n")
+	got := s.Diagnostics.String()
+	want := "services/s.yaml:1: host: must not contain whitespace, got \"a b" + strings.Repeat("x", MaxEcho-3) + "\"…(10485763 bytes)\n" +
+		"services/s.yaml:5: warning: " + strings.Repeat("x", MaxEcho) + "…(10485760 bytes): unknown key, ignored\n"
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	}
+	_, err := DecodeNode([]byte(`{"host": "` + strings.Repeat("é", 1000) + `", "ip": "::1", "port": 1}`))
+	if err == nil || len(err.Error()) > 200 || !strings.Contains(err.Error(), "(2000 bytes)") {
+		t.Errorf("DecodeNode error: %v", err)
+	}
+}
+
+// Node data over MaxNodeData is refused unread, and a service whose
+// metadata would make a larger node is refused by Load.
+func TestNodeDataCap(t *testing.T) {
+	big := `{"host": "h", "ip": "::1", "port": 1, "metadata": {"x": "` + strings.Repeat("y", MaxNodeData) + `"}}`
+	if _, err := DecodeNode([]byte(big)); err == nil || !strings.Contains(err.Error(), "over the limit of 524288") {
+		t.Errorf("DecodeNode: %v", err)
+	}
+	_, ds := DecodeMembershipFile("m.json", []byte(`{"web": [`+big+`]}`))
+	if want := "m.json: web[0]: node dropped: node data of 524348 bytes is over the limit of 524288\n"; ds.String() != want {
+		t.Errorf("membership: got %q, want %q", ds.String(), want)
+	}
+	s := loadOne("services/s.yaml", "port: 80\ndiscovery: zookeeper\nchecks: {interval: 1, tcp: {rise: 1, fall: 1}}\nmetadata: {x: "+strings.Repeat("y", MaxNodeData)+"}\n")
+	wantDiags(t, s, "services/s.yaml:4: metadata: too large: a node with this metadata takes up to 525009 bytes in ZooKeeper, over the limit of 524288\n")
+}
