@@ -71,6 +71,10 @@ type Logging struct {
 	Stream string // "stdout" or "stderr"; default "stderr"
 }
 
+// DefaultDrainTimeout is how long a departed server may finish the requests
+// it has in flight before they are cut.
+const DefaultDrainTimeout = 5 * time.Minute
+
 // DefaultRestartInterval is the least time between two HAProxy reloads, as
 // in the original.
 const DefaultRestartInterval = 2 * time.Second
@@ -90,6 +94,10 @@ type Balancer struct {
 	// RestartInterval is the least time between two reloads
 	// (restart_interval; default DefaultRestartInterval).
 	RestartInterval time.Duration
+	// DrainTimeout bounds how long a server that left its cluster may keep
+	// requests in flight (drain_timeout; default DefaultDrainTimeout): after
+	// it, its sessions are shut down and it is deleted.
+	DrainTimeout time.Duration
 	// Lines maps each key path the file set ("stats.port",
 	// "proxies.partner.port") to its YAML line, for diagnostics.
 	Lines map[string]int

@@ -143,7 +143,7 @@ func logLevel(s string) (string, bool) {
 }
 
 func decodeBalancer(d *decoder, o *obj) *Balancer {
-	b := &Balancer{Pos: Pos{File: d.file, Line: 1}, MetaClusters: map[string]MetaCluster{}, Proxies: map[string]Proxy{}, RestartInterval: DefaultRestartInterval}
+	b := &Balancer{Pos: Pos{File: d.file, Line: 1}, MetaClusters: map[string]MetaCluster{}, Proxies: map[string]Proxy{}, RestartInterval: DefaultRestartInterval, DrainTimeout: DefaultDrainTimeout}
 	seen := []*obj{o} // every mapping read, for b.Lines
 	b.ConfigFile, _ = o.word("config_file", true)
 	b.SocketFile, _ = o.word("socket_file", true)
@@ -156,6 +156,9 @@ func decodeBalancer(d *decoder, o *obj) *Balancer {
 	b.BindAddress, _ = o.word("bind_address", false)
 	if ri, ok := o.seconds("restart_interval", false); ok {
 		b.RestartInterval = ri
+	}
+	if dt, ok := o.seconds("drain_timeout", false); ok {
+		b.DrainTimeout = dt
 	}
 	if mcs := o.sub("meta_clusters"); mcs != nil {
 		for _, name := range mcs.keys {
