@@ -5,18 +5,34 @@
 package effects
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"syscall"
 
 	"lighthouse/model"
 )
 
+// MaxConfigFileSize is the largest config file ReadConfigDir reads, in
+// bytes (4 MiB). A larger file is not read: it is a located error of its
+// own, and the file's last good version stays in force.
+var MaxConfigFileSize int64 = 4 << 20
+
 // ReadConfigDir reads every file of a config directory that model.Load
 // looks at (logging.yaml and the YAML files of balancers/, discovery/,
 // clusters/ and services/). A missing subdirectory is not an error.
+//
+// One bad entry affects only itself: a config path that cannot be read (a
+// symlink loop, a dangling symlink, a permission error, anything but a
+// regular file, a file larger than MaxConfigFileSize) is returned as a
+// model.File with Err set, which model.Load reports at that file. Only
+// regular files are opened, without blocking, so a FIFO or a device never
+// stalls or floods the read. The error is for the directory as a whole
+// (missing, not a directory, a subdirectory that cannot be listed).
 func ReadConfigDir(dir string) ([]model.File, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -36,19 +52,129 @@ func ReadConfigDir(dir string) ([]model.File, error) {
 		}
 		for _, ent := range entries {
 			rel := filepath.ToSlash(filepath.Join(sub, ent.Name()))
-			if !model.IsConfigPath(rel) || !ent.Type().IsRegular() && ent.Type()&fs.ModeSymlink == 0 {
+			if !model.IsConfigPath(rel) {
 				continue
 			}
-			data, err := os.ReadFile(filepath.Join(dir, rel))
-			if err != nil {
-				if os.IsNotExist(err) {
-					continue // removed while we read
-				}
-				return nil, fmt.Errorf("read config file: %w", err)
+			data, err := readConfigFile(filepath.Join(dir, rel))
+			switch {
+			case errors.Is(err, errGone):
+				continue // removed while we read
+			case err != nil:
+				files = append(files, model.File{Path: rel, Err: err})
+			default:
+				files = append(files, model.File{Path: rel, Data: data})
 			}
-			files = append(files, model.File{Path: rel, Data: data})
 		}
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	return files, nil
+}
+
+// errGone is a file removed between listing and reading it.
+var errGone = errors.New("removed")
+
+// readConfigFile reads one config file: a regular file (or a symlink to
+// one) of at most MaxConfigFileSize bytes. Its errors name neither the
+// operation nor the path: the diagnostic they become is located at the
+// file.
+func readConfigFile(p string) ([]byte, error) {
+	st, err := os.Stat(p) // follows symlinks; opens nothing
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			if _, lerr := os.Lstat(p); lerr != nil {
+				return nil, errGone
+			}
+			target, _ := os.Readlink(p)
+			return nil, fmt.Errorf("a symlink to %s, which does not exist", clipName(target))
+		}
+		return nil, bare(err)
+	}
+	if err := regularAndSmall(st); err != nil {
+		return nil, err
+	}
+	// O_NONBLOCK: should the path turn into a FIFO after the Stat, the
+	// open still returns at once, and the check below refuses it.
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, errGone
+		}
+		return nil, bare(err)
+	}
+	defer f.Close()
+	if st, err = f.Stat(); err != nil {
+		return nil, bare(err)
+	}
+	if err := regularAndSmall(st); err != nil {
+		return nil, err
+	}
+	// The file may grow after the Stat: read one byte more than allowed
+	// to tell.
+	data, err := io.ReadAll(io.LimitReader(f, MaxConfigFileSize+1))
+	if err != nil {
+		return nil, bare(err)
+	}
+	if int64(len(data)) > MaxConfigFileSize {
+		return nil, tooLarge()
+	}
+	return data, nil
+}
+
+func regularAndSmall(st fs.FileInfo) error {
+	m := st.Mode()
+	if !m.IsRegular() {
+		return fmt.Errorf("%s, not a regular file", modeName(m))
+	}
+	if st.Size() > MaxConfigFileSize {
+		return tooLarge()
+	}
+	return nil
+}
+
+func tooLarge() error {
+	return fmt.Errorf("larger than %s, the most a config file may hold (effects.MaxConfigFileSize)", sizeName(MaxConfigFileSize))
+}
+
+func modeName(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	}
+	return "a special file"
+}
+
+func sizeName(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// bare strips the operation and path from a file system error: "too many
+// levels of symbolic links", "permission denied".
+func bare(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// maxNameLen is the most of a name from the file system (a symlink's
+// target) that an error echoes.
+const maxNameLen = 200
+
+func clipName(s string) string {
+	if len(s) <= maxNameLen {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("%q… (%d bytes)", s[:maxNameLen], len(s))
 }

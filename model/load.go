@@ -12,6 +12,10 @@ import (
 type File struct {
 	Path string
 	Data []byte
+	// Err, when set, says why the shell could not read the file (Data is
+	// then empty): Load reports it at the file and keeps the file's last
+	// good version, as for a parse error.
+	Err error
 }
 
 // Snapshot is a loaded config directory: the config in force, the
@@ -107,6 +111,14 @@ func Load(prev *Snapshot, files []File) *Snapshot {
 			continue
 		}
 		paths[id] = f.Path
+		if f.Err != nil {
+			s.Diagnostics = append(s.Diagnostics, Diagnostic{Severity: Error, File: f.Path, Message: "cannot read: " + f.Err.Error()})
+			if old, ok := prevGood[f.Path]; ok {
+				s.Diagnostics = append(s.Diagnostics, Diagnostic{Severity: Warning, File: f.Path, Message: "keeping the last good version of this file"})
+				accepted = append(accepted, old)
+			}
+			continue
+		}
 		if old, ok := prevGood[f.Path]; ok && old.data == string(f.Data) {
 			s.Diagnostics = append(s.Diagnostics, old.warnings...)
 			accepted = append(accepted, old)

@@ -222,3 +222,25 @@ func TestValidateForEachRelease(t *testing.T) {
 		}
 	})
 }
+
+// An unreadable file is a diagnostic of its own: validate reports it at
+// the file and goes on with every other file.
+func TestValidateUnreadableFile(t *testing.T) {
+	dir := writeDir(t, base(map[string]string{"clusters/api.yaml": "discovery: consul\nhaproxy:\n  port: 8001\n"}))
+	if err := os.Symlink("loop.yaml", filepath.Join(dir, "clusters/loop.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/zero", filepath.Join(dir, "clusters/zero.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "validate", "--config-dir", dir)
+	want := "clusters/api.yaml:1: discovery: unknown discovery \"consul\"; configured: zookeeper\n" +
+		"clusters/loop.yaml: cannot read: too many levels of symbolic links\n" +
+		"clusters/zero.yaml: cannot read: a character device, not a regular file\n"
+	if diff := cmp.Diff(want, stdout); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	}
+	if code != exitError || !strings.Contains(stderr, "3 error(s)") {
+		t.Errorf("exit code %d, stderr %q; want %d and 3 errors", code, stderr, exitError)
+	}
+}
