@@ -127,3 +127,64 @@ func TestNodeDataCap(t *testing.T) {
 	s := loadOne("services/s.yaml", "port: 80\ndiscovery: zookeeper\nchecks: {interval: 1, tcp: {rise: 1, fall: 1}}\nmetadata: {x: "+strings.Repeat("y", MaxNodeData)+"}\n")
 	wantDiags(t, s, "services/s.yaml:4: metadata: too large: a node with this metadata takes up to 525009 bytes in ZooKeeper, over the limit of 524288\n")
 }
+
+// A new file that claims a serving cluster's port or name is refused; the
+// serving cluster keeps serving. On a first load the path order decides.
+func TestLoadStableOwnership(t *testing.T) {
+	base := []string{
+		"balancers/haproxy.yaml", balancerYAML,
+		"discovery/zookeeper.yaml", zkYAML,
+		"clusters/web.yaml", "discovery: zookeeper\nhaproxy: {port: 8000}\n",
+	}
+	with := func(kv ...string) []File { return files(append(append([]string(nil), base...), kv...)...) }
+	first := Load(nil, with())
+	wantDiags(t, first, "")
+
+	for _, tc := range []struct{ name, file, want string }{
+		{"same port", "discovery: zookeeper\nhaproxy: {port: 8000}\n",
+			"clusters/aaa.yaml:2: haproxy.port: *:8000 is already bound by cluster web (clusters/web.yaml); that file was in force before and keeps it, this one is refused\n"},
+		{"same name", "name: web\ndiscovery: zookeeper\nhaproxy: {port: 8001}\n",
+			"clusters/aaa.yaml:1: name: cluster \"web\" is already defined by clusters/web.yaml; that file was in force before and keeps it, this one is refused\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := Load(first, with("clusters/aaa.yaml", tc.file))
+			wantDiags(t, s, tc.want)
+			if c := s.Config.Clusters["web"]; c.Pos.File != "clusters/web.yaml" || c.HAProxy.Port != 8000 {
+				t.Errorf("web = %+v, want clusters/web.yaml on 8000", c)
+			}
+			if _, ok := s.Config.Clusters["aaa"]; ok {
+				t.Error("aaa was accepted")
+			}
+			// It stays so on the next load, and when the serving file is
+			// edited but still claims the same.
+			s = Load(s, with("clusters/aaa.yaml", tc.file))
+			wantDiags(t, s, tc.want)
+			s = Load(s, files("balancers/haproxy.yaml", balancerYAML, "discovery/zookeeper.yaml", zkYAML,
+				"clusters/web.yaml", "discovery: zookeeper\nhaproxy: {port: 8000, backend: [\"mode http\"]}\n",
+				"clusters/aaa.yaml", tc.file))
+			if c := s.Config.Clusters["web"]; len(c.HAProxy.Backend) != 1 {
+				t.Errorf("web = %+v, want its edited version", c)
+			}
+			if _, ok := s.Config.Clusters["aaa"]; ok {
+				t.Error("aaa was accepted")
+			}
+		})
+	}
+
+	// A serving file edited to take another serving file's port is refused
+	// and keeps its last good version; the other keeps its port.
+	two := Load(nil, with("clusters/zzz.yaml", "discovery: zookeeper\nhaproxy: {port: 9000}\n"))
+	wantDiags(t, two, "")
+	s := Load(two, files("balancers/haproxy.yaml", balancerYAML, "discovery/zookeeper.yaml", zkYAML,
+		"clusters/web.yaml", "discovery: zookeeper\nhaproxy: {port: 9000}\n",
+		"clusters/zzz.yaml", "discovery: zookeeper\nhaproxy: {port: 9000}\n"))
+	wantDiags(t, s, "clusters/web.yaml: warning: keeping the last good version of this file\n"+
+		"clusters/web.yaml:2: haproxy.port: *:9000 is already bound by cluster zzz (clusters/zzz.yaml); that file was in force before and keeps it, this one is refused\n")
+	if s.Config.Clusters["web"].HAProxy.Port != 8000 || s.Config.Clusters["zzz"].HAProxy.Port != 9000 {
+		t.Errorf("clusters = %+v", s.Config.Clusters)
+	}
+
+	// First load: the path order decides, and the message says so.
+	s = Load(nil, with("clusters/aaa.yaml", "discovery: zookeeper\nhaproxy: {port: 8000}\n"))
+	wantDiags(t, s, "clusters/web.yaml:2: haproxy.port: *:8000 is already bound by cluster aaa (clusters/aaa.yaml); on a first load the file whose path sorts first keeps it, this one is refused\n")
+}

@@ -176,6 +176,15 @@ func parseFile(p string, kind fileKind, stem string, data []byte) (parsed, Diagn
 // assemble builds the config from the accepted files and runs the checks that
 // span files. An item that fails them falls back to its last good version
 // when that one passes, and is left out otherwise.
+//
+// Ownership is stable: when two cluster files claim the same cluster name
+// or listener, the one that was in force before keeps it and the newcomer
+// is refused, so adding or editing a file never takes a name or a port
+// away from a cluster that serves. Clusters are placed in three rounds:
+// files in force and unchanged since prev, then files in force that
+// changed (each falling back to its last good version if the new one
+// clashes), then new files. Within a round, and on a first load, where
+// every file is new, the file whose path sorts first wins.
 func (s *Snapshot) assemble(accepted []parsed, prevGood map[string]parsed) {
 	cfg := Config{Logging: Logging{Level: "info", Format: "text", Stream: "stderr"}, Discovery: map[string]Discovery{}, Clusters: map[string]Cluster{}, Services: map[string]Service{}}
 	var clusters, services []parsed
@@ -197,9 +206,26 @@ func (s *Snapshot) assemble(accepted []parsed, prevGood map[string]parsed) {
 		}
 	}
 	l := newListeners(cfg.Balancer)
+	round := func(p parsed) int {
+		old, ok := prevGood[p.file]
+		switch {
+		case ok && old.data == p.data:
+			return roundUnchanged
+		case ok:
+			return roundChanged
+		}
+		return roundNew
+	}
+	rounds := map[string]int{}
+	for _, p := range clusters {
+		rounds[p.file] = round(p)
+	}
+	sort.SliceStable(clusters, func(i, j int) bool { return rounds[clusters[i].file] < rounds[clusters[j].file] })
+	first := prevGood == nil
+	owner := func(file string) string { return ownerNote(first, rounds[file]) }
 	for _, p := range clusters {
 		pathOf := p.file
-		check := func(c Cluster) Diagnostics { return checkCluster(&cfg, c, l) }
+		check := func(c Cluster) Diagnostics { return checkCluster(&cfg, c, l, owner) }
 		diags := check(p.cluster)
 		if !diags.HasErrors() {
 			s.Diagnostics = append(s.Diagnostics, diags...)
@@ -239,6 +265,25 @@ func (s *Snapshot) assemble(accepted []parsed, prevGood map[string]parsed) {
 
 func (s *Snapshot) keep(p parsed) { s.good[p.file] = p }
 
+// The rounds in which assemble places clusters.
+const (
+	roundUnchanged = iota // in force, unchanged since prev
+	roundChanged          // in force, changed since prev
+	roundNew              // not in force before, or a first load
+)
+
+// ownerNote tells, in a clash, why the file of the given round keeps what
+// both claim.
+func ownerNote(first bool, round int) string {
+	switch {
+	case first:
+		return "; on a first load the file whose path sorts first keeps it, this one is refused"
+	case round == roundNew:
+		return "; of two new files the one whose path sorts first keeps it, this one is refused"
+	}
+	return "; that file was in force before and keeps it, this one is refused"
+}
+
 func unknownDiscovery(cfg *Config, name string) string {
 	known := sortedKeys(cfg.Discovery)
 	if len(known) == 0 {
@@ -247,14 +292,16 @@ func unknownDiscovery(cfg *Config, name string) string {
 	return fmt.Sprintf("unknown discovery %s; configured: %s", quote(name), strings.Join(known, ", "))
 }
 
-func checkCluster(cfg *Config, c Cluster, l *listeners) Diagnostics {
+// checkCluster checks c against the config assembled so far; owner words
+// why the file already in it keeps what c also claims.
+func checkCluster(cfg *Config, c Cluster, l *listeners, owner func(file string) string) Diagnostics {
 	var ds Diagnostics
 	at := c.At
 	if _, ok := cfg.Discovery[c.Discovery]; !ok {
 		ds = append(ds, at("discovery").Diag(Error, unknownDiscovery(cfg, c.Discovery)))
 	}
 	if prev, ok := cfg.Clusters[c.Name]; ok {
-		ds = append(ds, at("name").Diag(Error, fmt.Sprintf("cluster %s is already defined by %s", quote(c.Name), prev.Pos.File)))
+		ds = append(ds, at("name").Diag(Error, fmt.Sprintf("cluster %s is already defined by %s%s", quote(c.Name), prev.Pos.File, owner(prev.Pos.File))))
 	}
 	if c.MetaCluster != "" {
 		if cfg.Balancer == nil || cfg.Balancer.MetaClusters[c.MetaCluster].Port == 0 {
@@ -277,8 +324,12 @@ func checkCluster(cfg *Config, c Cluster, l *listeners) Diagnostics {
 			ds = append(ds, at("name").Diag(Error, fmt.Sprintf("cluster name %s is also the name of a meta cluster, whose frontend would clash with this cluster's", quote(c.Name))))
 		}
 		if c.HAProxy.Port != 0 {
-			if other := l.clash(b.BindAddress, c.HAProxy.Port); other != "" {
-				ds = append(ds, at("haproxy.port").Diag(Error, fmt.Sprintf("%s:%d is already bound by %s", showAddr(b.BindAddress), c.HAProxy.Port, other)))
+			if other := l.clash(b.BindAddress, c.HAProxy.Port); other != nil {
+				note := ""
+				if other.file != "" {
+					note = owner(other.file)
+				}
+				ds = append(ds, at("haproxy.port").Diag(Error, fmt.Sprintf("%s:%d is already bound by %s%s", showAddr(b.BindAddress), c.HAProxy.Port, other.who, note)))
 			}
 		}
 	}
@@ -295,6 +346,7 @@ type listener struct {
 	addr string
 	port int
 	who  string
+	file string // of the cluster that binds it; "" for the balancer's own
 }
 
 func newListeners(b *Balancer) *listeners {
@@ -304,32 +356,32 @@ func newListeners(b *Balancer) *listeners {
 	}
 	l.clusterAddr = b.BindAddress
 	for _, name := range b.MetaClusterNames() {
-		l.bind = append(l.bind, listener{b.BindAddress, b.MetaClusters[name].Port, fmt.Sprintf("meta cluster %s (balancers/haproxy.yaml)", name)})
+		l.bind = append(l.bind, listener{b.BindAddress, b.MetaClusters[name].Port, fmt.Sprintf("meta cluster %s (balancers/haproxy.yaml)", name), ""})
 	}
 	for _, name := range b.ProxyNames() {
 		p := b.Proxies[name]
-		l.bind = append(l.bind, listener{p.BindAddress, p.Port, fmt.Sprintf("proxy %s (balancers/haproxy.yaml)", name)})
+		l.bind = append(l.bind, listener{p.BindAddress, p.Port, fmt.Sprintf("proxy %s (balancers/haproxy.yaml)", name), ""})
 	}
 	if b.Stats != nil {
-		l.bind = append(l.bind, listener{b.Stats.BindAddress, b.Stats.Port, "stats (balancers/haproxy.yaml)"})
+		l.bind = append(l.bind, listener{b.Stats.BindAddress, b.Stats.Port, "stats (balancers/haproxy.yaml)", ""})
 	}
 	return l
 }
 
 func (l *listeners) add(c Cluster) {
 	if c.HAProxy.Port != 0 {
-		l.bind = append(l.bind, listener{l.clusterAddr, c.HAProxy.Port, "cluster " + c.Name + " (" + c.Pos.File + ")"})
+		l.bind = append(l.bind, listener{l.clusterAddr, c.HAProxy.Port, "cluster " + c.Name + " (" + c.Pos.File + ")", c.Pos.File})
 	}
 }
 
-// clash names the listener that already binds addr:port, or "".
-func (l *listeners) clash(addr string, port int) string {
-	for _, x := range l.bind {
+// clash returns the listener that already binds addr:port, or nil.
+func (l *listeners) clash(addr string, port int) *listener {
+	for i, x := range l.bind {
 		if x.port == port && sameAddr(x.addr, addr) {
-			return x.who
+			return &l.bind[i]
 		}
 	}
-	return ""
+	return nil
 }
 
 func isWildcard(a string) bool { return a == "" || a == "*" || a == "0.0.0.0" || a == "::" }
@@ -351,11 +403,11 @@ func checkBalancerListeners(d *decoder, b *Balancer) {
 		if port == 0 {
 			return
 		}
-		if other := seen.clash(addr, port); other != "" {
-			d.diags = append(d.diags, pos.Diag(Error, fmt.Sprintf("%s:%d is already bound by %s", showAddr(addr), port, other)))
+		if other := seen.clash(addr, port); other != nil {
+			d.diags = append(d.diags, pos.Diag(Error, fmt.Sprintf("%s:%d is already bound by %s", showAddr(addr), port, other.who)))
 			return
 		}
-		seen.bind = append(seen.bind, listener{addr, port, who})
+		seen.bind = append(seen.bind, listener{addr, port, who, ""})
 	}
 	for _, name := range b.MetaClusterNames() {
 		try(b.BindAddress, b.MetaClusters[name].Port, "meta cluster "+name, b.At("meta_clusters."+name+".port"))

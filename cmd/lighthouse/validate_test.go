@@ -83,7 +83,7 @@ func TestValidateDiagnostics(t *testing.T) {
 		{"acl without meta cluster", base(map[string]string{"clusters/api.yaml": "discovery: zookeeper\nhaproxy:\n  port: 8001\n  acl: path_beg /api\n"}),
 			"clusters/api.yaml:4: haproxy.acl: an acl routes within a meta cluster, but this cluster sets no meta_cluster\n"},
 		{"duplicate listener between clusters", base(map[string]string{"clusters/zz.yaml": "discovery: zookeeper\nhaproxy:\n  port: 8000\n"}),
-			"clusters/zz.yaml:3: haproxy.port: *:8000 is already bound by cluster web (clusters/web.yaml)\n"},
+			"clusters/zz.yaml:3: haproxy.port: *:8000 is already bound by cluster web (clusters/web.yaml); on a first load the file whose path sorts first keeps it, this one is refused\n"},
 		{"duplicate listener with stats", base(map[string]string{"balancers/haproxy.yaml": goodBalancer + "stats:\n  port: 8000\n"}),
 			"clusters/web.yaml:3: haproxy.port: *:8000 is already bound by stats (balancers/haproxy.yaml)\n"},
 		{"duplicate listener inside the balancer", base(map[string]string{"balancers/haproxy.yaml": goodBalancer + "stats:\n  port: 9009\nproxies:\n  partner:\n    port: 9009\n    upstreams: [{host: partner.example.com, port: 88}]\n"}),
@@ -102,6 +102,23 @@ func TestValidateDiagnostics(t *testing.T) {
 			"services/web.yaml:5: checks.ping: unknown check; known checks are http, redis, tcp\n"},
 		{"check timeout longer than interval", map[string]string{"discovery/zookeeper.yaml": goodZK, "services/web.yaml": "port: 80\ndiscovery: zookeeper\nchecks:\n  interval: 2\n  http:\n    uri: /health\n    rise: 1\n    fall: 1\n    timeout: 3\n"},
 			"services/web.yaml:9: checks.http.timeout: must not be longer than checks.interval (2s), got 3s\n"},
+		// Issue #13: hostile and careless input.
+		{"check interval too short", map[string]string{"discovery/zookeeper.yaml": goodZK, "services/web.yaml": "port: 80\ndiscovery: zookeeper\nchecks:\n  interval: 1ns\n  tcp: {rise: 1, fall: 1}\n"},
+			"services/web.yaml:4: checks.interval: must be at least 100ms, got 1ns\n"},
+		{"infinite metadata", map[string]string{"discovery/zookeeper.yaml": goodZK, "services/web.yaml": "port: 80\ndiscovery: zookeeper\nmetadata: {weight: .inf}\nchecks: {interval: 1, tcp: {rise: 1, fall: 1}}\n"},
+			"services/web.yaml:3: metadata.weight: must be a finite number, got \".inf\"\n"},
+		{"socket_file too long for its master socket", base(map[string]string{"balancers/haproxy.yaml": "config_file: /tmp/h.cfg\nsocket_file: /tmp/" + strings.Repeat("s", 86) + "\npid_file: /tmp/h.pid\n"}),
+			"balancers/haproxy.yaml: clusters are configured but there is no valid balancer config\n" +
+				"balancers/haproxy.yaml:2: socket_file: must be at most 90 characters (HAProxy accepts socket paths of at most 97, and the master socket adds \".master\"), this one has 91\n"},
+		{"name .. is no znode", map[string]string{"discovery/zookeeper.yaml": goodZK, "services/web.yaml": "name: ..\nport: 80\ndiscovery: zookeeper\nchecks: {interval: 1, tcp: {rise: 1, fall: 1}}\n"},
+			"services/web.yaml:1: name: service name \"..\" may hold only letters, digits and _ . : -, may not be . or .., and has at most 200 characters\n"},
+		{"alias bomb", map[string]string{"discovery/zookeeper.yaml": goodZK, "services/web.yaml": "port: 80\ndiscovery: zookeeper\nchecks: {interval: 1}\nmetadata:\n" +
+			"  a: &a [x, x, x, x, x, x, x, x, x, x]\n  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n" +
+			"  d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n  e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n  f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n" +
+			"  g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n  h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n  i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]\n"},
+			"services/web.yaml:8: metadata.d[7]: aliases expand this file beyond 10000 values (10× its 119 own, at least 10000); YAML alias expansion is capped\n"},
+		{"a long value is cut in the message", base(map[string]string{"clusters/web.yaml": "discovery: zookeeper\nmeta_cluster: " + strings.Repeat("m", 1<<20) + "\nhaproxy:\n  port: 8000\n"}),
+			"clusters/web.yaml:2: meta_cluster: meta cluster name \"" + strings.Repeat("m", 120) + "\"…(1048576 bytes) may hold only letters, digits and _ . : -, may not be . or .., and has at most 200 characters\n"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
