@@ -41,6 +41,7 @@ bench:
 ## fuzz: fuzz the decoders of untrusted input for FUZZTIME each
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./model
+	$(GO) test -run '^$$' -fuzz '^FuzzLoadNewcomer$$' -fuzztime $(FUZZTIME) ./model
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeNode$$' -fuzztime $(FUZZTIME) ./model
 
 ## lint: formatting and go vet

@@ -12,6 +12,9 @@ func FuzzLoad(f *testing.F) {
 	f.Add("clusters/web.yaml", "discovery: zookeeper\nhaproxy: {port: 8000, backend: [\"mode http\"], server_options: check}\n")
 	f.Add("services/s.yaml", "ports: [1, 2]\ndiscovery: zookeeper\nchecks: {interval: 1, tcp: {query: a, response: b, rise: 1, fall: 1}}\n")
 	f.Add("logging.yaml", "version: 1\nroot: {level: DEBUG}\n")
+	f.Add("services/a.yaml", "port: 80\ndiscovery: zookeeper\nchecks: {interval: 1}\nmetadata:\n  a: &a [x, x, x]\n  b: &b [*a, *a, *a]\n  c: [*b, *b]\n")
+	f.Add("services/c.yaml", "port: 80\ndiscovery: zookeeper\nchecks: {interval: 1}\nmetadata: &m {self: *m}\n")
+	f.Add("clusters/a.yaml", "x: &x {port: 8000}\ndiscovery: zookeeper\nhaproxy: *x\n")
 	f.Fuzz(func(t *testing.T, path, data string) {
 		s := Load(nil, []File{
 			{Path: "discovery/zookeeper.yaml", Data: []byte(zkYAML)},
@@ -67,6 +70,39 @@ func FuzzDecodeNode(f *testing.F) {
 		}
 		if _, err := DecodeNode(n.Encode()); err != nil {
 			t.Fatalf("re-decoding %s: %v", n.Encode(), err)
+		}
+	})
+}
+
+// FuzzLoadNewcomer: adding a file never takes anything from the clusters in
+// force: each keeps its name, its file and its port (stable ownership).
+func FuzzLoadNewcomer(f *testing.F) {
+	f.Add("clusters/aaa.yaml", "discovery: zookeeper\nhaproxy: {port: 8000}\n")
+	f.Add("clusters/aaa.yaml", "name: web\ndiscovery: zookeeper\nhaproxy: {port: 8001}\n")
+	f.Add("clusters/zzz.yml", "p: &p 8001\nname: api\ndiscovery: zookeeper\nhaproxy: {port: *p}\n")
+	f.Add("clusters/web.yml", "discovery: zookeeper\nhaproxy: {port: 9000}\n")
+	base := files(
+		"balancers/haproxy.yaml", balancerYAML,
+		"discovery/zookeeper.yaml", zkYAML,
+		"clusters/web.yaml", "discovery: zookeeper\nhaproxy: {port: 8000}\n",
+		"clusters/api.yaml", "discovery: zookeeper\nhaproxy: {port: 8001}\n",
+	)
+	first := Load(nil, base)
+	if first.Diagnostics.HasErrors() {
+		f.Fatal(first.Diagnostics)
+	}
+	f.Fuzz(func(t *testing.T, path, data string) {
+		for _, b := range base {
+			if b.Path == path {
+				return // a change, not a newcomer
+			}
+		}
+		s := Load(first, append(files(path, data), base...))
+		for name, c := range first.Config.Clusters {
+			got, ok := s.Config.Clusters[name]
+			if !ok || got.Pos.File != c.Pos.File || got.HAProxy.Port != c.HAProxy.Port {
+				t.Fatalf("adding %s took cluster %s (%s, port %d): now %+v\n%s", path, name, c.Pos.File, c.HAProxy.Port, got, s.Diagnostics)
+			}
 		}
 	})
 }
