@@ -111,6 +111,11 @@ func writeFile(t testing.TB, path, content string) {
 // with one cluster, web. webBackend are web's backend lines; none means
 // "mode http" and "balance roundrobin".
 func startWriter(t testing.TB, r testenv.HAProxyRelease, webBackend ...string) *writerEnv {
+	return startWriterResync(t, r, 200*time.Millisecond, webBackend...)
+}
+
+// startWriterResync is startWriter with the writer's Resync.
+func startWriterResync(t testing.TB, r testenv.HAProxyRelease, resync time.Duration, webBackend ...string) *writerEnv {
 	testenv.Require(t, "zookeeper")
 	if len(webBackend) == 0 {
 		webBackend = []string{"mode http", "balance roundrobin"}
@@ -155,7 +160,7 @@ stats:
 		},
 		NewDiscovery: func(d model.Discovery) (runtime.Discovery, error) { return membership.Connect(d, log) },
 		Version:      func(ctx context.Context) (render.Version, error) { return effects.HAProxyVersion(ctx, r.Binary) },
-		Resync:       200 * time.Millisecond,
+		Resync:       resync,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel, e.done = cancel, make(chan error, 1)
