@@ -23,8 +23,10 @@ var planNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 // to after/ (after/config defaults to before/config). An optional file
 // `state` holds lines "not-running", "unknown CLUSTER" (membership of
 // CLUSTER is unknown, its after/ nodes being the last known) and
-// "last-reload DURATION" (ago; default 1h) and "rejected" (haproxy -c
-// rejected the candidate the plan installs). want/plan.txt holds
+// "last-reload DURATION" (ago; default 1h), "rejected" (haproxy -c
+// rejected the candidate the plan installs) and "busy BACKEND/SERVER SINCE
+// LAST" (HAProxy refused to delete the server, first SINCE and last LAST
+// ago). want/plan.txt holds
 // Plan.String() followed by the diagnostics of after/membership.json and of
 // planning.
 func TestPlanGolden(t *testing.T) {
@@ -34,7 +36,7 @@ func TestPlanGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			running, lastReload, unknown, rejected := true, time.Hour, map[string]bool{}, false
+			running, lastReload, unknown, rejected, busy := true, time.Hour, map[string]bool{}, false, map[string]plan.Busy{}
 			if data, err := os.ReadFile(filepath.Join(dir, "state")); err == nil {
 				sc := bufio.NewScanner(bytes.NewReader(data))
 				for sc.Scan() {
@@ -44,6 +46,13 @@ func TestPlanGolden(t *testing.T) {
 						running = false
 					case len(f) == 1 && f[0] == "rejected":
 						rejected = true
+					case len(f) == 4 && f[0] == "busy":
+						since, err1 := time.ParseDuration(f[2])
+						last, err2 := time.ParseDuration(f[3])
+						if err1 != nil || err2 != nil {
+							t.Fatalf("state: %q: %v %v", sc.Text(), err1, err2)
+						}
+						busy[f[1]] = plan.Busy{Since: planNow.Add(-since), Last: planNow.Add(-last)}
 					case len(f) == 2 && f[0] == "unknown":
 						unknown[f[1]] = true
 					case len(f) == 2 && f[0] == "last-reload":
@@ -78,7 +87,7 @@ func TestPlanGolden(t *testing.T) {
 				obs = plan.Observed{Running: true, Loaded: plan.IndexConfig(cur), File: cur}
 			}
 			in := plan.Input{Config: afterCfg, Membership: afterMem, Version: version, Observed: obs,
-				Now: planNow, LastReload: planNow.Add(-lastReload)}
+				Now: planNow, LastReload: planNow.Add(-lastReload), Busy: busy}
 			p := plan.Make(in)
 			if rejected {
 				in.Rejected = p.Basis.Desired

@@ -28,6 +28,16 @@ type Input struct {
 	// Rejected is the fingerprint of the last candidate config that
 	// `haproxy -c` rejected: the same candidate is not tried again.
 	Rejected string
+	// StartFailed is the fingerprint of the config file on disk that the
+	// last Start failed on: HAProxy is then started on the rendered config,
+	// validated and written first, rather than on that file again.
+	StartFailed string
+	// Busy holds the servers ("backend/server") that HAProxy refused to
+	// delete because they still had requests in flight, as the shell found
+	// them. A busy server's removal is retried a second after the last
+	// refusal, and once it left longer than drain_timeout ago its sessions
+	// are shut down first. The shell drops servers that no longer run.
+	Busy map[string]Busy
 	// RuntimeFailed is set by the shell when a runtime API command of the
 	// previous plan failed: the planner then converges through a reload.
 	RuntimeFailed bool
@@ -35,6 +45,16 @@ type Input struct {
 	// only what changed. Plans do not depend on it.
 	Memo *Memo
 }
+
+// Busy is a server HAProxy refused to delete: it had requests in flight
+// at Since, the first refusal, and still at Last, the latest.
+type Busy struct {
+	Since, Last time.Time
+}
+
+// BusyRetry is how long after a refusal the removal of a busy server is
+// tried again.
+const BusyRetry = time.Second
 
 // Make computes the plan that brings the observed HAProxy to the desired
 // config. It is pure: same input, same plan.
@@ -45,7 +65,10 @@ func Make(in Input) Plan {
 		return p
 	}
 	b := in.Config.Balancer
-	obs := in.Observed
+	obs, restarting := restart(in)
+	if len(restarting) > 0 && obs.Running {
+		in.LastReload = in.Now // the start loads the file: restart_interval counts from it
+	}
 	loaded := obs.loadedConfig()
 	running := obs.Servers
 	switch {
@@ -73,7 +96,7 @@ func Make(in Input) Plan {
 	desired := res.Config
 	fp := Fingerprint(desired)
 	want := fromRender(res, prev, memo)
-	p.Basis = Basis{Desired: fp, Observed: observedFingerprint(obs, desired, fp, want.names)}
+	p.Basis = Basis{Desired: fp, Observed: observedFingerprint(in.Observed, desired, fp, want.names)}
 	rejected := in.Rejected != "" && in.Rejected == fp
 
 	add := func(a Action, why string, args ...any) {
@@ -90,6 +113,7 @@ func Make(in Input) Plan {
 		return true
 	}
 
+	p.Steps = append(p.Steps, restarting...)
 	if !obs.Running {
 		if install("HAProxy is not running") {
 			add(Start{}, "HAProxy is not running")
@@ -101,7 +125,7 @@ func Make(in Input) Plan {
 	var runtime []Step
 	if why == "" {
 		var fallback string
-		runtime, fallback = serverSteps(in.Version, b, in.Config, in.Membership, running, want)
+		runtime, fallback = serverSteps(in, running, want)
 		why = fallback
 	}
 	if why == "" {
@@ -119,7 +143,7 @@ func Make(in Input) Plan {
 		// The candidate cannot be installed, but the loaded config still
 		// runs: membership changes go on through the runtime API in every
 		// backend the candidate leaves as it was.
-		p.Steps = append(p.Steps, containedSteps(in.Version, b, in.Config, in.Membership, running, loaded, want, &p.Diagnostics)...)
+		p.Steps = append(p.Steps, containedSteps(in, running, loaded, want, &p.Diagnostics)...)
 		install(why)
 		return p
 	}
@@ -183,6 +207,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 func observedFingerprint(o Observed, desired render.Text, desiredFP string, sorted []string) string {
 	buf := make([]byte, 0, 17<<10)
 	buf = strconv.AppendBool(buf, o.Running)
+	if o.Unresponsive {
+		buf = append(buf, " unresponsive"...)
+	}
 	buf = append(buf, ' ')
 	if o.Loaded != nil {
 		buf = append(buf, o.Loaded.fingerprint...)
@@ -405,7 +432,8 @@ func lineDifference(old, now []string) string {
 // whether servers can be added and deleted at all (2.4 on), which settings
 // `add server` accepts, whether that includes `cookie` (3.0 on), and which
 // balance algorithms take new servers.
-func serverSteps(v render.Version, b *model.Balancer, cfg *model.Config, m model.Membership, running map[string][]Server, want parsedConfig) ([]Step, string) {
+func serverSteps(in Input, running map[string][]Server, want parsedConfig) ([]Step, string) {
+	v, b, cfg := in.Version, in.Config.Balancer, in.Config
 	api := haproxyapi.For(v)
 	dynamic := api.DynamicServers
 	var steps []Step
@@ -464,7 +492,17 @@ func serverSteps(v render.Version, b *model.Balancer, cfg *model.Config, m model
 				add(SetServerState{Backend: be, Server: name, State: Maint}, "node left cluster %s: no new requests, those in flight finish", be)
 			}
 			if dynamic {
-				add(RemoveServer{Backend: be, Server: name}, "node left cluster %s", be)
+				bz, busy := in.Busy[be+"/"+name]
+				switch {
+				case !busy:
+					add(RemoveServer{Backend: be, Server: name}, "node left cluster %s", be)
+				case !in.Now.Before(bz.Since.Add(b.DrainTimeout)):
+					add(ShutdownSessions{Backend: be, Server: name}, "requests still in flight after drain_timeout (%s)", b.DrainTimeout)
+					add(RemoveServer{Backend: be, Server: name}, "node left cluster %s", be)
+				default:
+					add(RemoveServer{Backend: be, Server: name, NotBefore: bz.Last.Add(BusyRetry)},
+						"node left cluster %s; requests in flight, cut at %s", be, bz.Since.Add(b.DrainTimeout).UTC().Format("15:04:05"))
+				}
 			}
 		}
 	}
@@ -478,7 +516,8 @@ func serverSteps(v render.Version, b *model.Balancer, cfg *model.Config, m model
 // A backend whose own section changed may be what the candidate is
 // rejected for; it keeps its servers until the inputs change, and so does
 // one whose change needs a reload, with a diagnostic.
-func containedSteps(v render.Version, b *model.Balancer, cfg *model.Config, m model.Membership, running map[string][]Server, loaded, want parsedConfig, diags *model.Diagnostics) []Step {
+func containedSteps(in Input, running map[string][]Server, loaded, want parsedConfig, diags *model.Diagnostics) []Step {
+	b := in.Config.Balancer
 	have, _ := sections(loaded.skeleton)
 	next, _ := sections(want.skeleton)
 	var steps []Step
@@ -488,7 +527,7 @@ func containedSteps(v render.Version, b *model.Balancer, cfg *model.Config, m mo
 			continue
 		}
 		one := parsedConfig{names: []string{be}, backends: map[string][]render.Server{be: want.backends[be]}}
-		s, fallback := serverSteps(v, b, cfg, m, running, one)
+		s, fallback := serverSteps(in, running, one)
 		if fallback != "" {
 			*diags = append(*diags, model.Diagnostic{Severity: model.Warning, File: b.ConfigFile,
 				Message: fmt.Sprintf("backend %s waits for a config HAProxy accepts: %s", be, fallback)})

@@ -12,6 +12,11 @@ import (
 type Observed struct {
 	// Running is true when an HAProxy master runs on the pid file.
 	Running bool
+	// Unresponsive is true when the master runs but its worker stopped
+	// answering the admin socket (a few probes in a row without an answer
+	// within their short deadline): a stopped or wedged worker. The
+	// planner kills and starts HAProxy again.
+	Unresponsive bool
 	// Loaded is the config HAProxy last started or reloaded with, indexed;
 	// nil when unknown (the planner then assumes the config has to be
 	// loaded). The shell keeps it, so that it is not parsed for every plan.
@@ -64,8 +69,10 @@ func Apply(o Observed, p Plan) Observed {
 		case Validate:
 		case WriteFile:
 			out.File = a.Data
+		case Kill:
+			out = Observed{File: out.File}
 		case Start, Reload:
-			out.Running = true
+			out.Running, out.Unresponsive = true, false
 			out.Loaded = IndexConfig(out.File)
 			out.Servers = serversOf(out.Loaded.parsed.backends)
 		case AddServer:
@@ -86,7 +93,7 @@ func Apply(o Observed, p Plan) Observed {
 			if sv := find(out.Servers[a.Backend], a.Server); sv != nil {
 				sv.Addr, sv.Port = a.Addr, a.Port
 			}
-		case SetWeight:
+		case SetWeight, ShutdownSessions:
 		default:
 			panic("plan: Apply does not know " + s.Action.Kind())
 		}

@@ -10,7 +10,12 @@
 //     fingerprint comes back as Input.Rejected;
 //   - a WriteFile step installs the validated candidate atomically;
 //   - a Reload step is not carried out before its NotBefore time: the shell
-//     owns the timer.
+//     owns the timer;
+//   - a RemoveServer step whose NotBefore has not come is pending: the shell
+//     skips it, carries out the steps after it, and plans again then;
+//   - a RemoveServer that HAProxy refuses because the server still has
+//     requests in flight is no failure: the shell goes on with the steps
+//     after it and reports the server back as Input.Busy.
 package plan
 
 import (
@@ -54,7 +59,7 @@ type Step struct {
 
 // Action is one of the closed set of things the shell knows how to do:
 // Validate, WriteFile, Start, Reload, AddServer, RemoveServer,
-// SetServerState, SetServerAddr and SetWeight.
+// ShutdownSessions, SetServerState, SetServerAddr and SetWeight.
 type Action interface {
 	// Kind is the action's name in the JSON output, e.g. "add_server".
 	Kind() string
@@ -100,7 +105,17 @@ type AddServer struct {
 // RemoveServer deletes a server from a backend at runtime. The server is in
 // maintenance by then (a SetServerState step precedes it), so no new request
 // reaches it while requests in flight finish.
+//
+// A server with requests still in flight cannot be deleted yet: its
+// removal is retried, not before NotBefore (the zero time means at once).
 type RemoveServer struct {
+	Backend, Server string
+	NotBefore       time.Time
+}
+
+// ShutdownSessions cuts the requests a server still has in flight: a
+// server that left its cluster longer than drain_timeout ago.
+type ShutdownSessions struct {
 	Backend, Server string
 }
 
@@ -133,35 +148,38 @@ type SetWeight struct {
 	Weight          int
 }
 
-func (Validate) Kind() string       { return "validate" }
-func (WriteFile) Kind() string      { return "write_file" }
-func (Start) Kind() string          { return "start" }
-func (Reload) Kind() string         { return "reload" }
-func (AddServer) Kind() string      { return "add_server" }
-func (RemoveServer) Kind() string   { return "remove_server" }
-func (SetServerState) Kind() string { return "set_server_state" }
-func (SetServerAddr) Kind() string  { return "set_server_addr" }
-func (SetWeight) Kind() string      { return "set_weight" }
+func (Validate) Kind() string         { return "validate" }
+func (WriteFile) Kind() string        { return "write_file" }
+func (Start) Kind() string            { return "start" }
+func (Reload) Kind() string           { return "reload" }
+func (AddServer) Kind() string        { return "add_server" }
+func (RemoveServer) Kind() string     { return "remove_server" }
+func (ShutdownSessions) Kind() string { return "shutdown_sessions" }
+func (SetServerState) Kind() string   { return "set_server_state" }
+func (SetServerAddr) Kind() string    { return "set_server_addr" }
+func (SetWeight) Kind() string        { return "set_weight" }
 
-func (a Validate) Target() string       { return a.Path }
-func (a WriteFile) Target() string      { return a.Path }
-func (Start) Target() string            { return "haproxy" }
-func (Reload) Target() string           { return "haproxy" }
-func (a AddServer) Target() string      { return a.Backend + "/" + a.Server }
-func (a RemoveServer) Target() string   { return a.Backend + "/" + a.Server }
-func (a SetServerState) Target() string { return a.Backend + "/" + a.Server }
-func (a SetServerAddr) Target() string  { return a.Backend + "/" + a.Server }
-func (a SetWeight) Target() string      { return a.Backend + "/" + a.Server }
+func (a Validate) Target() string         { return a.Path }
+func (a WriteFile) Target() string        { return a.Path }
+func (Start) Target() string              { return "haproxy" }
+func (Reload) Target() string             { return "haproxy" }
+func (a AddServer) Target() string        { return a.Backend + "/" + a.Server }
+func (a RemoveServer) Target() string     { return a.Backend + "/" + a.Server }
+func (a ShutdownSessions) Target() string { return a.Backend + "/" + a.Server }
+func (a SetServerState) Target() string   { return a.Backend + "/" + a.Server }
+func (a SetServerAddr) Target() string    { return a.Backend + "/" + a.Server }
+func (a SetWeight) Target() string        { return a.Backend + "/" + a.Server }
 
-func (Validate) isAction()       {}
-func (WriteFile) isAction()      {}
-func (Start) isAction()          {}
-func (Reload) isAction()         {}
-func (AddServer) isAction()      {}
-func (RemoveServer) isAction()   {}
-func (SetServerState) isAction() {}
-func (SetServerAddr) isAction()  {}
-func (SetWeight) isAction()      {}
+func (Validate) isAction()         {}
+func (WriteFile) isAction()        {}
+func (Start) isAction()            {}
+func (Reload) isAction()           {}
+func (AddServer) isAction()        {}
+func (RemoveServer) isAction()     {}
+func (ShutdownSessions) isAction() {}
+func (SetServerState) isAction()   {}
+func (SetServerAddr) isAction()    {}
+func (SetWeight) isAction()        {}
 
 // Empty reports whether the plan has nothing to do.
 func (p Plan) Empty() bool { return len(p.Steps) == 0 }
@@ -245,6 +263,8 @@ func describe(a Action) (glyph, what string) {
 		return ">", fmt.Sprintf("%s (%s, %d bytes)", a.Path, short(a.Fingerprint), a.Data.Len())
 	case Start:
 		return "^", a.Target()
+	case Kill:
+		return "X", a.Target()
 	case Reload:
 		if a.NotBefore.IsZero() {
 			return "!", a.Target()
@@ -257,7 +277,12 @@ func describe(a Action) (glyph, what string) {
 		}
 		return "+", s
 	case RemoveServer:
-		return "-", a.Target()
+		if a.NotBefore.IsZero() {
+			return "-", a.Target()
+		}
+		return "-", a.Target() + " not before " + a.NotBefore.UTC().Format("15:04:05.000")
+	case ShutdownSessions:
+		return "x", a.Target()
 	case SetServerState:
 		return "~", a.Target() + " " + string(a.State)
 	case SetServerAddr:
@@ -323,6 +348,11 @@ func (p Plan) MarshalJSON() ([]byte, error) {
 		case AddServer:
 			j.Backend, j.Server, j.Addr, j.Port, j.Options = a.Backend, a.Server, a.Addr, a.Port, a.Options
 		case RemoveServer:
+			j.Backend, j.Server = a.Backend, a.Server
+			if !a.NotBefore.IsZero() {
+				j.NotBefore = a.NotBefore.UTC().Format(time.RFC3339Nano)
+			}
+		case ShutdownSessions:
 			j.Backend, j.Server = a.Backend, a.Server
 		case SetServerState:
 			j.Backend, j.Server, j.State = a.Backend, a.Server, string(a.State)

@@ -33,19 +33,11 @@ type HAProxy interface {
 	Reload(ctx context.Context) error
 	AddServer(ctx context.Context, backend, server, addr string, port int, options string) error
 	RemoveServer(ctx context.Context, backend, server string) error
+	// ShutdownSessions cuts the requests a server still has in flight.
+	ShutdownSessions(ctx context.Context, backend, server string) error
 	SetServerState(ctx context.Context, backend, server string, state plan.ServerState) error
 	SetServerAddr(ctx context.Context, backend, server, addr string, port int) error
 	SetWeight(ctx context.Context, backend, server string, weight int) error
-}
-
-// Liveness is what an HAProxy offers when it can tell at once that it
-// stopped, rather than at the next resync: the writer then observes it
-// again and plans from what it sees (a dead HAProxy is started again).
-type Liveness interface {
-	// Liveness returns a channel that receives a value soon after the
-	// HAProxy that Observe last reported running stopped running (its
-	// master or a current worker exited).
-	Liveness() <-chan struct{}
 }
 
 // logDiagnostics logs a config load's diagnostics, one line each, when they
@@ -103,9 +95,8 @@ type Writer struct {
 	Version func(ctx context.Context) (render.Version, error)
 	// Refresh makes the writer re-read everything (SIGHUP).
 	Refresh <-chan struct{}
-	// Resync is how often HAProxy is observed without any event; default
-	// 2 s. An HAProxy that has Liveness is observed again as soon as it
-	// stops; the resync is the fallback.
+	// Resync is how often HAProxy is observed without any event (a killed
+	// HAProxy is started again); default 2 s.
 	Resync time.Duration
 	// OnLogging is called when logging.yaml changes.
 	OnLogging func(model.Logging)
@@ -126,6 +117,7 @@ type Writer struct {
 	rejected   string
 	runtimeBad bool
 	retry      time.Duration
+	busy       map[string]plan.Busy // servers HAProxy refused to delete, with requests in flight
 
 	// The file syncer brings the config file up to date after runtime
 	// changes, off the loop, so that membership changes never wait for
@@ -190,10 +182,6 @@ func (w *Writer) Run(ctx context.Context) error {
 		} else {
 			updates = nil
 		}
-		var stopped <-chan struct{}
-		if l, ok := w.hap.(Liveness); ok {
-			stopped = l.Liveness()
-		}
 		select {
 		case <-ctx.Done():
 			w.Log.Info("stopping writer; HAProxy keeps running on the last good config")
@@ -218,8 +206,6 @@ func (w *Writer) Run(ctx context.Context) error {
 			w.fileSynced(r)
 		case <-wake.C:
 		case <-resync.C:
-		case <-stopped:
-			w.Log.Debug("HAProxy's master or worker exited; observing it again")
 		}
 		next := w.converge(ctx)
 		if next > 0 {
@@ -329,21 +315,26 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 			obs.Loaded = w.loaded
 		}
 		now := time.Now()
+		w.pruneBusy(obs)
 		p := plan.Make(plan.Input{Config: &w.snap.Config, Membership: w.members, Version: w.version, Observed: obs,
-			Now: now, LastReload: w.lastReload, Rejected: w.rejected, RuntimeFailed: w.runtimeBad, Memo: w.memo})
+			Now: now, LastReload: w.lastReload, Rejected: w.rejected, RuntimeFailed: w.runtimeBad, Busy: w.busy, Memo: w.memo})
 		w.memo = p.Memo
 		logDiagnostics(w.Log, p.Diagnostics, &w.planDiags)
 		if p.Empty() {
 			w.retry = 0
 			return 0
 		}
-		w.Log.Info("carrying out plan", "steps", len(p.Steps), "plan", p.Summary(planLogSteps))
+		if pending(p, now) {
+			w.Log.Debug("waiting for pending steps", "plan", p.Summary(planLogSteps))
+		} else {
+			w.Log.Info("carrying out plan", "steps", len(p.Steps), "plan", p.Summary(planLogSteps))
+		}
 		if len(p.Steps) > planLogSteps {
 			w.Log.Debug("the whole plan", "plan", p.String())
 		}
 		wait, err := w.execute(ctx, p, obs)
 		if err == errHandedOff {
-			return 0 // the file syncer reports back when the file is written
+			return wait // the file syncer reports back when the file is written
 		}
 		if err != nil {
 			w.Log.Error("plan step failed; planning again", "err", err)
@@ -372,6 +363,7 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 	file := obs.File
 	reloads := p.HasReload()
 	locked := false
+	var wait time.Duration // until the earliest pending step
 	defer func() {
 		if locked {
 			w.fileMu.Unlock()
@@ -385,7 +377,7 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 				// Only the file is behind what runs: the syncer brings it
 				// up to date while the loop takes the next change.
 				w.handOff(a.Data, a.Fingerprint)
-				return 0, errHandedOff
+				return wait, errHandedOff
 			}
 			if !locked {
 				w.fileMu.Lock()
@@ -410,7 +402,7 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 		case plan.Reload:
 			if d := time.Until(a.NotBefore); d > 0 {
 				w.Log.Info("reload waits for restart_interval", "not_before", a.NotBefore.Format(time.RFC3339Nano))
-				return d, nil
+				return earliest(wait, d), nil
 			}
 			if err = w.hap.Reload(ctx); err == nil {
 				w.loaded, w.lastReload, w.runtimeBad = plan.IndexConfig(file), time.Now(), false
@@ -419,15 +411,28 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 		case plan.AddServer:
 			err = w.runtimeStep(w.hap.AddServer(ctx, a.Backend, a.Server, a.Addr, a.Port, a.Options))
 		case plan.RemoveServer:
+			if d := time.Until(a.NotBefore); d > 0 {
+				wait = earliest(wait, d) // pending: the steps after it go on
+				continue
+			}
 			err = w.hap.RemoveServer(ctx, a.Backend, a.Server)
 			var busy interface{ Busy() bool }
 			if errors.As(err, &busy) && busy.Busy() {
 				// In maintenance already: no new requests reach it while
-				// those in flight finish. Try again shortly.
-				w.Log.Info("server still has connections; removing it later", "server", a.Target())
-				return 500 * time.Millisecond, nil
+				// those in flight finish. A fact for the next plan, not a
+				// failure: the steps after it go on.
+				w.serverBusy(a)
+				wait = earliest(wait, plan.BusyRetry)
+				continue
+			}
+			if err == nil {
+				delete(w.busy, a.Target())
 			}
 			err = w.runtimeStep(err)
+		case plan.ShutdownSessions:
+			if err = w.runtimeStep(w.hap.ShutdownSessions(ctx, a.Backend, a.Server)); err == nil {
+				w.Log.Info("cut the requests still in flight after drain_timeout", "server", a.Target())
+			}
 		case plan.SetServerState:
 			err = w.runtimeStep(w.hap.SetServerState(ctx, a.Backend, a.Server, a.State))
 		case plan.SetServerAddr:
@@ -441,7 +446,60 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 			return 0, fmt.Errorf("%s %s: %w", s.Action.Kind(), s.Action.Target(), err)
 		}
 	}
-	return 0, nil
+	return wait, nil
+}
+
+// serverBusy records that HAProxy refused to delete a server that still
+// has requests in flight.
+func (w *Writer) serverBusy(a plan.RemoveServer) {
+	now := time.Now()
+	bz, ok := w.busy[a.Target()]
+	if !ok {
+		if w.busy == nil {
+			w.busy = map[string]plan.Busy{}
+		}
+		bz.Since = now
+		w.Log.Info("server still has requests in flight; it is deleted when they finish, or after drain_timeout", "server", a.Target())
+	}
+	bz.Last = now
+	w.busy[a.Target()] = bz
+}
+
+// pruneBusy forgets the busy servers that no longer run.
+func (w *Writer) pruneBusy(obs plan.Observed) {
+	if obs.Servers == nil {
+		return
+	}
+	for key := range w.busy {
+		be, name, _ := strings.Cut(key, "/")
+		found := false
+		for _, s := range obs.Servers[be] {
+			found = found || s.Name == name
+		}
+		if !found {
+			delete(w.busy, key)
+		}
+	}
+}
+
+// pending reports whether every step of p waits for a time after now: the
+// plan is logged once it is due, not at every retry.
+func pending(p plan.Plan, now time.Time) bool {
+	for _, s := range p.Steps {
+		r, ok := s.Action.(plan.RemoveServer)
+		if !ok || !r.NotBefore.After(now) {
+			return false
+		}
+	}
+	return true
+}
+
+// earliest is the sooner of two waits, 0 standing for none.
+func earliest(a, b time.Duration) time.Duration {
+	if a == 0 || b < a {
+		return b
+	}
+	return a
 }
 
 // errHandedOff ends a plan whose remaining steps only bring the config

@@ -26,8 +26,6 @@ type Local struct {
 
 	mu   sync.Mutex // guards file: the writer's file syncer installs while its loop observes
 	file fileSeen
-
-	live liveness // the watch on the HAProxy that runs (liveness.go)
 }
 
 // fileSeen is the config file as last read or installed, and the identity
@@ -112,12 +110,10 @@ func (l *Local) Observe(ctx context.Context) (plan.Observed, error) {
 	if o.File, err = l.readFile(); err != nil {
 		return o, fmt.Errorf("observe HAProxy: %w", err)
 	}
-	var master int
-	master, o.Running = l.Process.Running(ctx)
+	_, o.Running = l.Process.Running(ctx)
 	if !o.Running {
 		return o, nil
 	}
-	l.watch(ctx, master)
 	states, err := l.Socket.ShowServersState(ctx, "")
 	if err != nil {
 		return o, nil // the planner falls back on the loaded config's servers
@@ -172,15 +168,11 @@ func (l *Local) Start(ctx context.Context) error {
 			return fmt.Errorf("start HAProxy: %w", err)
 		}
 	}
-	defer l.workersChanged()
 	return l.Process.Start(ctx)
 }
 
 // Reload reloads HAProxy gracefully through its master.
-func (l *Local) Reload(ctx context.Context) error {
-	defer l.workersChanged()
-	return l.Process.Reload(ctx)
-}
+func (l *Local) Reload(ctx context.Context) error { return l.Process.Reload(ctx) }
 
 // AddServer adds a server (in maintenance) and, when its options ask for
 // health checks, enables them.
@@ -204,6 +196,11 @@ func (l *Local) RemoveServer(ctx context.Context, backend, server string) error 
 		return busyError{err}
 	}
 	return err
+}
+
+// ShutdownSessions cuts the requests a server still has in flight.
+func (l *Local) ShutdownSessions(ctx context.Context, backend, server string) error {
+	return l.Socket.ShutdownSessions(ctx, backend, server)
 }
 
 // busyError is a runtime change that must wait for connections to finish.

@@ -218,6 +218,12 @@ func (s Socket) DelServer(ctx context.Context, backend, server string) error {
 	return s.serverAction(ctx, "del server", backend, server, "", s.answers().DelServer)
 }
 
+// ShutdownSessions runs `shutdown sessions server BACKEND/SERVER`: the
+// requests the server still has in flight are cut.
+func (s Socket) ShutdownSessions(ctx context.Context, backend, server string) error {
+	return s.serverAction(ctx, "shutdown sessions server", backend, server, "", s.answers().ServerAction)
+}
+
 // EnableServer runs `enable server BACKEND/SERVER`: out of maintenance.
 func (s Socket) EnableServer(ctx context.Context, backend, server string) error {
 	return s.serverAction(ctx, "enable server", backend, server, "", s.answers().ServerAction)
