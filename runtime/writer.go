@@ -40,6 +40,16 @@ type HAProxy interface {
 	SetWeight(ctx context.Context, backend, server string, weight int) error
 }
 
+// Liveness is what an HAProxy offers when it can tell at once that it
+// stopped, rather than at the next resync: the writer then observes it
+// again and plans from what it sees (a dead HAProxy is started again).
+type Liveness interface {
+	// Liveness returns a channel that receives a value soon after the
+	// HAProxy that Observe last reported running stopped running (its
+	// master or a current worker exited).
+	Liveness() <-chan struct{}
+}
+
 // logDiagnostics logs a config load's diagnostics, one line each, when they
 // differ from the last ones logged (*last).
 func logDiagnostics(log *slog.Logger, ds model.Diagnostics, last *string) {
@@ -95,8 +105,9 @@ type Writer struct {
 	Version func(ctx context.Context) (render.Version, error)
 	// Refresh makes the writer re-read everything (SIGHUP).
 	Refresh <-chan struct{}
-	// Resync is how often HAProxy is observed without any event (a killed
-	// HAProxy is started again); default 2 s.
+	// Resync is how often HAProxy is observed without any event; default
+	// 2 s. An HAProxy that has Liveness is observed again as soon as it
+	// stops; the resync is the fallback.
 	Resync time.Duration
 	// OnLogging is called when logging.yaml changes.
 	OnLogging func(model.Logging)
@@ -182,6 +193,10 @@ func (w *Writer) Run(ctx context.Context) error {
 		} else {
 			updates = nil
 		}
+		var stopped <-chan struct{}
+		if l, ok := w.hap.(Liveness); ok {
+			stopped = l.Liveness()
+		}
 		select {
 		case <-ctx.Done():
 			w.Log.Info("stopping writer; HAProxy keeps running on the last good config")
@@ -206,6 +221,8 @@ func (w *Writer) Run(ctx context.Context) error {
 			w.fileSynced(r)
 		case <-wake.C:
 		case <-resync.C:
+		case <-stopped:
+			w.Log.Debug("HAProxy's master or worker exited; observing it again")
 		}
 		next := w.converge(ctx)
 		if next > 0 {

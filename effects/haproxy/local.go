@@ -26,6 +26,8 @@ type Local struct {
 
 	mu   sync.Mutex // guards file: the writer's file syncer installs while its loop observes
 	file fileSeen
+
+	live liveness // the watch on the HAProxy that runs (liveness.go)
 }
 
 // fileSeen is the config file as last read or installed, and the identity
@@ -110,10 +112,12 @@ func (l *Local) Observe(ctx context.Context) (plan.Observed, error) {
 	if o.File, err = l.readFile(); err != nil {
 		return o, fmt.Errorf("observe HAProxy: %w", err)
 	}
-	_, o.Running = l.Process.Running(ctx)
+	var master int
+	master, o.Running = l.Process.Running(ctx)
 	if !o.Running {
 		return o, nil
 	}
+	l.watch(ctx, master)
 	states, err := l.Socket.ShowServersState(ctx, "")
 	if err != nil {
 		return o, nil // the planner falls back on the loaded config's servers
@@ -168,11 +172,15 @@ func (l *Local) Start(ctx context.Context) error {
 			return fmt.Errorf("start HAProxy: %w", err)
 		}
 	}
+	defer l.workersChanged()
 	return l.Process.Start(ctx)
 }
 
 // Reload reloads HAProxy gracefully through its master.
-func (l *Local) Reload(ctx context.Context) error { return l.Process.Reload(ctx) }
+func (l *Local) Reload(ctx context.Context) error {
+	defer l.workersChanged()
+	return l.Process.Reload(ctx)
+}
 
 // AddServer adds a server (in maintenance) and, when its options ask for
 // health checks, enables them.
