@@ -1,8 +1,17 @@
 // Package membership watches cluster members in ZooKeeper for the writer:
 // the children of <path>/<cluster> and each child's data, delivered as
 // whole-cluster snapshots. While ZooKeeper cannot be reached a cluster's
-// membership is reported unknown and its last known nodes stand; a missing
-// cluster znode is watched until it appears.
+// membership is reported unknown and its last known nodes stand.
+//
+// A missing cluster znode is unknown too, never empty: a deleted
+// <path>/<cluster>, or a path with a typo, keeps the last known members and
+// is warned about, naming the znode. The one exception is a cluster whose
+// znode has not existed in the ensemble since the process started: it is
+// empty (a cluster nobody has registered into yet). Either way the znode is
+// watched until it appears. What has existed is remembered per ensemble
+// (its host list) and cluster name for the life of the process, across
+// Watchers: a writer that reconnects because the discovery path changed
+// still knows which clusters it has seen.
 package membership
 
 import (
@@ -10,7 +19,9 @@ import (
 	"fmt"
 	"log/slog"
 	"path"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,10 +32,11 @@ import (
 
 // Watcher follows the members of a set of clusters.
 type Watcher struct {
-	conn    *zk.Conn
-	base    string
-	log     *slog.Logger
-	updates chan model.MembershipUpdate
+	conn     *zk.Conn
+	base     string
+	ensemble string // ensembleKey of the hosts
+	log      *slog.Logger
+	updates  chan model.MembershipUpdate
 
 	mu       sync.Mutex
 	clusters map[string]*cluster
@@ -41,6 +53,17 @@ type cluster struct {
 // SessionTimeout is the ZooKeeper session timeout of the writer.
 const SessionTimeout = 10 * time.Second
 
+// existed holds "<ensemble> <cluster>" for every cluster whose znode has
+// existed since the process started (see the package doc).
+var existed sync.Map
+
+// ensembleKey names an ensemble by its sorted host list.
+func ensembleKey(hosts []string) string {
+	h := slices.Clone(hosts)
+	slices.Sort(h)
+	return strings.Join(h, ",")
+}
+
 // Connect opens a ZooKeeper session for the discovery config. Connecting
 // happens in the background: membership stays unknown until it succeeds.
 func Connect(d model.Discovery, log *slog.Logger) (*Watcher, error) {
@@ -49,7 +72,7 @@ func Connect(d model.Discovery, log *slog.Logger) (*Watcher, error) {
 		return nil, fmt.Errorf("connect to ZooKeeper %v: %w", d.Hosts, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &Watcher{conn: conn, base: d.Path, log: log, updates: make(chan model.MembershipUpdate, 256),
+	w := &Watcher{conn: conn, base: d.Path, ensemble: ensembleKey(d.Hosts), log: log, updates: make(chan model.MembershipUpdate, 256),
 		clusters: map[string]*cluster{}, ctx: ctx, cancel: cancel}
 	w.wg.Add(1)
 	go w.session(events)
@@ -165,14 +188,13 @@ func (w *Watcher) watch(ctx context.Context, name string, c *cluster) {
 			}
 		}()
 	}
-	listWatched := false
-	nodes := map[string]*model.Node{} // child → node; nil when its data is bad
-	dirty := map[string]bool{}        // children to read (again)
+	r := reader{w: w, p: p, key: w.ensemble + " " + name, nodes: map[string]*model.Node{}, dirty: map[string]bool{}, fire: fire}
+	said := present // what was last logged about the znode
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	defer retry.Stop()
 	for ctx.Err() == nil {
-		err := w.refresh(p, &listWatched, nodes, dirty, fire)
+		err := r.refresh()
 		if err == errCreated {
 			continue
 		}
@@ -187,16 +209,33 @@ func (w *Watcher) watch(ctx context.Context, name string, c *cluster) {
 			}
 			continue
 		}
-		w.send(model.MembershipUpdate{Cluster: name, Known: true, Nodes: snapshot(nodes)})
+		if r.state != said {
+			switch r.state {
+			case missing:
+				w.log.Warn("the cluster znode is missing; membership is unknown and the last known members stay until it is back (deleted, or a wrong discovery path?)", "cluster", name, "znode", p)
+			case absent:
+				w.log.Info("the cluster znode does not exist yet; the cluster is empty until it appears", "cluster", name, "znode", p)
+			case present:
+				if said == missing {
+					w.log.Info("the cluster znode is back", "cluster", name, "znode", p)
+				}
+			}
+			said = r.state
+		}
+		if r.state == missing {
+			w.send(model.MembershipUpdate{Cluster: name, Known: false})
+		} else {
+			w.send(model.MembershipUpdate{Cluster: name, Known: true, Nodes: snapshot(r.nodes)})
+		}
 		select {
 		case <-ctx.Done():
 		case <-c.kick:
 		case key := <-events:
 			for {
 				if key == "" {
-					listWatched = false
+					r.listWatched = false
 				} else {
-					dirty[key] = true
+					r.dirty[key] = true
 				}
 				select {
 				case key = <-events:
@@ -211,67 +250,120 @@ func (w *Watcher) watch(ctx context.Context, name string, c *cluster) {
 
 var errCreated = fmt.Errorf("cluster znode created")
 
+// znodeState is what is known of a cluster znode.
+type znodeState int
+
+const (
+	present znodeState = iota // it exists: its children are the members
+	absent                    // it does not exist and has not since the process started: empty
+	missing                   // it does not exist but has since the process started: unknown
+)
+
+// reader reads one cluster's znode and keeps what is watched.
+type reader struct {
+	w           *Watcher
+	p           string // the cluster znode
+	key         string // its key in existed
+	fire        func(key string, ch <-chan zk.Event)
+	listWatched bool                   // the child list (or the znode's existence) is watched
+	state       znodeState             // as of the last list read
+	nodes       map[string]*model.Node // child → node; nil when its data is bad
+	dirty       map[string]bool        // children to read (again)
+}
+
 // refresh reads what is not watched any more: the child list, and the data
-// of new or changed children.
-func (w *Watcher) refresh(p string, listWatched *bool, nodes map[string]*model.Node, dirty map[string]bool, fire func(string, <-chan zk.Event)) error {
-	if !*listWatched {
-		children, _, ch, err := w.conn.ChildrenW(p)
-		if err == zk.ErrNoNode {
-			ok, _, existCh, err := w.conn.ExistsW(p)
-			if err != nil {
-				return fmt.Errorf("watch %s: %w", p, err)
+// of new or changed children. A child found gone means the list changed:
+// it is read again before anything is reported, so that a cluster znode
+// deleted with its children in one transaction (zkCli's deleteall) is
+// reported missing, never first empty (the children's watches may fire
+// before the list's).
+func (r *reader) refresh() error {
+	for round := 0; ; round++ {
+		if !r.listWatched {
+			if err := r.readList(); err != nil || r.state != present {
+				return err
 			}
-			fire("", existCh)
-			*listWatched = true
-			clear(nodes)
-			clear(dirty)
-			if ok {
-				*listWatched = false
-				return errCreated
-			}
-			return nil
 		}
+		gone, err := r.readChildren()
+		if err != nil || !gone || round == 2 {
+			return err
+		}
+		r.listWatched = false
+	}
+}
+
+// readList reads the child list and sets a watch on it, or on the znode's
+// existence when it is missing.
+func (r *reader) readList() error {
+	children, _, ch, err := r.w.conn.ChildrenW(r.p)
+	if err == zk.ErrNoNode {
+		ok, _, existCh, err := r.w.conn.ExistsW(r.p)
 		if err != nil {
-			return fmt.Errorf("list %s: %w", p, err)
+			return fmt.Errorf("watch %s: %w", r.p, err)
 		}
-		fire("", ch)
-		*listWatched = true
-		present := make(map[string]bool, len(children))
-		for _, child := range children {
-			present[child] = true
-			if _, ok := nodes[child]; !ok {
-				dirty[child] = true
-			}
+		r.fire("", existCh)
+		r.listWatched = true
+		clear(r.nodes)
+		clear(r.dirty)
+		if ok {
+			r.listWatched = false
+			return errCreated
 		}
-		for child := range nodes {
-			if !present[child] {
-				delete(nodes, child)
-				delete(dirty, child)
-			}
+		r.state = absent
+		if _, seen := existed.Load(r.key); seen {
+			r.state = missing
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("list %s: %w", r.p, err)
+	}
+	r.fire("", ch)
+	r.listWatched = true
+	r.state = present
+	existed.Store(r.key, true)
+	have := make(map[string]bool, len(children))
+	for _, child := range children {
+		have[child] = true
+		if _, ok := r.nodes[child]; !ok {
+			r.dirty[child] = true
 		}
 	}
-	for child := range dirty {
-		cp := path.Join(p, child)
-		data, _, ch, err := w.conn.GetW(cp)
-		if err == zk.ErrNoNode {
-			delete(nodes, child) // left; the list watch fires too
-			delete(dirty, child)
-			continue
+	for child := range r.nodes {
+		if !have[child] {
+			delete(r.nodes, child)
+			delete(r.dirty, child)
 		}
-		if err != nil {
-			return fmt.Errorf("read %s: %w", cp, err)
-		}
-		fire(child, ch)
-		delete(dirty, child)
-		n, err := model.DecodeNode(data)
-		if err != nil {
-			w.log.Warn("ignoring a bad node", "znode", cp, "err", err)
-			nodes[child] = nil
-			continue
-		}
-		nodes[child] = &n
 	}
 	return nil
+}
+
+// readChildren reads the data of the dirty children and sets a watch on
+// each; gone reports that one of them no longer exists.
+func (r *reader) readChildren() (gone bool, err error) {
+	for child := range r.dirty {
+		cp := path.Join(r.p, child)
+		data, _, ch, err := r.w.conn.GetW(cp)
+		if err == zk.ErrNoNode {
+			delete(r.nodes, child)
+			delete(r.dirty, child)
+			gone = true
+			continue
+		}
+		if err != nil {
+			return gone, fmt.Errorf("read %s: %w", cp, err)
+		}
+		r.fire(child, ch)
+		delete(r.dirty, child)
+		n, err := model.DecodeNode(data)
+		if err != nil {
+			r.w.log.Warn("ignoring a bad node", "znode", cp, "err", err)
+			r.nodes[child] = nil
+			continue
+		}
+		r.nodes[child] = &n
+	}
+	return gone, nil
 }
 
 // snapshot lists the good nodes in child order.

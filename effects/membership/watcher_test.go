@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +24,8 @@ type latest struct {
 	t *testing.T
 	w *Watcher
 	m map[string]model.MembershipUpdate
+	// all is every update, in order.
+	all []model.MembershipUpdate
 }
 
 func (l *latest) pump() {
@@ -30,6 +33,7 @@ func (l *latest) pump() {
 		select {
 		case u := <-l.w.Updates():
 			l.m[u.Cluster] = u
+			l.all = append(l.all, u)
 		default:
 			return
 		}
@@ -136,4 +140,103 @@ func TestWatcherFollowsMembers(t *testing.T) {
 	if strings.Contains(fmt.Sprint(l.m["web"]), "c.example") == false {
 		t.Errorf("web was updated after it was unwatched: %v", l.m["web"])
 	}
+}
+
+// syncBuffer is a log sink the test reads while the watcher writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A missing cluster znode is unknown, not empty, once it has existed: a
+// deleted <path>/<cluster> (as zkCli's deleteall does it, one transaction),
+// and a changed discovery path under which the cluster is missing, keep the
+// last known members and say which znode is missing. A cluster that has
+// never existed is empty.
+func TestMissingClusterZnodeIsUnknown(t *testing.T) {
+	z := testenv.StartZooKeeper(t)
+	c := z.Conn(t)
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	w, err := Connect(model.Discovery{Hosts: z.Hosts(), Path: "/lh/services"}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	l := &latest{t: t, w: w, m: map[string]model.MembershipUpdate{}}
+	create(t, c, "/lh/services/web/a.example:80", nodeData("a.example", "10.0.0.1", 80), 0)
+	create(t, c, "/lh/services/web/b.example:81", nodeData("b.example", "10.0.0.2", 81), 0)
+	w.Watch([]string{"web", "never"})
+	l.waitFor("web has a and b, never is empty", func(m map[string]model.MembershipUpdate) bool {
+		return m["web"].Known && names(m["web"]) == "a.example:80@10.0.0.1,b.example:81@10.0.0.2" &&
+			m["never"].Known && len(m["never"].Nodes) == 0
+	})
+	if !strings.Contains(logs.String(), "does not exist yet") || !strings.Contains(logs.String(), "znode=/lh/services/never") {
+		t.Errorf("nothing said that /lh/services/never does not exist:\n%s", logs)
+	}
+
+	// deleteall: the children and the cluster znode in one transaction.
+	before := len(l.all)
+	if _, err := c.Multi(
+		&zk.DeleteRequest{Path: "/lh/services/web/a.example:80", Version: -1},
+		&zk.DeleteRequest{Path: "/lh/services/web/b.example:81", Version: -1},
+		&zk.DeleteRequest{Path: "/lh/services/web", Version: -1}); err != nil {
+		t.Fatal(err)
+	}
+	l.waitFor("web unknown", func(m map[string]model.MembershipUpdate) bool { return !m["web"].Known })
+	for _, u := range l.all[before:] {
+		if u.Cluster == "web" && (u.Known || u.Nodes != nil) {
+			t.Errorf("after the deletion web was %+v; want unknown with nil nodes (keep the last known)", u)
+		}
+	}
+	testenv.WaitFor(t, 5*time.Second, "a warning naming the missing znode", func() bool {
+		return strings.Contains(logs.String(), "level=WARN") && strings.Contains(logs.String(), "znode=/lh/services/web")
+	})
+	// No update says otherwise while it stays missing.
+	time.Sleep(300 * time.Millisecond)
+	l.pump()
+	if l.m["web"].Known {
+		t.Errorf("web known again while its znode is missing: %v", l.m["web"])
+	}
+
+	// Back, empty: known and empty now (the znode exists).
+	create(t, c, "/lh/services/web", nil, 0)
+	l.waitFor("web known and empty", func(m map[string]model.MembershipUpdate) bool { return m["web"].Known && len(m["web"].Nodes) == 0 })
+	if !strings.Contains(logs.String(), "the cluster znode is back") {
+		t.Errorf("nothing said the znode is back:\n%s", logs)
+	}
+	create(t, c, "/lh/services/web/c.example:82", nodeData("c.example", "10.0.0.3", 82), 0)
+	l.waitFor("web has c", func(m map[string]model.MembershipUpdate) bool { return names(m["web"]) == "c.example:82@10.0.0.3" })
+
+	// A new Watcher on a path with a typo (as the writer makes when the
+	// discovery path changes): web has existed in this ensemble, so it is
+	// unknown there; never still has not, so it is empty.
+	w.Close()
+	logs2 := &syncBuffer{}
+	w2, err := Connect(model.Discovery{Hosts: z.Hosts(), Path: "/lh/servics"}, slog.New(slog.NewTextHandler(logs2, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w2.Close()
+	l2 := &latest{t: t, w: w2, m: map[string]model.MembershipUpdate{}}
+	w2.Watch([]string{"web", "never"})
+	l2.waitFor("web unknown, never empty under the typo", func(m map[string]model.MembershipUpdate) bool {
+		u, ok := m["web"]
+		return ok && !u.Known && m["never"].Known && len(m["never"].Nodes) == 0
+	})
+	testenv.WaitFor(t, 5*time.Second, "a warning naming the typo's znode", func() bool {
+		return strings.Contains(logs2.String(), "level=WARN") && strings.Contains(logs2.String(), "znode=/lh/servics/web")
+	})
 }
