@@ -227,7 +227,7 @@ func TestValidateForEachRelease(t *testing.T) {
 		"clusters/web.yaml": "discovery: zookeeper\nhaproxy:\n  port: 8000\n  backend: [\"guid web-backend\"]\n",
 	}))
 	testenv.ForEachHAProxy(t, func(t *testing.T, r testenv.HAProxyRelease) {
-		code, stdout, _ := runCLI(t, "validate", "--config-dir", dir, "--haproxy", r.Binary)
+		code, stdout, _ := runCLI(t, "validate", "--config-dir", dir, "--haproxy="+r.Binary)
 		if !r.Version.AtLeast(3, 0) {
 			if code != 1 || !strings.Contains(stdout, `"guid" is not a valid directive in a backend section of HAProxy `+r.Name) || !strings.Contains(stdout, "accepted from 3.0 on") {
 				t.Errorf("validate for %s: exit %d, stdout:\n%s", r.Version, code, stdout)
@@ -260,4 +260,21 @@ func TestValidateUnreadableFile(t *testing.T) {
 	if code != exitError || !strings.Contains(stderr, "3 error(s)") {
 		t.Errorf("exit code %d, stderr %q; want %d and 3 errors", code, stderr, exitError)
 	}
+}
+
+// validate --haproxy runs that HAProxy's haproxy -c on the rendered config
+// and locates what it refuses at the line of ours that produced it.
+func TestValidateHAProxyCheck(t *testing.T) {
+	dir := writeDir(t, base(map[string]string{
+		"clusters/web.yaml": "discovery: zookeeper\nhaproxy:\n  port: 8000\n  backend:\n    - \"mode http\"\n    - \"balance nonsense\"\n",
+	}))
+	if code, stdout, _ := runCLI(t, "validate", "--config-dir", dir, "--haproxy-version", "2.6"); code != 0 || stdout != "" {
+		t.Fatalf("without --haproxy: exit %d, stdout:\n%s", code, stdout)
+	}
+	testenv.ForEachHAProxy(t, func(t *testing.T, r testenv.HAProxyRelease) {
+		code, stdout, stderr := runCLI(t, "validate", "--config-dir", dir, "--haproxy="+r.Binary)
+		if code != 1 || !strings.HasPrefix(stdout, "clusters/web.yaml:6: haproxy.backend[1]: haproxy -c: ") || !strings.Contains(stdout, "balance") {
+			t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+		}
+	})
 }
