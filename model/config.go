@@ -152,7 +152,19 @@ type Discovery struct {
 	Name  string   // the file stem; "zookeeper" is the only method
 	Hosts []string // "host:port"
 	Path  string   // base znode path, no trailing slash
+	// SessionTimeout is the ZooKeeper session timeout the writer and the
+	// reporter ask for, MinSessionTimeout..MaxSessionTimeout (default
+	// DefaultSessionTimeout). The servers clamp it to their own range
+	// (2 to 20 ticks).
+	SessionTimeout time.Duration
 }
+
+// The range and default of discovery/zookeeper.yaml's session_timeout.
+const (
+	DefaultSessionTimeout = 10 * time.Second // kazoo's default, the original's
+	MinSessionTimeout     = time.Second
+	MaxSessionTimeout     = 60 * time.Second
+)
 
 // Cluster is clusters/<name>.yaml: a service this node consumes.
 type Cluster struct {

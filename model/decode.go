@@ -271,7 +271,7 @@ func decodeBalancer(d *decoder, o *obj) *Balancer {
 }
 
 func decodeDiscovery(d *decoder, o *obj, name string) Discovery {
-	ds := Discovery{Pos: Pos{File: d.file, Line: 1}, Name: name}
+	ds := Discovery{Pos: Pos{File: d.file, Line: 1}, Name: name, SessionTimeout: DefaultSessionTimeout}
 	if hs, ok := o.get("hosts"); !ok {
 		o.missing("hosts")
 	} else if hs.Kind != sequence {
@@ -298,6 +298,13 @@ func decodeDiscovery(d *decoder, o *obj, name string) Discovery {
 			if ds.Path == "" {
 				ds.Path = "/"
 			}
+		}
+	}
+	if st, ok := o.seconds("session_timeout", false); ok {
+		if st < MinSessionTimeout || st > MaxSessionTimeout {
+			d.errorf(o.values["session_timeout"], "session_timeout", "must be %v to %v, got %v", MinSessionTimeout, MaxSessionTimeout, st)
+		} else {
+			ds.SessionTimeout = st
 		}
 	}
 	o.unknown()

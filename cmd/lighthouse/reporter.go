@@ -91,7 +91,7 @@ func reporterMain(e env, args []string) int {
 		Refresh: refresh,
 		Prober:  probe.Prober{},
 		NewRegistry: func(d model.Discovery) (runtime.Registry, error) {
-			reg, err := zk.Connect(d.Hosts, zk.SessionTimeout, log)
+			reg, err := zk.Connect(d.Hosts, d.SessionTimeout, log)
 			if err != nil {
 				return nil, err
 			}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	lzk "lighthouse/effects/zk"
 	"lighthouse/model"
 )
 
@@ -50,9 +51,6 @@ type cluster struct {
 	kick   chan struct{} // re-read now (session re-established)
 }
 
-// SessionTimeout is the ZooKeeper session timeout of the writer.
-const SessionTimeout = 10 * time.Second
-
 // existed holds "<ensemble> <cluster>" for every cluster whose znode has
 // existed since the process started (see the package doc).
 var existed sync.Map
@@ -64,10 +62,18 @@ func ensembleKey(hosts []string) string {
 	return strings.Join(h, ",")
 }
 
-// Connect opens a ZooKeeper session for the discovery config. Connecting
+// Connect opens a ZooKeeper session for the discovery config, with its
+// session timeout (model.DefaultSessionTimeout if unset). Connecting
 // happens in the background: membership stays unknown until it succeeds.
+// A server that does not answer the handshake is left after
+// lzk.HandshakeTimeout.
 func Connect(d model.Discovery, log *slog.Logger) (*Watcher, error) {
-	conn, events, err := zk.Connect(d.Hosts, SessionTimeout, zk.WithLogger(zkLogger{log}))
+	timeout := d.SessionTimeout
+	if timeout == 0 {
+		timeout = model.DefaultSessionTimeout
+	}
+	conn, events, err := zk.Connect(d.Hosts, timeout, zk.WithLogger(zkLogger{log}),
+		zk.WithDialer(lzk.Dialer(timeout, len(d.Hosts))))
 	if err != nil {
 		return nil, fmt.Errorf("connect to ZooKeeper %v: %w", d.Hosts, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"lighthouse/effects/testenv"
+	lzk "lighthouse/effects/zk"
 	"lighthouse/model"
 )
 
@@ -239,4 +240,97 @@ func TestMissingClusterZnodeIsUnknown(t *testing.T) {
 	testenv.WaitFor(t, 5*time.Second, "a warning naming the typo's znode", func() bool {
 		return strings.Contains(logs2.String(), "level=WARN") && strings.Contains(logs2.String(), "znode=/lh/servics/web")
 	})
+}
+
+// A watcher whose server hangs (SIGSTOP) moves to another server and keeps
+// its session and its watches: first the server it is on hangs, then the
+// leader (the followers drop their clients until they have elected
+// another, so the watcher tries the hung server's handshake too).
+func TestWatcherMovesPastAHungServer(t *testing.T) {
+	const sessionTimeout = 4 * time.Second
+	e := testenv.StartEnsemble(t)
+	logs := &syncBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("watcher log:\n%s", logs)
+		}
+	})
+	create(t, e.Servers[0].Conn(t), "/lh/services/web/a.example:80", nodeData("a.example", "10.0.0.1", 80), 0)
+	w, err := Connect(model.Discovery{Hosts: e.Hosts(), Path: "/lh/services", SessionTimeout: sessionTimeout},
+		slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	l := &latest{t: t, w: w, m: map[string]model.MembershipUpdate{}}
+	w.Watch([]string{"web"})
+	l.waitFor("web has a", func(m map[string]model.MembershipUpdate) bool { return names(m["web"]) == "a.example:80@10.0.0.1" })
+	sid := w.conn.SessionID()
+	member := 1
+
+	hang := func(what string, i int, within time.Duration) {
+		t.Helper()
+		z := e.Servers[i]
+		onIt := w.conn.Server() == z.Addr
+		start := time.Now()
+		z.Pause()
+		dropped := false     // the watcher has left z, or lost its connection
+		var served time.Time // when the others served again, if they stopped
+		testenv.WaitFor(t, 4*sessionTimeout, "the session on another server after "+what+" hung", func() bool {
+			has := w.conn.State() == zk.StateHasSession
+			dropped = dropped || !has || onIt && w.conn.Server() != z.Addr
+			if !has && served.IsZero() && e.Serves() {
+				served = time.Now()
+			}
+			return dropped && has && w.conn.SessionID() == sid && w.conn.Server() != z.Addr
+		})
+		checkMove(t, what, z.Addr, w.conn.Server(), start, served, within, sessionTimeout)
+		// The watches stand: a new member is seen.
+		member++
+		n := fmt.Sprintf("m%d.example:%d", member, 80+member)
+		c := e.Servers[(i+1)%3].Conn(t)
+		testenv.WaitFor(t, 10*time.Second, "creating "+n, func() bool { // the ensemble may still settle
+			_, err := c.Create("/lh/services/web/"+n, nodeData(fmt.Sprintf("m%d.example", member), "10.0.0.9", 80+member), 0, zk.WorldACL(zk.PermAll))
+			return err == nil || err == zk.ErrNodeExists
+		})
+		l.waitFor(n+" seen", func(m map[string]model.MembershipUpdate) bool {
+			return m["web"].Known && strings.Contains(names(m["web"]), n)
+		})
+		z.Resume()
+		e.Serving()
+	}
+
+	on := e.Index(w.conn.Server())
+	within := sessionTimeout*2/3 + lzk.HandshakeTimeout(sessionTimeout, 3) + time.Second
+	if e.Servers[on].Mode() == "leader" {
+		within = 3 * sessionTimeout // the followers elect another: see checkMove
+	}
+	hang("the watcher's server", on, within)
+	hang("the leader", e.Leader(), 3*sessionTimeout)
+}
+
+// checkMove logs how long a client took to be on another server with its
+// session after what hung, and fails the test if that took longer than
+// within, or, when the others stopped serving meanwhile (a hung leader:
+// they elect another, which takes the ensemble its own time), longer after
+// they served again than one handshake with the hung server plus
+// go-zookeeper's second between rounds over the server list.
+func checkMove(t *testing.T, what, hung, now string, start, served time.Time, within, sessionTimeout time.Duration) {
+	t.Helper()
+	took := time.Since(start)
+	if served.IsZero() {
+		t.Logf("%s (%s) hung: the session is on %s after %v", what, hung, now, took.Round(10*time.Millisecond))
+		if took > within {
+			t.Errorf("%s hung: the session moved after %v, want at most %v", what, took, within)
+		}
+		return
+	}
+	if took > within {
+		t.Errorf("%s hung: the session moved after %v, want at most %v", what, took, within)
+	}
+	after := time.Since(served)
+	t.Logf("%s (%s) hung: the session is on %s after %v, %v after the others served again", what, hung, now, took.Round(10*time.Millisecond), after.Round(10*time.Millisecond))
+	if limit := lzk.HandshakeTimeout(sessionTimeout, 3) + 1500*time.Millisecond; after > limit {
+		t.Errorf("%s hung: the session moved %v after the others served again, want at most %v", what, after, limit)
+	}
 }

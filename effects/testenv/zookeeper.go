@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,9 +32,13 @@ type ZooKeeper struct {
 	// starts appended).
 	LogPath string
 
-	t    testing.TB
-	cfg  zkConfig
-	proc *process
+	t      testing.TB
+	cfg    zkConfig
+	proc   *process
+	paused bool
+	// quorum is the zoo.cfg lines of an ensemble member (myid is in its
+	// data directory), nil for a standalone server.
+	quorum []string
 }
 
 type zkConfig struct {
@@ -115,6 +120,9 @@ admin.enableServer=false
 4lw.commands.whitelist=*
 maxClientCnxns=0
 `, z.cfg.tickTime, filepath.Join(z.Dir, "data"), z.Port)
+	for _, l := range z.quorum {
+		cfg += l + "\n"
+	}
 	for _, l := range z.cfg.extra {
 		cfg += l + "\n"
 	}
@@ -126,30 +134,121 @@ maxClientCnxns=0
 // start starts the JVM and waits until it serves; on failure the process is
 // killed and the error returned.
 func (z *ZooKeeper) start() error {
-	p, err := startProcess("zookeeper", z.LogPath, z.Dir,
-		"java", "-Xms32m", "-Xmx256m",
-		"-cp", ZooKeeperJar+":"+SLF4JSimple,
+	if err := z.launch(); err != nil {
+		return err
+	}
+	return z.waitServing(30 * time.Second)
+}
+
+// launch starts the JVM.
+func (z *ZooKeeper) launch() error {
+	argv := []string{"java", "-Xms32m", "-Xmx256m"}
+	if z.quorum != nil {
+		argv = append(argv, "-Dzookeeper.cnxTimeout=1000")
+	}
+	argv = append(argv, "-cp", ZooKeeperJar+":"+SLF4JSimple,
 		"org.apache.zookeeper.server.quorum.QuorumPeerMain", z.ConfigPath)
+	p, err := startProcess("zookeeper", z.LogPath, z.Dir, argv...)
 	if err != nil {
 		return err
 	}
-	z.proc = p
-	deadline := time.Now().Add(30 * time.Second)
+	z.proc, z.paused = p, false
+	return nil
+}
+
+// waitServing waits until the server serves: `srvr` says "Mode: standalone"
+// (or, in an ensemble, leader or follower). On failure the process is
+// killed and the error returned.
+func (z *ZooKeeper) waitServing(timeout time.Duration) error {
+	p := z.proc
+	deadline := time.Now().Add(timeout)
 	for {
 		if p.exited() {
 			return fmt.Errorf("zookeeper exited before serving (%v); log %s:\n%s", p.werr, z.LogPath, logTail(z.LogPath, 8<<10))
 		}
 		// A short deadline: a JVM still starting may accept and not answer.
-		if out, err := z.fourLetterWord("srvr", 300*time.Millisecond); err == nil && strings.Contains(out, "Mode: standalone") {
-			return nil
+		if out, err := z.fourLetterWord("srvr", 300*time.Millisecond); err == nil {
+			if m := srvrMode(out); m == "standalone" && z.quorum == nil || (m == "leader" || m == "follower") && z.quorum != nil {
+				return nil
+			}
 		}
 		if time.Now().After(deadline) {
 			p.kill()
-			return fmt.Errorf("zookeeper on %s not serving after 30s; log %s:\n%s", z.Addr, z.LogPath, logTail(z.LogPath, 8<<10))
+			return fmt.Errorf("zookeeper on %s not serving after %v; log %s:\n%s", z.Addr, timeout, z.LogPath, logTail(z.LogPath, 8<<10))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// srvrMode returns the Mode of a `srvr` or `stat` reply ("standalone",
+// "leader", "follower"), "" if there is none (not serving).
+func srvrMode(out string) string {
+	for _, line := range strings.Split(out, "\n") {
+		if m, ok := strings.CutPrefix(line, "Mode: "); ok {
+			return strings.TrimSpace(m)
+		}
+	}
+	return ""
+}
+
+// Mode asks the server (`srvr`) how it serves: "standalone", "leader" or
+// "follower"; "" when it does not serve now (an ensemble member without a
+// quorum), does not answer within a second (paused), or is not running.
+func (z *ZooKeeper) Mode() string {
+	if !z.Running() {
+		return ""
+	}
+	out, err := z.fourLetterWord("srvr", time.Second)
+	if err != nil {
+		return ""
+	}
+	return srvrMode(out)
+}
+
+// Pause stops the server's processes with SIGSTOP: a hung server. The
+// kernel still accepts TCP connections on its ports, but nothing answers.
+func (z *ZooKeeper) Pause() {
+	z.t.Helper()
+	if !z.Running() || z.paused {
+		z.t.Fatalf("testenv: zookeeper %s: Pause while not running or paused", z.Addr)
+	}
+	z.proc.signalGroup(syscall.SIGSTOP)
+	z.paused = true
+	// The signal is delivered to the JVM's threads asynchronously: wait
+	// until all of them are stopped, so that nothing answers after Pause.
+	task := fmt.Sprintf("/proc/%d/task", z.proc.cmd.Process.Pid)
+	WaitFor(z.t, 5*time.Second, "zookeeper "+z.Addr+" to stop", func() bool {
+		ids, err := os.ReadDir(task)
+		if err != nil {
+			return true // not Linux, or gone
+		}
+		for _, id := range ids {
+			b, err := os.ReadFile(filepath.Join(task, id.Name(), "stat"))
+			if err != nil {
+				continue
+			}
+			// pid (comm) state ...: comm may hold spaces and parentheses.
+			s := string(b)
+			if i := strings.LastIndexByte(s, ')'); i < 0 || i+2 >= len(s) || s[i+2] != 'T' && s[i+2] != 't' {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// Resume continues a paused server with SIGCONT.
+func (z *ZooKeeper) Resume() {
+	z.t.Helper()
+	if !z.paused {
+		z.t.Fatalf("testenv: zookeeper %s: Resume while not paused", z.Addr)
+	}
+	z.proc.signalGroup(syscall.SIGCONT)
+	z.paused = false
+}
+
+// Paused reports whether the server is paused.
+func (z *ZooKeeper) Paused() bool { return z.paused }
 
 // Hosts returns the server list for zk.Connect: []string{z.Addr}.
 func (z *ZooKeeper) Hosts() []string { return []string{z.Addr} }
@@ -165,6 +264,9 @@ func (z *ZooKeeper) Stop() {
 	z.t.Helper()
 	if !z.Running() {
 		z.t.Fatalf("testenv: zookeeper %s: Stop while not running", z.Addr)
+	}
+	if z.paused {
+		z.Resume()
 	}
 	if err := z.proc.stop(10 * time.Second); !cleanExit(err) {
 		z.t.Logf("testenv: zookeeper %s stopped: %v", z.Addr, err)
@@ -262,8 +364,13 @@ func (z *ZooKeeper) ExpireSession(t testing.TB, sessionID int64) {
 // to read (go-zookeeper drops events nobody reads, it never blocks).
 func (z *ZooKeeper) Connect(t testing.TB, sessionTimeout time.Duration) (*zk.Conn, <-chan zk.Event) {
 	t.Helper()
+	return connectZK(t, z.Hosts(), sessionTimeout)
+}
+
+func connectZK(t testing.TB, hosts []string, sessionTimeout time.Duration) (*zk.Conn, <-chan zk.Event) {
+	t.Helper()
 	lg := &tLogger{t: t}
-	conn, events, err := zk.Connect(z.Hosts(), sessionTimeout, zk.WithLogger(lg))
+	conn, events, err := zk.Connect(hosts, sessionTimeout, zk.WithLogger(lg))
 	if err != nil {
 		t.Fatalf("testenv: zk.Connect: %v", err)
 	}
@@ -271,7 +378,7 @@ func (z *ZooKeeper) Connect(t testing.TB, sessionTimeout time.Duration) (*zk.Con
 		conn.Close()
 		lg.close()
 	})
-	WaitFor(t, 10*time.Second, "a zookeeper session on "+z.Addr, func() bool {
+	WaitFor(t, 10*time.Second, "a zookeeper session on "+strings.Join(hosts, ","), func() bool {
 		return conn.State() == zk.StateHasSession
 	})
 	return conn, events

@@ -20,12 +20,15 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"lighthouse/model"
 )
 
-// SessionTimeout is the reporter's ZooKeeper session timeout, the
-// original's (kazoo's default): a reporter that dies without closing its
-// session is deregistered this long after.
-const SessionTimeout = 10 * time.Second
+// SessionTimeout is the reporter's default ZooKeeper session timeout, the
+// original's (kazoo's default; discovery/zookeeper.yaml's session_timeout
+// sets another): a reporter that dies without closing its session is
+// deregistered this long after.
+const SessionTimeout = model.DefaultSessionTimeout
 
 // ErrNoSession is returned while the client has no ZooKeeper session.
 var ErrNoSession = errors.New("no ZooKeeper session")
@@ -45,11 +48,17 @@ type Registry struct {
 }
 
 // Connect opens a session to the ensemble in the background and returns at
-// once; Session tells when a session is there.
+// once; Session tells when a session is there. A sessionTimeout of 0 means
+// SessionTimeout. A server that does not answer the handshake is left after
+// HandshakeTimeout (see Dialer).
 func Connect(hosts []string, sessionTimeout time.Duration, log *slog.Logger) (*Registry, error) {
+	if sessionTimeout == 0 {
+		sessionTimeout = SessionTimeout
+	}
 	r := &Registry{hosts: strings.Join(hosts, ","), changes: make(chan struct{}, 1)}
 	conn, events, err := zk.Connect(hosts, sessionTimeout,
 		zk.WithLogger(zkLogger{log}),
+		zk.WithDialer(Dialer(sessionTimeout, len(hosts))),
 		zk.WithEventCallback(func(ev zk.Event) {
 			if ev.Type == zk.EventSession {
 				select {
