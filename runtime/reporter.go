@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"maps"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"lighthouse/model"
 )
@@ -76,6 +78,10 @@ type portRun struct {
 	health model.PortHealth
 	judged bool // a round has been recorded
 	up     bool
+	// reasons holds, while the port is down, the failure of each check
+	// last logged at info level (as reasonKey): a failure is logged again
+	// only when its reason changes. Cleared when the port is up.
+	reasons map[string]string
 }
 
 // roundResult is one round of a service's checks.
@@ -291,10 +297,12 @@ func (r *Reporter) check(ctx context.Context, id string, gen int, pc probeConfig
 // round runs every check of every port at once and waits for all of them.
 func (r *Reporter) round(ctx context.Context, pc probeConfig) map[int][]model.CheckResult {
 	out := make(map[int][]model.CheckResult, len(pc.Ports))
+	for _, port := range pc.Ports { // before any check runs: they read out
+		out[port] = make([]model.CheckResult, len(pc.Checks))
+	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, port := range pc.Ports {
-		out[port] = make([]model.CheckResult, len(pc.Checks))
 		for i, c := range pc.Checks {
 			wg.Add(1)
 			go func() {
@@ -330,16 +338,26 @@ func (r *Reporter) record(res roundResult) {
 		for _, t := range ts {
 			if t.Change == model.NowPassing {
 				r.Log.Info("check passing", "service", res.id, "port", port, "check", t.Type, "passes", t.Count)
+				delete(p.reasons, t.Type)
 			} else {
-				r.Log.Warn("check failing", "service", res.id, "port", port, "check", t.Type, "failures", t.Count, "err", t.Detail)
-			}
-		}
-		for _, c := range res.results[port] {
-			if !c.Pass {
-				r.Log.Debug("check failed", "service", res.id, "port", port, "check", c.Type, "err", c.Detail)
+				r.Log.Warn("check failing", "service", res.id, "port", port, "check", t.Type, "failures", t.Count, "err", clipDetail(t.Detail))
+				p.noteReason(t.Type, t.Detail)
 			}
 		}
 		up := p.health.Up()
+		for _, c := range res.results[port] {
+			switch {
+			case c.Pass:
+			case !up && p.noteReason(c.Type, c.Detail):
+				// Down, and this reason is new: once at info, not every round.
+				r.Log.Info("check failed", "service", res.id, "port", port, "check", c.Type, "err", clipDetail(c.Detail))
+			default:
+				r.Log.Debug("check failed", "service", res.id, "port", port, "check", c.Type, "err", clipDetail(c.Detail))
+			}
+		}
+		if up {
+			p.reasons = nil
+		}
 		switch {
 		case up && (!p.judged || !p.up):
 			r.Log.Info("service up", "service", res.id, "cluster", run.cfg.Name, "port", port)
@@ -435,6 +453,48 @@ func (r *Reporter) shutdown(stopChecks context.CancelFunc) {
 	}
 	r.wg.Wait()
 	r.Log.Info("stopped")
+}
+
+// noteReason records the reason a check failed for and reports whether it
+// differs from the one recorded before.
+func (p *portRun) noteReason(check, detail string) bool {
+	key := reasonKey(detail)
+	if old, ok := p.reasons[check]; ok && old == key {
+		return false
+	}
+	if p.reasons == nil {
+		p.reasons = map[string]string{}
+	}
+	p.reasons[check] = key
+	return true
+}
+
+// ephemeralPort is the local port of a connection in an error ("read tcp
+// 127.0.0.1:41234->127.0.0.1:80: ..."): new on every round, it is no new
+// reason.
+var ephemeralPort = regexp.MustCompile(`:[0-9]+->`)
+
+// reasonKey is what tells two failure reasons apart.
+func reasonKey(detail string) string {
+	return ephemeralPort.ReplaceAllString(clipDetail(detail), ":_->")
+}
+
+// maxDetail is the most of a check's failure detail that a log line
+// echoes: a detail may quote what the service answered (a tcp check's
+// response line, up to 64 KiB).
+const maxDetail = 512
+
+// clipDetail cuts a failure detail to maxDetail bytes, at a rune boundary,
+// and says how long it was.
+func clipDetail(s string) string {
+	if len(s) <= maxDetail {
+		return s
+	}
+	cut := maxDetail
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes in all)", s[:cut], len(s))
 }
 
 func checkTypes(cs []model.Check) string {

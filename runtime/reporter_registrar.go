@@ -220,6 +220,7 @@ func (g *registrar) run(after <-chan struct{}) {
 				} else {
 					sid, err = reg.Register(ctx, op.Path, op.Data)
 				}
+				prior := have[op.Path]
 				applyOutcome(have, want, op, sid, err)
 				if err != nil {
 					if ctx.Err() != nil {
@@ -232,9 +233,12 @@ func (g *registrar) run(after <-chan struct{}) {
 					break
 				}
 				backoff = 0
-				if op.Delete {
+				switch {
+				case op.Delete && prior.Present:
 					g.log.Info("deregistered", "znode", op.Path)
-				} else {
+				case op.Delete: // never registered by this run: a leftover check
+					g.log.Debug("made sure absent", "znode", op.Path)
+				default:
 					g.log.Info("registered", "znode", op.Path, "session", fmt.Sprintf("%#x", sid))
 				}
 			}
