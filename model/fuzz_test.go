@@ -74,13 +74,16 @@ func FuzzDecodeNode(f *testing.F) {
 	})
 }
 
-// FuzzLoadNewcomer: adding a file never takes anything from the clusters in
-// force: each keeps its name, its file and its port (stable ownership).
+// FuzzLoadNewcomer: adding a file, or changing the balancer or discovery
+// file, never takes anything from the clusters in force: each keeps its
+// name, its file and its port (stable ownership).
 func FuzzLoadNewcomer(f *testing.F) {
 	f.Add("clusters/aaa.yaml", "discovery: zookeeper\nhaproxy: {port: 8000}\n")
 	f.Add("clusters/aaa.yaml", "name: web\ndiscovery: zookeeper\nhaproxy: {port: 8001}\n")
 	f.Add("clusters/zzz.yml", "p: &p 8001\nname: api\ndiscovery: zookeeper\nhaproxy: {port: *p}\n")
 	f.Add("clusters/web.yml", "discovery: zookeeper\nhaproxy: {port: 9000}\n")
+	f.Add("balancers/haproxy.yaml", balancerYAML+"stats: {port: 8001}\n")
+	f.Add("balancers/haproxy.yaml", balancerYAML+"proxies: {web: {port: 7000, upstreams: [{host: h, port: 1}]}}\n")
 	base := files(
 		"balancers/haproxy.yaml", balancerYAML,
 		"discovery/zookeeper.yaml", zkYAML,
@@ -92,12 +95,16 @@ func FuzzLoadNewcomer(f *testing.F) {
 		f.Fatal(first.Diagnostics)
 	}
 	f.Fuzz(func(t *testing.T, path, data string) {
-		for _, b := range base {
+		in := append(files(path, data), base...)
+		for i, b := range base {
 			if b.Path == path {
-				return // a change, not a newcomer
+				if strings.HasPrefix(path, "clusters/") {
+					return // a cluster's own change may change what it holds
+				}
+				in = append(files(path, data), append(base[:i:i], base[i+1:]...)...)
 			}
 		}
-		s := Load(first, append(files(path, data), base...))
+		s := Load(first, in)
 		for name, c := range first.Config.Clusters {
 			got, ok := s.Config.Clusters[name]
 			if !ok || got.Pos.File != c.Pos.File || got.HAProxy.Port != c.HAProxy.Port {

@@ -188,3 +188,39 @@ func TestLoadStableOwnership(t *testing.T) {
 	s = Load(nil, with("clusters/aaa.yaml", "discovery: zookeeper\nhaproxy: {port: 8000}\n"))
 	wantDiags(t, s, "clusters/web.yaml:2: haproxy.port: *:8000 is already bound by cluster aaa (clusters/aaa.yaml); on a first load the file whose path sorts first keeps it, this one is refused\n")
 }
+
+// A changed balancer that takes a port or a name from a cluster in force is
+// refused and keeps its last good version; on a first load the balancer
+// comes first.
+func TestLoadStableOwnershipBalancer(t *testing.T) {
+	web := "discovery: zookeeper\nhaproxy: {port: 8000}\n"
+	first := Load(nil, files("balancers/haproxy.yaml", balancerYAML, "discovery/zookeeper.yaml", zkYAML, "clusters/web.yaml", web))
+	wantDiags(t, first, "")
+	for _, tc := range []struct{ name, balancer, want string }{
+		{"same port", balancerYAML + "stats: {port: 9000}\nproxies:\n  partner:\n    port: 8000\n    upstreams: [{host: b2b.example.com, port: 88}]\n",
+			"balancers/haproxy.yaml: warning: keeping the last good version of this file\n" +
+				"balancers/haproxy.yaml:7: proxies.partner.port: clashes with cluster web (clusters/web.yaml), which was in force before and keeps what it holds: this version of the file is refused\n"},
+		{"same name", balancerYAML + "proxies:\n  web:\n    port: 7000\n    upstreams: [{host: b2b.example.com, port: 88}]\n",
+			"balancers/haproxy.yaml: warning: keeping the last good version of this file\n" +
+				"balancers/haproxy.yaml:5: proxies.web: clashes with cluster web (clusters/web.yaml), which was in force before and keeps what it holds: this version of the file is refused\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := Load(first, files("balancers/haproxy.yaml", tc.balancer, "discovery/zookeeper.yaml", zkYAML, "clusters/web.yaml", web))
+			wantDiags(t, s, tc.want)
+			if c, ok := s.Config.Clusters["web"]; !ok || c.HAProxy.Port != 8000 {
+				t.Errorf("web = %+v, want it on 8000", c)
+			}
+			if b := s.Config.Balancer; b == nil || len(b.Proxies) != 0 {
+				t.Errorf("balancer = %+v, want the last good one", b)
+			}
+			// Removing the cluster lets the new balancer in.
+			s = Load(s, files("balancers/haproxy.yaml", tc.balancer, "discovery/zookeeper.yaml", zkYAML))
+			wantDiags(t, s, "")
+			if len(s.Config.Balancer.Proxies) != 1 {
+				t.Errorf("balancer = %+v, want the new one", s.Config.Balancer)
+			}
+		})
+	}
+	s := Load(nil, files("balancers/haproxy.yaml", balancerYAML+"stats: {port: 8000}\n", "discovery/zookeeper.yaml", zkYAML, "clusters/web.yaml", web))
+	wantDiags(t, s, "clusters/web.yaml:2: haproxy.port: *:8000 is already bound by stats (balancers/haproxy.yaml)\n")
+}

@@ -188,6 +188,7 @@ func parseFile(p string, kind fileKind, stem string, data []byte) (parsed, Diagn
 func (s *Snapshot) assemble(accepted []parsed, prevGood map[string]parsed) {
 	cfg := Config{Logging: Logging{Level: "info", Format: "text", Stream: "stderr"}, Discovery: map[string]Discovery{}, Clusters: map[string]Cluster{}, Services: map[string]Service{}}
 	var clusters, services []parsed
+	var bp *parsed // the balancer, kept once the clusters are placed
 	for _, p := range accepted {
 		switch p.kind {
 		case kindLogging:
@@ -195,7 +196,7 @@ func (s *Snapshot) assemble(accepted []parsed, prevGood map[string]parsed) {
 			s.keep(p)
 		case kindBalancer:
 			cfg.Balancer = p.balancer
-			s.keep(p)
+			bp = &p
 		case kindDiscovery:
 			cfg.Discovery[p.stem] = p.discovery
 			s.keep(p)
@@ -205,7 +206,6 @@ func (s *Snapshot) assemble(accepted []parsed, prevGood map[string]parsed) {
 			services = append(services, p)
 		}
 	}
-	l := newListeners(cfg.Balancer)
 	round := func(p parsed) int {
 		old, ok := prevGood[p.file]
 		switch {
@@ -221,26 +221,34 @@ func (s *Snapshot) assemble(accepted []parsed, prevGood map[string]parsed) {
 		rounds[p.file] = round(p)
 	}
 	sort.SliceStable(clusters, func(i, j int) bool { return rounds[clusters[i].file] < rounds[clusters[j].file] })
-	first := prevGood == nil
-	owner := func(file string) string { return ownerNote(first, rounds[file]) }
-	for _, p := range clusters {
-		pathOf := p.file
-		check := func(c Cluster) Diagnostics { return checkCluster(&cfg, c, l, owner) }
-		diags := check(p.cluster)
-		if !diags.HasErrors() {
-			s.Diagnostics = append(s.Diagnostics, diags...)
-			cfg.Clusters[p.cluster.Name] = p.cluster
-			l.add(p.cluster)
-			s.keep(p)
-			continue
+	pl := place(&cfg, cfg.Balancer, clusters, rounds, prevGood)
+	// A changed balancer is a newcomer too: if it takes a name or a port
+	// from a cluster in force that its last good version leaves alone, it
+	// is refused.
+	if bp != nil {
+		if old, ok := prevGood[bp.file]; ok && old.data != bp.data && old.balancer != nil {
+			var blame Diagnostics
+			alt := place(&cfg, old.balancer, clusters, rounds, prevGood)
+			for _, p := range clusters {
+				if rounds[p.file] == roundNew || pl.kept[p.file] || !alt.kept[p.file] {
+					continue
+				}
+				c := alt.clusters[p.file]
+				blame = append(blame, balancerClash(bp.balancer, c).Diag(Error, fmt.Sprintf("clashes with cluster %s (%s), which was in force before and keeps what it holds: this version of the file is refused", clip(c.Name), c.Pos.File)))
+			}
+			if blame != nil {
+				s.Diagnostics = append(s.Diagnostics, blame...)
+				s.Diagnostics = append(s.Diagnostics, Diagnostic{Severity: Warning, File: bp.file, Message: "keeping the last good version of this file"})
+				bp, pl = &old, alt
+				cfg.Balancer = old.balancer
+			}
 		}
-		s.Diagnostics = append(s.Diagnostics, diags...)
-		if old, ok := prevGood[pathOf]; ok && old.data != p.data && !check(old.cluster).HasErrors() {
-			s.Diagnostics = append(s.Diagnostics, Diagnostic{Severity: Warning, File: pathOf, Message: "keeping the last good version of this file"})
-			cfg.Clusters[old.cluster.Name] = old.cluster
-			l.add(old.cluster)
-			s.keep(old)
-		}
+		s.keep(*bp)
+	}
+	s.Diagnostics = append(s.Diagnostics, pl.diags...)
+	for _, p := range pl.keep {
+		cfg.Clusters[p.cluster.Name] = p.cluster
+		s.keep(p)
 	}
 	for _, p := range services {
 		sv := p.service
@@ -264,6 +272,83 @@ func (s *Snapshot) assemble(accepted []parsed, prevGood map[string]parsed) {
 }
 
 func (s *Snapshot) keep(p parsed) { s.good[p.file] = p }
+
+// placement is where the clusters go with one balancer.
+type placement struct {
+	diags    Diagnostics
+	keep     []parsed           // the version of each cluster file in force
+	kept     map[string]bool    // by file
+	clusters map[string]Cluster // by file, as kept
+}
+
+// place puts clusters, in order, into cfg's discovery and balancer b: a
+// cluster that clashes with the ones placed before falls back to its last
+// good version when that one does not, and is left out otherwise. cfg is
+// not changed.
+func place(cfg *Config, b *Balancer, clusters []parsed, rounds map[string]int, prevGood map[string]parsed) placement {
+	pl := placement{kept: map[string]bool{}, clusters: map[string]Cluster{}}
+	c := *cfg
+	c.Balancer = b
+	c.Clusters = map[string]Cluster{}
+	l := newListeners(b)
+	first := prevGood == nil
+	owner := func(file string) string { return ownerNote(first, rounds[file]) }
+	take := func(p parsed) {
+		c.Clusters[p.cluster.Name] = p.cluster
+		l.add(p.cluster)
+		pl.keep = append(pl.keep, p)
+		pl.kept[p.file] = true
+		pl.clusters[p.file] = p.cluster
+	}
+	for _, p := range clusters {
+		check := func(cl Cluster) Diagnostics { return checkCluster(&c, cl, l, owner) }
+		diags := check(p.cluster)
+		pl.diags = append(pl.diags, diags...)
+		if !diags.HasErrors() {
+			take(p)
+			continue
+		}
+		if old, ok := prevGood[p.file]; ok && old.data != p.data && !check(old.cluster).HasErrors() {
+			pl.diags = append(pl.diags, Diagnostic{Severity: Warning, File: p.file, Message: "keeping the last good version of this file"})
+			take(old)
+		}
+	}
+	return pl
+}
+
+// balancerClash locates what in b clashes with cluster c: a proxy or meta
+// cluster of its name, a listener on its port, or a meta cluster it is a
+// member of that has no port; the file when none of these.
+func balancerClash(b *Balancer, c Cluster) Pos {
+	if _, ok := b.Proxies[c.Name]; ok {
+		return b.At("proxies." + c.Name)
+	}
+	if c.Name == "stats" && b.Stats != nil {
+		return b.At("stats")
+	}
+	if _, ok := b.MetaClusters[c.Name]; ok && c.HAProxy.Port != 0 {
+		return b.At("meta_clusters." + c.Name)
+	}
+	if p := c.HAProxy.Port; p != 0 {
+		for _, name := range b.MetaClusterNames() {
+			if b.MetaClusters[name].Port == p {
+				return b.At("meta_clusters." + name + ".port")
+			}
+		}
+		for _, name := range b.ProxyNames() {
+			if px := b.Proxies[name]; px.Port == p && sameAddr(px.BindAddress, b.BindAddress) {
+				return b.At("proxies." + name + ".port")
+			}
+		}
+		if st := b.Stats; st != nil && st.Port == p && sameAddr(st.BindAddress, b.BindAddress) {
+			return b.At("stats.port")
+		}
+	}
+	if c.MetaCluster != "" {
+		return b.At("meta_clusters")
+	}
+	return Pos{File: b.Pos.File, Line: b.Pos.Line}
+}
 
 // The rounds in which assemble places clusters.
 const (
