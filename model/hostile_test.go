@@ -224,3 +224,20 @@ func TestLoadStableOwnershipBalancer(t *testing.T) {
 	s := Load(nil, files("balancers/haproxy.yaml", balancerYAML+"stats: {port: 8000}\n", "discovery/zookeeper.yaml", zkYAML, "clusters/web.yaml", web))
 	wantDiags(t, s, "clusters/web.yaml:2: haproxy.port: *:8000 is already bound by stats (balancers/haproxy.yaml)\n")
 }
+
+// A new web.yaml beside the web.yml in force is the one ignored; on a
+// first load the path order decides.
+func TestLoadStableOwnershipSameStem(t *testing.T) {
+	base := files("balancers/haproxy.yaml", balancerYAML, "discovery/zookeeper.yaml", zkYAML)
+	yml := files("clusters/web.yml", "discovery: zookeeper\nhaproxy: {port: 8000}\n")
+	yaml := files("clusters/web.yaml", "discovery: zookeeper\nhaproxy: {port: 9000}\n")
+	first := Load(nil, append(append([]File(nil), base...), yml...))
+	wantDiags(t, first, "")
+	s := Load(first, append(append(append([]File(nil), base...), yml...), yaml...))
+	wantDiags(t, s, "clusters/web.yaml: clusters/web.yml defines the same item; this file is ignored\n")
+	if c := s.Config.Clusters["web"]; c.Pos.File != "clusters/web.yml" || c.HAProxy.Port != 8000 {
+		t.Errorf("web = %+v", c)
+	}
+	s = Load(nil, append(append(append([]File(nil), base...), yml...), yaml...))
+	wantDiags(t, s, "clusters/web.yml: clusters/web.yaml defines the same item; this file is ignored\n")
+}

@@ -99,18 +99,31 @@ func Load(prev *Snapshot, files []File) *Snapshot {
 	}
 	s := &Snapshot{good: map[string]parsed{}}
 	var accepted []parsed
-	paths := map[string]string{} // kind/stem -> first path, to catch web.yaml beside web.yml
+	// owners maps kind/stem to the one path that defines the item, to catch
+	// web.yaml beside web.yml: the one in force before, else the first in
+	// path order (stable ownership, as for clusters).
+	owners := map[string]string{}
 	for _, f := range files {
 		kind, stem := classify(f.Path)
 		if kind == kindIgnored {
 			continue
 		}
 		id := fmt.Sprintf("%d/%s", kind, stem)
-		if first, dup := paths[id]; dup {
-			s.Diagnostics = append(s.Diagnostics, Diagnostic{Severity: Error, File: f.Path, Message: fmt.Sprintf("%s defines the same item; this file is ignored", first)})
+		_, inForce := prevGood[f.Path]
+		if o, ok := owners[id]; !ok || inForce && !hasKey(prevGood, o) {
+			owners[id] = f.Path
+		}
+	}
+	for _, f := range files {
+		kind, stem := classify(f.Path)
+		if kind == kindIgnored {
 			continue
 		}
-		paths[id] = f.Path
+		id := fmt.Sprintf("%d/%s", kind, stem)
+		if owner := owners[id]; owner != f.Path {
+			s.Diagnostics = append(s.Diagnostics, Diagnostic{Severity: Error, File: f.Path, Message: fmt.Sprintf("%s defines the same item; this file is ignored", owner)})
+			continue
+		}
 		if f.Err != nil {
 			s.Diagnostics = append(s.Diagnostics, Diagnostic{Severity: Error, File: f.Path, Message: "cannot read: " + f.Err.Error()})
 			if old, ok := prevGood[f.Path]; ok {
@@ -272,6 +285,11 @@ func (s *Snapshot) assemble(accepted []parsed, prevGood map[string]parsed) {
 }
 
 func (s *Snapshot) keep(p parsed) { s.good[p.file] = p }
+
+func hasKey[V any](m map[string]V, k string) bool {
+	_, ok := m[k]
+	return ok
+}
 
 // placement is where the clusters go with one balancer.
 type placement struct {
