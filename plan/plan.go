@@ -58,7 +58,7 @@ type Step struct {
 }
 
 // Action is one of the closed set of things the shell knows how to do:
-// Validate, WriteFile, Start, Reload, AddServer, RemoveServer,
+// Validate, WriteFile, Kill, Start, Reload, AddServer, RemoveServer,
 // ShutdownSessions, SetServerState, SetServerAddr and SetWeight.
 type Action interface {
 	// Kind is the action's name in the JSON output, e.g. "add_server".
