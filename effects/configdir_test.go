@@ -146,3 +146,21 @@ func TestReadConfigDirSizeLimit(t *testing.T) {
 		t.Errorf("files: %+v", files)
 	}
 }
+
+// A file its reader may not open is an error of its own. Root reads
+// anything, so this runs only as another user.
+func TestReadConfigDirPermissionDenied(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads a chmod 000 file; TestReadConfigDirBadEntries covers what stops root")
+	}
+	dir := t.TempDir()
+	mustWrite(t, dir, "services/a.yaml", goodService)
+	mustWrite(t, dir, "services/b.yaml", goodService)
+	if err := os.Chmod(filepath.Join(dir, "services/b.yaml"), 0); err != nil {
+		t.Fatal(err)
+	}
+	files := readSoon(t, dir)
+	if len(files) != 2 || files[0].Err != nil || files[1].Err == nil || files[1].Err.Error() != "permission denied" {
+		t.Errorf("files: %+v", files)
+	}
+}
