@@ -292,7 +292,9 @@ func decodeDiscovery(d *decoder, o *obj, name string) Discovery {
 	}
 	if p, ok := o.word("path", true); ok {
 		if !strings.HasPrefix(p, "/") {
-			d.errorf(o.values["path"], "path", "must be an absolute znode path starting with /, got %q", p)
+			d.errorf(o.values["path"], "path", "must be an absolute znode path starting with /, got %s", quote(p))
+		} else if bad := badZnodePath(strings.TrimRight(p, "/")); bad != "" {
+			d.errorf(o.values["path"], "path", "%s, got %s", bad, quote(p))
 		} else {
 			ds.Path = strings.TrimRight(p, "/")
 			if ds.Path == "" {
@@ -309,6 +311,20 @@ func decodeDiscovery(d *decoder, o *obj, name string) Discovery {
 	}
 	o.unknown()
 	return ds
+}
+
+// badZnodePath says why ZooKeeper would refuse path ("" when it would not):
+// an empty element (//) or an element . or .. .
+func badZnodePath(path string) string {
+	for _, e := range strings.Split(path, "/")[1:] {
+		switch e {
+		case "":
+			return "must not hold an empty element (//)"
+		case ".", "..":
+			return "must not hold an element . or .."
+		}
+	}
+	return ""
 }
 
 var hostPortRE = regexp.MustCompile(`^[A-Za-z0-9_.\[\]:-]+:[0-9]{1,5}$`)

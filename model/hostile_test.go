@@ -241,3 +241,20 @@ func TestLoadStableOwnershipSameStem(t *testing.T) {
 	s = Load(nil, append(append(append([]File(nil), base...), yml...), yaml...))
 	wantDiags(t, s, "clusters/web.yml: clusters/web.yaml defines the same item; this file is ignored\n")
 }
+
+// ZooKeeper refuses a path with an element . or .. or an empty one; the
+// reporter would retry forever.
+func TestLoadDiscoveryPathZnodeSafe(t *testing.T) {
+	for _, tc := range []struct{ path, want string }{
+		{"/lighthouse/../x", "must not hold an element . or .., got \"/lighthouse/../x\""},
+		{"/a/./b/", "must not hold an element . or .., got \"/a/./b/\""},
+		{"/a//b", "must not hold an empty element (//), got \"/a//b\""},
+	} {
+		s := Load(nil, files("discovery/zookeeper.yaml", "hosts: [\"127.0.0.1:2181\"]\npath: "+tc.path+"\n"))
+		wantDiags(t, s, "discovery/zookeeper.yaml:2: path: "+tc.want+"\n")
+	}
+	for _, ok := range []string{"/", "/lighthouse/services/", "/a.b/..c"} {
+		s := Load(nil, files("discovery/zookeeper.yaml", "hosts: [\"127.0.0.1:2181\"]\npath: "+ok+"\n"))
+		wantDiags(t, s, "")
+	}
+}
