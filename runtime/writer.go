@@ -30,6 +30,8 @@ type HAProxy interface {
 	// Install writes the config file atomically.
 	Install(ctx context.Context, data render.Text) error
 	Start(ctx context.Context) error
+	// Kill stops HAProxy at once, master and workers (SIGKILL).
+	Kill(ctx context.Context) error
 	Reload(ctx context.Context) error
 	AddServer(ctx context.Context, backend, server, addr string, port int, options string) error
 	RemoveServer(ctx context.Context, backend, server string) error
@@ -140,6 +142,10 @@ type Writer struct {
 	fileJobs chan fileJob
 	fileDone chan fileResult
 	syncing  string // fingerprint handed to the syncer and not done yet
+
+	// startFailed is the fingerprint of the file on disk the last start
+	// failed on (plan.Input.StartFailed).
+	startFailed string
 }
 
 type fileJob struct {
@@ -334,7 +340,7 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 		now := time.Now()
 		w.pruneBusy(obs)
 		p := plan.Make(plan.Input{Config: &w.snap.Config, Membership: w.members, Version: w.version, Observed: obs,
-			Now: now, LastReload: w.lastReload, Rejected: w.rejected, RuntimeFailed: w.runtimeBad, Busy: w.busy, Memo: w.memo})
+			Now: now, LastReload: w.lastReload, Rejected: w.rejected, StartFailed: w.startFailed, RuntimeFailed: w.runtimeBad, Busy: w.busy, Memo: w.memo})
 		w.memo = p.Memo
 		logDiagnostics(w.Log, p.Diagnostics, &w.planDiags)
 		if p.Empty() {
@@ -411,10 +417,17 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 			if err = w.hap.Install(ctx, a.Data); err == nil {
 				file = a.Data
 			}
+		case plan.Kill:
+			if err = w.hap.Kill(ctx); err == nil {
+				w.loaded = nil
+				w.Log.Warn("killed HAProxy", "why", s.Reason)
+			}
 		case plan.Start:
 			if err = w.hap.Start(ctx); err == nil {
-				w.loaded, w.lastReload, w.runtimeBad = plan.IndexConfig(file), time.Now(), false
+				w.loaded, w.lastReload, w.runtimeBad, w.startFailed = plan.IndexConfig(file), time.Now(), false, ""
 				w.Log.Info("started HAProxy")
+			} else {
+				w.startFailed = plan.Fingerprint(file)
 			}
 		case plan.Reload:
 			if d := time.Until(a.NotBefore); d > 0 {

@@ -2,11 +2,15 @@ package runtime_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"lighthouse/effects/haproxy"
 	"lighthouse/effects/testenv"
 )
 
@@ -33,7 +37,12 @@ func testWriterHAProxyKilled(t *testing.T, r testenv.HAProxyRelease) {
 		}
 		pid := master
 		if victim == "worker" {
-			pid = e.proc().Workers[0].PID
+			// The worker that serves says its pid itself.
+			info, err := e.local.Socket.ShowInfo(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			pid = info.Pid
 		}
 		out := measureOutage(t, e.webPort, func() { syscall.Kill(pid, syscall.SIGKILL) })
 		t.Logf("HAProxy %s: kill -9 of the %s: traffic back after %v (%d of %d requests failed)", r.Version, victim, out.down.Round(time.Millisecond), out.failed, out.failed+out.ok)
@@ -44,6 +53,74 @@ func testWriterHAProxyKilled(t *testing.T, r testenv.HAProxyRelease) {
 			t.Errorf("HAProxy %s: after the %s was killed the master is %d (running %v), was %d", r.Version, victim, now, ok, master)
 		}
 	}
+}
+
+// stopBound is how soon traffic must come back after HAProxy's worker is
+// stopped (SIGSTOP): about 0.4 s of probes without an answer, then a kill
+// and a start.
+const stopBound = 1500 * time.Millisecond
+
+// A stopped worker (SIGSTOP) is noticed by the probes of the admin socket;
+// HAProxy is killed and started again, and serves within stopBound.
+func TestWriterHAProxyWorkerStopped(t *testing.T) {
+	testenv.ForEachHAProxy(t, testWriterHAProxyWorkerStopped)
+}
+
+func testWriterHAProxyWorkerStopped(t *testing.T, r testenv.HAProxyRelease) {
+	e := startWriterResync(t, r, time.Hour)
+	b := startBackend(t, "app1", "127.0.0.62")
+	e.register(e.conn, "web", b)
+	testenv.WaitFor(t, 20*time.Second, "app1 serves", func() bool { return sameSet(seen(e.webPort, 2), "app1") })
+	e.checkRelease(e.proc())
+	testenv.WaitFor(t, 10*time.Second, "the writer is done: the file has app1", func() bool {
+		file, _ := os.ReadFile(e.local.Process.ConfigFile)
+		return strings.Contains(string(file), b.znode())
+	})
+	time.Sleep(100 * time.Millisecond)
+	master, _ := e.local.Process.Running(context.Background())
+	info, err := e.local.Socket.ShowInfo(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker := info.Pid
+	t.Cleanup(func() { syscall.Kill(worker, syscall.SIGCONT) })
+	out := measureOutage(t, e.webPort, func() { syscall.Kill(worker, syscall.SIGSTOP) })
+	t.Logf("HAProxy %s: SIGSTOP of the worker: traffic back after %v (%d of %d requests failed)", r.Version, out.down.Round(time.Millisecond), out.failed, out.failed+out.ok)
+	if out.down > stopBound {
+		t.Errorf("HAProxy %s: SIGSTOP of the worker: traffic came back after %v, want within %v", r.Version, out.down, stopBound)
+	}
+	if now, ok := e.local.Process.Running(context.Background()); !ok || now == master {
+		t.Errorf("HAProxy %s: the master is %d (running %v), was %d: not restarted", r.Version, now, ok, master)
+	}
+	if !strings.Contains(e.logs.String(), "killed HAProxy") {
+		t.Errorf("HAProxy %s: the kill is not logged", r.Version)
+	}
+}
+
+// An HAProxy killed while no candidate config can be written (here a
+// directory stands where the candidate goes, as a full disk would refuse
+// it) starts again on the last good file on disk, within killBound.
+func TestWriterHAProxyKilledCannotWrite(t *testing.T) {
+	testenv.ForEachHAProxy(t, testWriterHAProxyKilledCannotWrite)
+}
+
+func testWriterHAProxyKilledCannotWrite(t *testing.T, r testenv.HAProxyRelease) {
+	e := startWriterResync(t, r, time.Hour)
+	b := startBackend(t, "app1", "127.0.0.63")
+	e.register(e.conn, "web", b)
+	testenv.WaitFor(t, 20*time.Second, "app1 serves", func() bool { return sameSet(seen(e.webPort, 2), "app1") })
+	blocker := e.local.Process.ConfigFile + haproxy.CandidateSuffix
+	os.Remove(blocker)
+	if err := os.MkdirAll(filepath.Join(blocker, "full"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	master, _ := e.local.Process.Running(context.Background())
+	out := measureOutage(t, e.webPort, func() { syscall.Kill(master, syscall.SIGKILL) })
+	t.Logf("HAProxy %s: kill -9 of the master, no candidate writable: traffic back after %v (%d of %d requests failed)", r.Version, out.down.Round(time.Millisecond), out.failed, out.failed+out.ok)
+	if out.down > killBound {
+		t.Errorf("HAProxy %s: traffic came back after %v, want within %v", r.Version, out.down, killBound)
+	}
+	os.RemoveAll(blocker)
 }
 
 // outage is what a light load saw of an outage.
@@ -89,18 +166,26 @@ func measureOutage(t *testing.T, port int, fault func()) outage {
 	start := time.Now()
 	fault()
 	deadline := start.Add(10 * time.Second)
+	// Back: since the last failure (or since the fault, if nothing failed),
+	// 300 ms have passed and at least 20 requests succeeded after it. A
+	// request that hangs adds no sample, so it never counts as back.
 	for {
 		time.Sleep(20 * time.Millisecond)
 		mu.Lock()
-		var lastFail time.Time
+		since := start
 		for _, s := range samples {
-			if !s.ok && s.at.After(lastFail) {
-				lastFail = s.at
+			if !s.ok && s.at.After(since) {
+				since = s.at
 			}
 		}
-		n := len(samples)
+		oks := 0
+		for _, s := range samples {
+			if s.ok && s.at.After(since) {
+				oks++
+			}
+		}
 		mu.Unlock()
-		if n > 0 && time.Since(start) > 300*time.Millisecond && time.Since(lastFail) > 300*time.Millisecond {
+		if time.Since(since) > 300*time.Millisecond && oks >= 20 {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -13,7 +13,8 @@ import (
 )
 
 // This file is how the writer learns at once that its HAProxy stopped: a
-// watch on the master and its current workers through pidfds. The
+// watch on the master and its current workers through pidfds, and probes
+// of the worker through the admin socket. The
 // daemonized master is not the writer's child, so it cannot be waited for;
 // a pidfd (Linux 5.3 on) can be polled for any process, and becomes
 // readable when that process exits. Every supported release's master exits
@@ -21,6 +22,28 @@ import (
 // `no-exit-on-failure`: it exits once no worker is left), and a worker
 // exits within a few milliseconds of its master being killed; either pid
 // tells.
+//
+// A stopped (SIGSTOP) or wedged worker does not exit: its master keeps
+// answering, and its listeners keep taking connections that nobody
+// accepts. The probes tell: `show info` on the admin socket every
+// probeEvery, and probeFailures in a row without an answer within
+// probeTimeout make the worker unresponsive (Observe says so; the planner
+// kills HAProxy and starts it again). A reload alone would not do: on every
+// release the new worker, failing to take the listeners over from the
+// stopped one, binds its own beside them, and about half of the new
+// connections still go to the stopped worker's.
+
+// The worker's probes. A stopped worker is noticed within about
+// probeEvery + probeFailures × probeTimeout (0.4 s).
+const (
+	probeEvery    = 100 * time.Millisecond
+	probeTimeout  = 100 * time.Millisecond
+	probeFailures = 3
+)
+
+// observeTimeout bounds Observe's `show servers state`: past it, the
+// probes have had time to tell whether the worker stopped.
+const observeTimeout = time.Second
 
 // sysPidfdOpen is pidfd_open(2)'s number, the same on every Linux
 // architecture (the syscall package predates it).
@@ -108,6 +131,10 @@ type liveness struct {
 	master  *exitWatch
 	workers []*exitWatch
 	current bool // workers are those of the last successful start or reload
+
+	stopProbe context.CancelFunc // ends the probes of master's worker
+	failures  int                // probes in a row without an answer
+	busy      int                // starts and reloads under way: probes do not count
 }
 
 func (lv *liveness) channel() chan struct{} {
@@ -144,15 +171,22 @@ func (l *Local) watch(ctx context.Context, master int) {
 		lv.master.Close()
 		lv.master = nil
 		lv.current = false
+		lv.endProbes()
 		w, err := watchExit(master, func() {
 			lv.mu.Lock()
 			defer lv.mu.Unlock()
+			lv.endProbes()
 			lv.notify()
 		})
 		if err != nil {
 			return // the resync still notices, later
 		}
 		lv.master = w
+		if l.Socket.Path != "" {
+			pctx, cancel := context.WithCancel(context.Background())
+			lv.stopProbe = cancel
+			go l.probe(pctx)
+		}
 	}
 	if lv.current {
 		return
@@ -181,10 +215,83 @@ func (l *Local) watch(ctx context.Context, master int) {
 	lv.current = true
 }
 
-// workersChanged says that a start or reload (or its failure) may have
-// changed the current workers: the next Observe watches them afresh.
-func (l *Local) workersChanged() {
+// changing is called when a start or reload begins; the function it
+// returns when it ended. Meanwhile probes do not count; afterwards the
+// current workers may be others, and the next Observe watches them afresh.
+func (l *Local) changing() (done func()) {
+	lv := &l.live
+	lv.mu.Lock()
+	defer lv.mu.Unlock()
+	lv.busy++
+	return func() {
+		lv.mu.Lock()
+		defer lv.mu.Unlock()
+		lv.busy--
+		lv.current = false
+		lv.failures = 0
+	}
+}
+
+// endProbes stops the probes and forgets their failures. lv.mu is held.
+func (lv *liveness) endProbes() {
+	if lv.stopProbe != nil {
+		lv.stopProbe()
+		lv.stopProbe = nil
+	}
+	lv.failures = 0
+}
+
+// unresponsive reports whether the worker has not answered probeFailures
+// probes in a row.
+func (l *Local) unresponsive() bool {
 	l.live.mu.Lock()
 	defer l.live.mu.Unlock()
-	l.live.current = false
+	return l.live.failures >= probeFailures
 }
+
+// probe asks the worker `show info` every probeEvery until ctx ends, and
+// notifies when it becomes unresponsive or answers again. Only a probe
+// without an answer counts: a refused connection or an answer that does
+// not parse is something else (no worker listening is seen by the pidfds).
+// A worker that does not answer is not asked again before probeEvery.
+func (l *Local) probe(ctx context.Context) {
+	t := time.NewTicker(probeEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+		_, err := l.Socket.ShowInfo(pctx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		silent := noAnswer(err)
+		lv := &l.live
+		lv.mu.Lock()
+		was := lv.failures >= probeFailures
+		switch {
+		case lv.busy > 0 || !silent:
+			lv.failures = 0
+		default:
+			lv.failures++
+		}
+		if now := lv.failures >= probeFailures; now != was {
+			lv.notify()
+		}
+		lv.mu.Unlock()
+	}
+}
+
+// noAnswer reports whether err says that the worker did not answer: no
+// answer within the deadline, or a full accept queue (a unix socket
+// refuses a connection with EAGAIN then).
+func noAnswer(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, syscall.EAGAIN)
+}
+
+// Kill stops HAProxy at once (Process.Kill).
+func (l *Local) Kill(ctx context.Context) error { return l.Process.Kill(ctx) }

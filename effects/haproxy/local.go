@@ -118,8 +118,14 @@ func (l *Local) Observe(ctx context.Context) (plan.Observed, error) {
 		return o, nil
 	}
 	l.watch(ctx, master)
-	states, err := l.Socket.ShowServersState(ctx, "")
+	if o.Unresponsive = l.unresponsive(); o.Unresponsive {
+		return o, nil // asking the worker would only wait
+	}
+	sctx, cancel := context.WithTimeout(ctx, observeTimeout)
+	states, err := l.Socket.ShowServersState(sctx, "")
+	cancel()
 	if err != nil {
+		o.Unresponsive = noAnswer(err) && l.unresponsive()
 		return o, nil // the planner falls back on the loaded config's servers
 	}
 	o.Servers = map[string][]plan.Server{}
@@ -172,13 +178,13 @@ func (l *Local) Start(ctx context.Context) error {
 			return fmt.Errorf("start HAProxy: %w", err)
 		}
 	}
-	defer l.workersChanged()
+	defer l.changing()()
 	return l.Process.Start(ctx)
 }
 
 // Reload reloads HAProxy gracefully through its master.
 func (l *Local) Reload(ctx context.Context) error {
-	defer l.workersChanged()
+	defer l.changing()()
 	return l.Process.Reload(ctx)
 }
 

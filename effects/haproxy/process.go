@@ -526,3 +526,43 @@ func firstLine(s string) string {
 	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
 	return line
 }
+
+// Kill stops HAProxy at once: SIGKILL to every worker the master lists and
+// to the master, and waits until they are gone (a stopped process dies of
+// SIGKILL too). It is for an HAProxy that no longer serves, such as one
+// whose worker is stopped; Stop is the graceful way. Not running is not an
+// error. The pid file is removed.
+func (p Process) Kill(ctx context.Context) error {
+	pid, ok := p.Running(ctx)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := withDefault(ctx, DefaultWait)
+	defer cancel()
+	pids := []int{}
+	// The master answers even when its worker does not.
+	lctx, lcancel := context.WithTimeout(ctx, time.Second)
+	if pl, err := p.ShowProc(lctx); err == nil {
+		for _, w := range append(pl.Workers, pl.OldWorkers...) {
+			pids = append(pids, w.PID)
+		}
+	}
+	lcancel()
+	pids = append(pids, pid)
+	for _, q := range pids {
+		if err := syscall.Kill(q, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+			return fmt.Errorf("kill haproxy (pid %d): %w", q, err)
+		}
+	}
+	for _, q := range pids {
+		for alive(q) {
+			if err := sleep(ctx, time.Millisecond); err != nil {
+				return fmt.Errorf("kill haproxy: pid %d still alive: %w", q, err)
+			}
+		}
+	}
+	if cur, err := readPidFile(p.PidFile); err == nil && cur == pid {
+		_ = os.Remove(p.PidFile)
+	}
+	return nil
+}
