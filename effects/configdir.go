@@ -29,10 +29,12 @@ var MaxConfigFileSize int64 = 4 << 20
 // One bad entry affects only itself: a config path that cannot be read (a
 // symlink loop, a dangling symlink, a permission error, anything but a
 // regular file, a file larger than MaxConfigFileSize) is returned as a
-// model.File with Err set, which model.Load reports at that file. Only
-// regular files are opened, without blocking, so a FIFO or a device never
-// stalls or floods the read. The error is for the directory as a whole
-// (missing, not a directory, a subdirectory that cannot be listed).
+// model.File with Err set, which model.Load reports at that file; a
+// subdirectory that cannot be listed (not a directory, a symlink loop or to
+// nothing) likewise, with its path and a "/" ("clusters/"). Only regular
+// files are opened, without blocking, so a FIFO or a device never stalls or
+// floods the read. The error is for the directory as a whole (missing, not
+// a directory, not listable).
 func ReadConfigDir(dir string) ([]model.File, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
@@ -45,10 +47,13 @@ func ReadConfigDir(dir string) ([]model.File, error) {
 	for _, sub := range []string{".", "balancers", "discovery", "clusters", "services"} {
 		entries, err := os.ReadDir(filepath.Join(dir, sub))
 		if err != nil {
-			if os.IsNotExist(err) {
-				continue
+			if sub == "." {
+				return nil, fmt.Errorf("read config dir %s: %w", dir, err)
 			}
-			return nil, fmt.Errorf("read config dir %s: %w", filepath.Join(dir, sub), err)
+			if err := subdirError(filepath.Join(dir, sub), err); err != nil {
+				files = append(files, model.File{Path: sub + "/", Err: err})
+			}
+			continue
 		}
 		for _, ent := range entries {
 			rel := filepath.ToSlash(filepath.Join(sub, ent.Name()))
@@ -68,6 +73,19 @@ func ReadConfigDir(dir string) ([]model.File, error) {
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	return files, nil
+}
+
+// subdirError says why a subdirectory could not be listed; nil when it is
+// simply absent.
+func subdirError(p string, err error) error {
+	if !errors.Is(err, fs.ErrNotExist) {
+		return bare(err)
+	}
+	if _, lerr := os.Lstat(p); lerr != nil {
+		return nil // absent
+	}
+	target, _ := os.Readlink(p)
+	return fmt.Errorf("a symlink to %s, which does not exist", clipName(target))
 }
 
 // errGone is a file removed between listing and reading it.

@@ -164,3 +164,50 @@ func TestReadConfigDirPermissionDenied(t *testing.T) {
 		t.Errorf("files: %+v", files)
 	}
 }
+
+// A subdirectory that cannot be listed is an error of its own, located at
+// the directory: the files last read from it keep their last good
+// versions, and the other subdirectories are read.
+func TestReadConfigDirUnlistableSubdir(t *testing.T) {
+	dir := t.TempDir()
+	mustWrite(t, dir, "discovery/zookeeper.yaml", goodZK)
+	mustWrite(t, dir, "services/a.yaml", goodService)
+	mustWrite(t, dir, "services/b.yaml", goodService)
+	first := model.Load(nil, readSoon(t, dir))
+	if len(first.Diagnostics) != 0 || len(first.Config.Services) != 2 {
+		t.Fatalf("good directory: %v %v", first.Diagnostics, first.Config.Services)
+	}
+	services := filepath.Join(dir, "services")
+	for _, c := range []struct {
+		name   string
+		make   func() error
+		reason string
+	}{
+		{"symlink loop", func() error { return os.Symlink("services", services) }, "too many levels of symbolic links"},
+		{"dangling symlink", func() error { return os.Symlink("gone", services) }, `a symlink to "gone", which does not exist`},
+		{"regular file", func() error { return os.WriteFile(services, nil, 0o644) }, "not a directory"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if err := os.RemoveAll(services); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.make(); err != nil {
+				t.Fatal(err)
+			}
+			mustWrite(t, dir, "discovery/zookeeper.yaml", strings.Replace(goodZK, "/lighthouse/services", "/elsewhere", 1))
+			snap := model.Load(first, readSoon(t, dir))
+			want := "services/: cannot list: " + c.reason + "\n" +
+				"services/a.yaml: warning: keeping the last good version of this file\n" +
+				"services/b.yaml: warning: keeping the last good version of this file\n"
+			if diff := cmp.Diff(want, snap.Diagnostics.String()); diff != "" {
+				t.Errorf("diagnostics (-want +got):\n%s", diff)
+			}
+			if len(snap.Config.Services) != 2 || snap.Config.Discovery["zookeeper"].Path != "/elsewhere" {
+				t.Errorf("in force: services %v, discovery %v", snap.Config.Services, snap.Config.Discovery)
+			}
+			if fresh := model.Load(nil, readSoon(t, dir)); fresh.Diagnostics.String() != "services/: cannot list: "+c.reason+"\n" {
+				t.Errorf("from scratch: %v", fresh.Diagnostics)
+			}
+		})
+	}
+}

@@ -14,7 +14,9 @@ type File struct {
 	Data []byte
 	// Err, when set, says why the shell could not read the file (Data is
 	// then empty): Load reports it at the file and keeps the file's last
-	// good version, as for a parse error.
+	// good version, as for a parse error. A Path ending in "/" with Err set
+	// is a subdirectory that could not be listed: each file last read from
+	// it keeps its last good version.
 	Err error
 }
 
@@ -115,6 +117,18 @@ func Load(prev *Snapshot, files []File) *Snapshot {
 		}
 	}
 	for _, f := range files {
+		if f.Err != nil && strings.HasSuffix(f.Path, "/") {
+			// A subdirectory that could not be listed: each file last
+			// read from it keeps its last good version.
+			s.Diagnostics = append(s.Diagnostics, Diagnostic{Severity: Error, File: f.Path, Message: "cannot list: " + f.Err.Error()})
+			for _, p := range sortedKeys(prevGood) {
+				if path.Dir(p)+"/" == f.Path {
+					s.Diagnostics = append(s.Diagnostics, Diagnostic{Severity: Warning, File: p, Message: "keeping the last good version of this file"})
+					accepted = append(accepted, prevGood[p])
+				}
+			}
+			continue
+		}
 		kind, stem := classify(f.Path)
 		if kind == kindIgnored {
 			continue
