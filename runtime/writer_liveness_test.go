@@ -72,11 +72,7 @@ func testWriterHAProxyWorkerStopped(t *testing.T, r testenv.HAProxyRelease) {
 	e.register(e.conn, "web", b)
 	testenv.WaitFor(t, 20*time.Second, "app1 serves", func() bool { return sameSet(seen(e.webPort, 2), "app1") })
 	e.checkRelease(e.proc())
-	testenv.WaitFor(t, 10*time.Second, "the writer is done: the file has app1", func() bool {
-		file, _ := os.ReadFile(e.local.Process.ConfigFile)
-		return strings.Contains(string(file), b.znode())
-	})
-	time.Sleep(100 * time.Millisecond)
+	e.waitIdle()
 	master, _ := e.local.Process.Running(context.Background())
 	info, err := e.local.Socket.ShowInfo(context.Background())
 	if err != nil {
@@ -121,6 +117,54 @@ func testWriterHAProxyKilledCannotWrite(t *testing.T, r testenv.HAProxyRelease) 
 		t.Errorf("HAProxy %s: traffic came back after %v, want within %v", r.Version, out.down, killBound)
 	}
 	os.RemoveAll(blocker)
+}
+
+// An HAProxy killed while the file on disk cannot start it (here a file
+// that HAProxy rejects) is started on the rendered config instead: the start
+// on the file fails, that is fed back (plan.Input.StartFailed), and the next
+// plan validates, writes and starts the rendered config.
+func TestWriterHAProxyKilledBadFile(t *testing.T) {
+	testenv.ForEachHAProxy(t, testWriterHAProxyKilledBadFile)
+}
+
+func testWriterHAProxyKilledBadFile(t *testing.T, r testenv.HAProxyRelease) {
+	e := startWriterResync(t, r, time.Hour)
+	b := startBackend(t, "app1", "127.0.0.64")
+	e.register(e.conn, "web", b)
+	testenv.WaitFor(t, 20*time.Second, "app1 serves", func() bool { return sameSet(seen(e.webPort, 2), "app1") })
+	e.waitIdle()
+	master, _ := e.local.Process.Running(context.Background())
+	out := measureOutage(t, e.webPort, func() {
+		writeFile(t, e.local.Process.ConfigFile, "global\n    no-such-keyword\n")
+		syscall.Kill(master, syscall.SIGKILL)
+	})
+	t.Logf("HAProxy %s: kill -9 of the master, a file it cannot start on: traffic back after %v (%d of %d requests failed)", r.Version, out.down.Round(time.Millisecond), out.failed, out.failed+out.ok)
+	if out.down > 2*killBound {
+		t.Errorf("HAProxy %s: traffic came back after %v, want within %v", r.Version, out.down, 2*killBound)
+	}
+	if file, _ := os.ReadFile(e.local.Process.ConfigFile); !strings.Contains(string(file), b.znode()) {
+		t.Errorf("HAProxy %s: the config file is not the rendered one:\n%s", r.Version, file)
+	}
+}
+
+// waitIdle waits until the writer is done with its last change: the file
+// syncer has written the config file that runs.
+func (e *writerEnv) waitIdle() {
+	e.t.Helper()
+	testenv.WaitFor(e.t, 10*time.Second, "the file on disk is the config that runs", func() bool {
+		states, err := e.local.Socket.ShowServersState(context.Background(), "")
+		if err != nil {
+			return false
+		}
+		file, _ := os.ReadFile(e.local.Process.ConfigFile)
+		for _, s := range states {
+			if !strings.Contains(string(file), s.Name) {
+				return false
+			}
+		}
+		return len(states) > 0
+	})
+	time.Sleep(100 * time.Millisecond)
 }
 
 // outage is what a light load saw of an outage.
