@@ -1,7 +1,9 @@
 package runtime_test
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"lighthouse/effects/testenv"
+	lzk "lighthouse/effects/zk"
 )
 
 // A missing cluster znode is unknown, not empty: deleting
@@ -63,4 +66,68 @@ func testWriterMissingClusterZnode(t *testing.T, r testenv.HAProxyRelease) {
 		return strings.Contains(e.logs.String(), "znode=/lighthouse/servics/web")
 	})
 	stillServe("a typo in the discovery path")
+}
+
+// When the ZooKeeper leader hangs (SIGSTOP: it still accepts TCP), the
+// reporters' sessions and the writer's move to the other servers once those
+// have elected another leader, and every server stays in HAProxy
+// throughout. (go-zookeeper alone waited 10 × 2/3 of the session timeout
+// in the hung server's handshake: the reporters' sessions expired, their
+// znodes went, and HAProxy lost the servers.) One HAProxy release: the
+// fault is ZooKeeper's.
+func TestWriterKeepsServersWhenTheLeaderHangs(t *testing.T) {
+	const sessionTimeout = 4 * time.Second
+	r := testenv.HAProxyReleases(t)[0]
+	ens := testenv.StartEnsemble(t)
+	e := startWriter(t, r)
+	writeFile(t, filepath.Join(e.dir, "config/discovery/zookeeper.yaml"),
+		fmt.Sprintf("hosts: [%s]\npath: /lighthouse/services\nsession_timeout: %d\n", quoted(ens.Hosts()), int(sessionTimeout.Seconds())))
+	b1 := startBackend(t, "app1", "127.0.0.11")
+	b2 := startBackend(t, "app2", "127.0.0.12")
+	reg, err := lzk.Connect(ens.Hosts(), sessionTimeout, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reg.Close() })
+	testenv.WaitFor(t, 10*time.Second, "the reporter's session", func() bool { return reg.Session() != 0 })
+	var sid int64
+	for _, b := range []*backend{b1, b2} {
+		if sid, err = reg.Register(context.Background(), "/lighthouse/services/web/"+b.znode(), b.data()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testenv.WaitFor(t, 20*time.Second, "app1 and app2 serve", func() bool { return sameSet(seen(e.webPort, 6), "app1", "app2") })
+
+	leader := ens.Servers[ens.Leader()]
+	start := time.Now()
+	leader.Pause()
+	defer leader.Resume()
+	var back time.Duration // when the reporter had its session again
+	dropped := false       // the reporter has lost its connection
+	for time.Since(start) < 4*sessionTimeout {
+		if got := seen(e.webPort, 4); !sameSet(got, "app1", "app2") {
+			t.Fatalf("%v after the leader hung, requests reached %v, want app1 and app2", time.Since(start).Round(10*time.Millisecond), got)
+		}
+		s := reg.Session()
+		dropped = dropped || s == 0
+		if back == 0 && dropped && s == sid {
+			back = time.Since(start)
+		}
+		if back > 0 && time.Since(start) > back+time.Second {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if back == 0 {
+		t.Fatalf("the reporter's session %#x was not back within %v (now %#x)", sid, 4*sessionTimeout, reg.Session())
+	}
+	t.Logf("the leader hung: the reporter's session back after about %v; app1 and app2 served throughout", back.Round(10*time.Millisecond))
+}
+
+func quoted(hosts []string) string {
+	q := make([]string, len(hosts))
+	for i, h := range hosts {
+		q[i] = fmt.Sprintf("%q", h)
+	}
+	return strings.Join(q, ", ")
 }
