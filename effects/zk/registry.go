@@ -6,8 +6,10 @@
 // The ZooKeeper client (go-zookeeper) connects in the background and
 // reconnects by itself: it tries each server of the list in turn and waits
 // a second after each round that failed, so an unreachable ensemble is never
-// hammered. While there is no session, Register and Deregister fail at once
-// with ErrNoSession.
+// hammered. A server that accepts the connection but does not answer (hung,
+// stopped) is left after HandshakeTimeout, a third of the session timeout
+// (see Dialer). While there is no session, Register and Deregister fail at
+// once with ErrNoSession.
 package zk
 
 import (
