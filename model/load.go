@@ -82,6 +82,21 @@ func classify(p string) (fileKind, string) {
 	return kindIgnored, ""
 }
 
+// GoodFiles returns the version of each file the snapshot holds in force,
+// sorted by path: the file as read when it loaded, else its last good
+// version. Loaded first after a restart, Load(Load(nil, good), files), they
+// keep each broken file's last good version, as a running process does.
+func (s *Snapshot) GoodFiles() []File {
+	if s == nil {
+		return nil
+	}
+	out := make([]File, 0, len(s.good))
+	for _, p := range sortedKeys(s.good) {
+		out = append(out, File{Path: p, Data: []byte(s.good[p].data)})
+	}
+	return out
+}
+
 // IsConfigPath reports whether a relative path is one that Load reads.
 func IsConfigPath(p string) bool {
 	k, _ := classify(p)

@@ -52,6 +52,15 @@ type Liveness interface {
 	Liveness() <-chan struct{}
 }
 
+// LastGoodStore keeps the last good version of each config file across
+// restarts (effects/lastgood).
+type LastGoodStore interface {
+	// Load returns the files kept.
+	Load() ([]model.File, error)
+	// Save keeps exactly files.
+	Save(files []model.File) error
+}
+
 // logDiagnostics logs a config load's diagnostics, one line each, when they
 // differ from the last ones logged (*last).
 func logDiagnostics(log *slog.Logger, ds model.Diagnostics, last *string) {
@@ -107,6 +116,10 @@ type Writer struct {
 	Version func(ctx context.Context) (render.Version, error)
 	// Refresh makes the writer re-read everything (SIGHUP).
 	Refresh <-chan struct{}
+	// LastGood, when set, keeps each config file's last good version on
+	// disk: a writer started while a file is broken runs that file's last
+	// good version, as it would had it kept running.
+	LastGood LastGoodStore
 	// Resync is how often HAProxy is observed without any event; default
 	// 2 s. An HAProxy that has Liveness is observed again as soon as it
 	// stops; the resync is the fallback.
@@ -114,23 +127,24 @@ type Writer struct {
 	// OnLogging is called when logging.yaml changes.
 	OnLogging func(model.Logging)
 
-	snap       *model.Snapshot
-	diagText   string // config diagnostics last logged
-	planDiags  string // plan diagnostics last logged
-	hap        HAProxy
-	balancer   *model.Balancer
-	disc       Discovery
-	discCfg    model.Discovery
-	watched    []string
-	members    model.Membership
-	version    render.Version
-	loaded     *plan.Index // the config HAProxy last loaded; nil when not known
-	memo       *plan.Memo  // the last plan's work
-	lastReload time.Time
-	rejected   string
-	runtimeBad bool
-	retry      time.Duration
-	busy       map[string]plan.Busy // servers HAProxy refused to delete, with requests in flight
+	snap        *model.Snapshot
+	diagText    string // config diagnostics last logged
+	planDiags   string // plan diagnostics last logged
+	hap         HAProxy
+	balancer    *model.Balancer
+	disc        Discovery
+	discCfg     model.Discovery
+	watched     []string
+	members     model.Membership
+	version     render.Version
+	loaded      *plan.Index // the config HAProxy last loaded; nil when not known
+	memo        *plan.Memo  // the last plan's work
+	lastReload  time.Time
+	rejected    string
+	runtimeBad  bool
+	retry       time.Duration
+	busy        map[string]plan.Busy // servers HAProxy refused to delete, with requests in flight
+	lastGoodErr string               // the last error saving the last good files, logged once
 
 	// The file syncer brings the config file up to date after runtime
 	// changes, off the loop, so that membership changes never wait for
@@ -262,8 +276,25 @@ func (w *Writer) reloadConfig(ctx context.Context) {
 		w.Log.Error("reading the config directory", "err", err)
 		return
 	}
-	w.snap = model.Load(w.snap, files)
+	prev := w.snap
+	if prev == nil && w.LastGood != nil {
+		if saved, err := w.LastGood.Load(); err != nil {
+			w.Log.Warn("the last good config files cannot be read; starting from the config directory alone", "err", err)
+		} else if len(saved) > 0 {
+			prev = model.Load(nil, saved)
+			w.Log.Info("starting with the last good config files kept from before", "files", len(saved))
+		}
+	}
+	w.snap = model.Load(prev, files)
 	logDiagnostics(w.Log, w.snap.Diagnostics, &w.diagText)
+	if w.LastGood != nil {
+		if err := w.LastGood.Save(w.snap.GoodFiles()); err != nil && err.Error() != w.lastGoodErr {
+			w.Log.Warn("the last good config files cannot be kept on disk", "err", err)
+			w.lastGoodErr = err.Error()
+		} else if err == nil {
+			w.lastGoodErr = ""
+		}
+	}
 	cfg := &w.snap.Config
 	if w.OnLogging != nil {
 		w.OnLogging(cfg.Logging)

@@ -22,6 +22,7 @@ import (
 
 	"lighthouse/effects"
 	"lighthouse/effects/haproxy"
+	"lighthouse/effects/lastgood"
 	"lighthouse/effects/membership"
 	"lighthouse/effects/testenv"
 	"lighthouse/model"
@@ -90,6 +91,7 @@ type writerEnv struct {
 	cancel  context.CancelFunc
 	done    chan error
 	webPort int
+	resync  time.Duration
 }
 
 func writeFile(t testing.TB, path, content string) {
@@ -144,6 +146,16 @@ stats:
 	e.local.SetVersion(r.Version)
 	t.Cleanup(func() { e.local.Process.Stop(context.Background()) })
 
+	e.resync = resync
+	e.run()
+	t.Cleanup(e.stop)
+	return e
+}
+
+// run starts a writer on e's config directory, keeping the last good config
+// files in e.dir/state; after stop, run starts a new one, as a restart does.
+func (e *writerEnv) run() {
+	t, r := e.t, e.release
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(e.logs, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelDebug})).With("program", "writer")
 	cfgDir, err := effects.WatchConfigDir(filepath.Join(e.dir, "config"), log)
 	if err != nil {
@@ -160,13 +172,12 @@ stats:
 		},
 		NewDiscovery: func(d model.Discovery) (runtime.Discovery, error) { return membership.Connect(d, log) },
 		Version:      func(ctx context.Context) (render.Version, error) { return effects.HAProxyVersion(ctx, r.Binary) },
-		Resync:       resync,
+		Resync:       e.resync,
+		LastGood:     lastgood.Store{Dir: filepath.Join(e.dir, "state")},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel, e.done = cancel, make(chan error, 1)
 	go func() { e.done <- w.Run(ctx) }()
-	t.Cleanup(e.stop)
-	return e
 }
 
 // yamlList writes directive lines as a YAML flow list.

@@ -119,6 +119,8 @@ func startReporterProcess(t *testing.T, argv ...string) *reporterProcess {
 	p := &reporterProcess{out: &lockedBuffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(argv[0], argv[1:]...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	// The writer keeps its last good config files here, not in /var/lib.
+	p.cmd.Env = append(os.Environ(), "STATE_DIRECTORY="+t.TempDir())
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"lighthouse/effects"
 	"lighthouse/effects/haproxy"
+	"lighthouse/effects/lastgood"
 	"lighthouse/effects/membership"
 	"lighthouse/model"
 	"lighthouse/render"
@@ -29,6 +31,7 @@ on the last good config; SIGHUP re-reads everything.
 Also installed as lighthouse-writer CONFIG_DIR.`, e)
 	dir := fs.String("config-dir", "", "the config directory (required)")
 	bin := fs.String("haproxy", "haproxy", "the HAProxy binary")
+	stateDir := fs.String("state-dir", "", "where the last good version of each config file is kept across restarts (default: $STATE_DIRECTORY or /var/lib/lighthouse, then last-good/ and the config directory's path)")
 	if code, done := fs.parse(args); done {
 		return code
 	}
@@ -73,10 +76,20 @@ Also installed as lighthouse-writer CONFIG_DIR.`, e)
 		},
 		Refresh:   refresh,
 		OnLogging: live.Apply,
+		LastGood:  lastgood.Store{Dir: lastGoodDir(*stateDir, *dir)},
 	}
 	if err := w.Run(ctx); err != nil {
 		log.Error("writer failed", "err", err)
 		return exitError
 	}
 	return exitOK
+}
+
+// lastGoodDir is where the writer keeps the last good config files: under
+// --state-dir when given, else lastgood.DefaultDir.
+func lastGoodDir(stateDir, configDir string) string {
+	if stateDir == "" {
+		return lastgood.DefaultDir(configDir)
+	}
+	return filepath.Join(stateDir, "last-good")
 }

@@ -646,7 +646,8 @@ func (c *Cluster) startRedis(ctx context.Context, h Host) error {
 // startWriter starts a host's writer and waits until its HAProxy serves
 // every listener.
 func (c *Cluster) startWriter(ctx context.Context, hs *hostState) error {
-	p, err := c.startProc(hs.Name, "writer", filepath.Join(c.bin, "lighthouse"), "writer", "--config-dir", hs.configDir, "--haproxy", c.haproxyBin)
+	p, err := c.startProc(hs.Name, "writer", filepath.Join(c.bin, "lighthouse"), "writer", "--config-dir", hs.configDir, "--haproxy", c.haproxyBin,
+		"--state-dir", filepath.Join(c.runDir, hs.Name, "state"))
 	if err != nil {
 		return err
 	}
