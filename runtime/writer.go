@@ -50,6 +50,15 @@ type Liveness interface {
 	// HAProxy that Observe last reported running stopped running (its
 	// master or a current worker exited).
 	Liveness() <-chan struct{}
+	// StopWatching ends the watch: the writer no longer uses this HAProxy.
+	StopWatching()
+}
+
+// stopWatching ends the liveness watch of the writer's HAProxy, if any.
+func (w *Writer) stopWatching() {
+	if l, ok := w.hap.(Liveness); ok {
+		l.StopWatching()
+	}
 }
 
 // LastGoodStore keeps the last good version of each config file across
@@ -201,6 +210,7 @@ func (w *Writer) Run(ctx context.Context) error {
 	defer close(w.fileJobs)
 	w.reloadConfig(ctx)
 	defer w.closeDiscovery()
+	defer w.stopWatching()
 
 	wake := time.NewTimer(0)
 	defer wake.Stop()
@@ -300,6 +310,7 @@ func (w *Writer) reloadConfig(ctx context.Context) {
 		w.OnLogging(cfg.Logging)
 	}
 	if b := cfg.Balancer; b != nil && (w.balancer == nil || b.ConfigFile != w.balancer.ConfigFile || b.SocketFile != w.balancer.SocketFile || b.PidFile != w.balancer.PidFile) {
+		w.stopWatching()
 		w.hap = w.NewHAProxy(b)
 		w.loaded = nil
 	}

@@ -293,5 +293,20 @@ func noAnswer(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, syscall.EAGAIN)
 }
 
+// StopWatching ends the watch and the probes; the next Observe starts
+// them again.
+func (l *Local) StopWatching() {
+	lv := &l.live
+	lv.mu.Lock()
+	defer lv.mu.Unlock()
+	lv.master.Close()
+	lv.master = nil
+	for _, w := range lv.workers {
+		w.Close()
+	}
+	lv.workers, lv.current = nil, false
+	lv.endProbes()
+}
+
 // Kill stops HAProxy at once (Process.Kill).
 func (l *Local) Kill(ctx context.Context) error { return l.Process.Kill(ctx) }

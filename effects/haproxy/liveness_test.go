@@ -117,4 +117,24 @@ func testLocalLiveness(t *testing.T, r testenv.HAProxyRelease) {
 	if obs, _ := l.Observe(ctxT(t)); obs.Running || obs.Unresponsive {
 		t.Fatalf("Observe after Kill: %+v", obs)
 	}
+
+	// A watch that was stopped says nothing.
+	if err := in.Start(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if obs, _ := l.Observe(ctxT(t)); !obs.Running {
+		t.Fatal("not running after Start")
+	}
+	l.StopWatching()
+	select {
+	case <-l.Liveness(): // the exit of the killed worker, noticed before
+	default:
+	}
+	master, _ = in.Running(ctxT(t))
+	syscall.Kill(master, syscall.SIGKILL)
+	select {
+	case <-l.Liveness():
+		t.Error("notified after StopWatching")
+	case <-time.After(200 * time.Millisecond):
+	}
 }
