@@ -41,9 +41,11 @@ const (
 	probeFailures = 3
 )
 
-// observeTimeout bounds Observe's `show servers state`: past it, the
-// probes have had time to tell whether the worker stopped.
-const observeTimeout = time.Second
+// observeTimeout bounds Observe's `show servers state`: past it, the probes
+// have had time to tell whether the worker stopped. (Too short a bound would
+// cut a large config's answer: Observe then reports no servers and the
+// planner falls back on the loaded config's.)
+const observeTimeout = 2 * time.Second
 
 // sysPidfdOpen is pidfd_open(2)'s number, the same on every Linux
 // architecture (the syscall package predates it).
