@@ -102,20 +102,20 @@ func Make(in Input) Plan {
 	add := func(a Action, why string, args ...any) {
 		p.Steps = append(p.Steps, Step{Action: a, Reason: fmt.Sprintf(why, args...)})
 	}
-	install := func(why string) bool {
+	install := func(why string, background bool) bool {
 		if rejected {
 			p.Diagnostics = append(p.Diagnostics, model.Diagnostic{Severity: model.Error, File: b.ConfigFile,
 				Message: fmt.Sprintf("haproxy -c rejected candidate %s; the last good config stays in force until the inputs change", short(fp))})
 			return false
 		}
-		add(Validate{Path: b.ConfigFile, Data: desired, Fingerprint: fp}, "check the candidate before it replaces the live file")
+		add(Validate{Path: b.ConfigFile, Data: desired, Fingerprint: fp, Background: background}, "check the candidate before it replaces the live file")
 		add(WriteFile{Path: b.ConfigFile, Data: desired, Fingerprint: fp}, "%s", why)
 		return true
 	}
 
 	p.Steps = append(p.Steps, restarting...)
 	if !obs.Running {
-		if install("HAProxy is not running") {
+		if install("HAProxy is not running", false) {
 			add(Start{}, "HAProxy is not running")
 		}
 		return p
@@ -135,7 +135,7 @@ func Make(in Input) Plan {
 			if len(runtime) == 0 {
 				reason = "the file differs from the rendered config"
 			}
-			install(reason)
+			install(reason, true)
 		}
 		return p
 	}
@@ -144,7 +144,7 @@ func Make(in Input) Plan {
 		// runs: membership changes go on through the runtime API in every
 		// backend the candidate leaves as it was.
 		p.Steps = append(p.Steps, containedSteps(in, running, loaded, want, &p.Diagnostics)...)
-		install(why)
+		install(why, false)
 		return p
 	}
 	// A reload is needed. Departing servers stop taking new requests at
@@ -155,7 +155,7 @@ func Make(in Input) Plan {
 	// A file equal to the candidate was validated before it was written:
 	// only its reload is left to do.
 	if !obs.File.Equal(desired) || rejected {
-		if !install(why) {
+		if !install(why, false) {
 			return p
 		}
 	}
@@ -470,6 +470,9 @@ func serverSteps(in Input, running map[string][]Server, want parsedConfig) ([]St
 					return nil, fmt.Sprintf("server %s/%s joined; backend %s balances with %q, which takes no servers at runtime", be, s.Name, be, algo)
 				}
 				add(AddServer{Backend: be, Server: s.Name, Addr: s.Addr, Port: s.Port, Options: opts}, "node joined cluster %s", be)
+				if slices.Contains(strings.Fields(opts), "check") {
+					add(EnableHealth{Backend: be, Server: s.Name}, "server_options ask for health checks")
+				}
 				add(SetServerState{Backend: be, Server: s.Name, State: Ready}, "node joined cluster %s", be)
 				continue
 			}

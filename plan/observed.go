@@ -93,7 +93,7 @@ func Apply(o Observed, p Plan) Observed {
 			if sv := find(out.Servers[a.Backend], a.Server); sv != nil {
 				sv.Addr, sv.Port = a.Addr, a.Port
 			}
-		case SetWeight, ShutdownSessions:
+		case SetWeight, ShutdownSessions, EnableHealth:
 		default:
 			panic("plan: Apply does not know " + s.Action.Kind())
 		}

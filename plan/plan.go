@@ -9,6 +9,9 @@
 //     the live file; when it fails, the candidate is never installed and its
 //     fingerprint comes back as Input.Rejected;
 //   - a WriteFile step installs the validated candidate atomically;
+//   - a Validate step marked Background, and the WriteFile after it, may be
+//     carried out off the loop: no step after them depends on them (the
+//     file only catches up with what already runs);
 //   - a Reload step is not carried out before its NotBefore time: the shell
 //     owns the timer;
 //   - a RemoveServer step whose NotBefore has not come is pending: the shell
@@ -58,8 +61,9 @@ type Step struct {
 }
 
 // Action is one of the closed set of things the shell knows how to do:
-// Validate, WriteFile, Kill, Start, Reload, AddServer, RemoveServer,
-// ShutdownSessions, SetServerState, SetServerAddr and SetWeight.
+// Validate, WriteFile, Kill, Start, Reload, AddServer, EnableHealth,
+// RemoveServer, ShutdownSessions, SetServerState, SetServerAddr and
+// SetWeight.
 type Action interface {
 	// Kind is the action's name in the JSON output, e.g. "add_server".
 	Kind() string
@@ -74,6 +78,9 @@ type Validate struct {
 	Path        string // the live config file the candidate is for
 	Data        render.Text
 	Fingerprint string
+	// Background: this step and the WriteFile after it only bring the
+	// file up to what runs; the shell may do them off its loop.
+	Background bool
 }
 
 // WriteFile installs the validated candidate at Path atomically.
@@ -93,8 +100,8 @@ type Reload struct {
 }
 
 // AddServer adds a server to a backend at runtime. It arrives in
-// maintenance; a SetServerState step to ready follows it. When Options hold
-// `check`, the shell also enables its health checks.
+// maintenance, with its health checks off; when Options hold `check`, an
+// EnableHealth step follows, and a SetServerState step to ready.
 type AddServer struct {
 	Backend, Server string
 	Addr            string
@@ -111,6 +118,12 @@ type AddServer struct {
 type RemoveServer struct {
 	Backend, Server string
 	NotBefore       time.Time
+}
+
+// EnableHealth starts the health checks of a server added at runtime with
+// `check` (HAProxy adds it with them off).
+type EnableHealth struct {
+	Backend, Server string
 }
 
 // ShutdownSessions cuts the requests a server still has in flight: a
@@ -155,6 +168,7 @@ func (Reload) Kind() string           { return "reload" }
 func (AddServer) Kind() string        { return "add_server" }
 func (RemoveServer) Kind() string     { return "remove_server" }
 func (ShutdownSessions) Kind() string { return "shutdown_sessions" }
+func (EnableHealth) Kind() string     { return "enable_health" }
 func (SetServerState) Kind() string   { return "set_server_state" }
 func (SetServerAddr) Kind() string    { return "set_server_addr" }
 func (SetWeight) Kind() string        { return "set_weight" }
@@ -166,6 +180,7 @@ func (Reload) Target() string             { return "haproxy" }
 func (a AddServer) Target() string        { return a.Backend + "/" + a.Server }
 func (a RemoveServer) Target() string     { return a.Backend + "/" + a.Server }
 func (a ShutdownSessions) Target() string { return a.Backend + "/" + a.Server }
+func (a EnableHealth) Target() string     { return a.Backend + "/" + a.Server }
 func (a SetServerState) Target() string   { return a.Backend + "/" + a.Server }
 func (a SetServerAddr) Target() string    { return a.Backend + "/" + a.Server }
 func (a SetWeight) Target() string        { return a.Backend + "/" + a.Server }
@@ -177,6 +192,7 @@ func (Reload) isAction()           {}
 func (AddServer) isAction()        {}
 func (RemoveServer) isAction()     {}
 func (ShutdownSessions) isAction() {}
+func (EnableHealth) isAction()     {}
 func (SetServerState) isAction()   {}
 func (SetServerAddr) isAction()    {}
 func (SetWeight) isAction()        {}
@@ -258,6 +274,9 @@ func writeStep(b *strings.Builder, s Step) {
 func describe(a Action) (glyph, what string) {
 	switch a := a.(type) {
 	case Validate:
+		if a.Background {
+			return "?", fmt.Sprintf("%s (candidate %s, off the loop)", a.Path, short(a.Fingerprint))
+		}
 		return "?", fmt.Sprintf("%s (candidate %s)", a.Path, short(a.Fingerprint))
 	case WriteFile:
 		return ">", fmt.Sprintf("%s (%s, %d bytes)", a.Path, short(a.Fingerprint), a.Data.Len())
@@ -283,6 +302,8 @@ func describe(a Action) (glyph, what string) {
 		return "-", a.Target() + " not before " + a.NotBefore.UTC().Format("15:04:05.000")
 	case ShutdownSessions:
 		return "x", a.Target()
+	case EnableHealth:
+		return "~", a.Target()
 	case SetServerState:
 		return "~", a.Target() + " " + string(a.State)
 	case SetServerAddr:
@@ -353,6 +374,8 @@ func (p Plan) MarshalJSON() ([]byte, error) {
 				j.NotBefore = a.NotBefore.UTC().Format(time.RFC3339Nano)
 			}
 		case ShutdownSessions:
+			j.Backend, j.Server = a.Backend, a.Server
+		case EnableHealth:
 			j.Backend, j.Server = a.Backend, a.Server
 		case SetServerState:
 			j.Backend, j.Server, j.State = a.Backend, a.Server, string(a.State)

@@ -37,6 +37,8 @@ type HAProxy interface {
 	RemoveServer(ctx context.Context, backend, server string) error
 	// ShutdownSessions cuts the requests a server still has in flight.
 	ShutdownSessions(ctx context.Context, backend, server string) error
+	// EnableHealth starts the health checks of a server added at runtime.
+	EnableHealth(ctx context.Context, backend, server string) error
 	SetServerState(ctx context.Context, backend, server string, state plan.ServerState) error
 	SetServerAddr(ctx context.Context, backend, server, addr string, port int) error
 	SetWeight(ctx context.Context, backend, server string, weight int) error
@@ -426,7 +428,6 @@ func (w *Writer) backoff() time.Duration {
 // A reload that must wait stops execution and returns the wait.
 func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (time.Duration, error) {
 	file := obs.File
-	reloads := p.HasReload()
 	locked := false
 	var wait time.Duration // until the earliest pending step
 	defer func() {
@@ -438,7 +439,7 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 		var err error
 		switch a := s.Action.(type) {
 		case plan.Validate:
-			if !reloads {
+			if a.Background {
 				// Only the file is behind what runs: the syncer brings it
 				// up to date while the loop takes the next change.
 				w.handOff(a.Data, a.Fingerprint)
@@ -501,6 +502,8 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 				delete(w.busy, a.Target())
 			}
 			err = w.runtimeStep(err)
+		case plan.EnableHealth:
+			err = w.runtimeStep(w.hap.EnableHealth(ctx, a.Backend, a.Server))
 		case plan.ShutdownSessions:
 			if err = w.runtimeStep(w.hap.ShutdownSessions(ctx, a.Backend, a.Server)); err == nil {
 				w.Log.Info("cut the requests still in flight after drain_timeout", "server", a.Target())

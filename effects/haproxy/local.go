@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -188,18 +187,15 @@ func (l *Local) Reload(ctx context.Context) error {
 	return l.Process.Reload(ctx)
 }
 
-// AddServer adds a server (in maintenance) and, when its options ask for
-// health checks, enables them.
+// AddServer adds a server, in maintenance and with its health checks off
+// (EnableHealth starts them).
 func (l *Local) AddServer(ctx context.Context, backend, server, addr string, port int, options string) error {
-	if err := l.Socket.AddServer(ctx, backend, server, addr, port, options); err != nil {
-		return err
-	}
-	for _, w := range strings.Fields(options) {
-		if w == "check" {
-			return l.Socket.EnableHealth(ctx, backend, server)
-		}
-	}
-	return nil
+	return l.Socket.AddServer(ctx, backend, server, addr, port, options)
+}
+
+// EnableHealth starts the health checks of a server added at runtime.
+func (l *Local) EnableHealth(ctx context.Context, backend, server string) error {
+	return l.Socket.EnableHealth(ctx, backend, server)
 }
 
 // RemoveServer deletes a server that is in maintenance. While requests are
