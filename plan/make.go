@@ -32,6 +32,11 @@ type Input struct {
 	// last Start failed on: HAProxy is then started on the rendered config,
 	// validated and written first, rather than on that file again.
 	StartFailed string
+	// Unwritable is set while the shell cannot write the config file (a
+	// write failed, a full disk, and its backoff has not passed): no
+	// candidate is installed, as for a rejected one, and membership goes
+	// on through the runtime API.
+	Unwritable bool
 	// Busy holds the servers ("backend/server") that HAProxy refused to
 	// delete because they still had requests in flight, as the shell found
 	// them. A busy server's removal is retried a second after the last
@@ -98,6 +103,7 @@ func Make(in Input) Plan {
 	want := fromRender(res, prev, memo)
 	p.Basis = Basis{Desired: fp, Observed: observedFingerprint(in.Observed, desired, fp, want.names)}
 	rejected := in.Rejected != "" && in.Rejected == fp
+	unwritable := !rejected && in.Unwritable
 
 	add := func(a Action, why string, args ...any) {
 		p.Steps = append(p.Steps, Step{Action: a, Reason: fmt.Sprintf(why, args...)})
@@ -106,6 +112,11 @@ func Make(in Input) Plan {
 		if rejected {
 			p.Diagnostics = append(p.Diagnostics, model.Diagnostic{Severity: model.Error, File: b.ConfigFile,
 				Message: fmt.Sprintf("haproxy -c rejected candidate %s; the last good config stays in force until the inputs change", short(fp))})
+			return false
+		}
+		if unwritable {
+			p.Diagnostics = append(p.Diagnostics, model.Diagnostic{Severity: model.Error, File: b.ConfigFile,
+				Message: "the config file cannot be written now; the last good config stays in force, and writing is tried again"})
 			return false
 		}
 		add(Validate{Path: b.ConfigFile, Data: desired, Fingerprint: fp, Background: background}, "check the candidate before it replaces the live file")
@@ -139,7 +150,7 @@ func Make(in Input) Plan {
 		}
 		return p
 	}
-	if rejected {
+	if rejected || unwritable {
 		// The candidate cannot be installed, but the loaded config still
 		// runs: membership changes go on through the runtime API in every
 		// backend the candidate leaves as it was.
@@ -149,12 +160,10 @@ func Make(in Input) Plan {
 	}
 	// A reload is needed. Departing servers stop taking new requests at
 	// once, before the (possibly delayed) reload.
-	if !rejected {
-		p.Steps = append(p.Steps, drainDeparted(in.Membership, running, want)...)
-	}
+	p.Steps = append(p.Steps, drainDeparted(in.Membership, running, want)...)
 	// A file equal to the candidate was validated before it was written:
 	// only its reload is left to do.
-	if !obs.File.Equal(desired) || rejected {
+	if !obs.File.Equal(desired) {
 		if !install(why, false) {
 			return p
 		}

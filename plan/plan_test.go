@@ -462,3 +462,24 @@ func TestRejectedCandidateKeepsMembershipMoving(t *testing.T) {
 		t.Errorf("after the runtime steps, planned again:\n%s", again)
 	}
 }
+
+// While the config file cannot be written, no candidate is installed, and
+// membership goes on through the runtime API as for a rejected one.
+func TestUnwritableKeepsMembershipMoving(t *testing.T) {
+	in := Input{Config: testConfig(tcpCluster("cache", 9999)), Membership: model.Membership{"cache": known(node("c1.example", "10.0.0.1", 6379))}, Version: v26, Now: t0}
+	in.Observed = converged(t, in)
+	in.Config = testConfig(tcpCluster("cache", 9999), tcpCluster("db", 5432))
+	in.Membership = model.Membership{"cache": known(node("c1.example", "10.0.0.1", 6379), node("c2.example", "10.0.0.2", 6379))}
+	in.Unwritable = true
+	p := Make(in)
+	if got, want := kinds(p), "add_server cache/c2.example:6379\nset_server_state cache/c2.example:6379"; got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if !strings.Contains(p.Diagnostics.String(), "cannot be written") {
+		t.Errorf("diagnostics: %s", p.Diagnostics)
+	}
+	in.Unwritable = false
+	if got := kinds(Make(in)); !strings.Contains(got, "reload haproxy") {
+		t.Errorf("once the file can be written, the structural change reloads:\n%s", got)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -152,6 +154,10 @@ type Writer struct {
 	memo        *plan.Memo  // the last plan's work
 	lastReload  time.Time
 	rejected    string
+	unwritable  bool          // a config file could not be written; tried again at writeAt
+	writeAt     time.Time     // when writing is tried again
+	writeRetry  time.Duration // the backoff between tries, doubling up to maxWriteRetry
+	writeErr    string        // the write error while writing fails, "" while it works
 	runtimeBad  bool
 	retry       time.Duration
 	busy        map[string]plan.Busy // servers HAProxy refused to delete, with requests in flight
@@ -182,6 +188,7 @@ type fileJob struct {
 
 type fileResult struct {
 	fp       string
+	data     render.Text
 	err      error
 	rejected bool
 }
@@ -257,6 +264,10 @@ func (w *Writer) Run(ctx context.Context) error {
 			w.Log.Debug("HAProxy's master or worker exited; observing it again")
 		}
 		next := w.converge(ctx)
+		if w.unwritable {
+			// Wake up to try the file again.
+			next = earliest(next, max(time.Until(w.writeAt), time.Millisecond))
+		}
 		if next > 0 {
 			if !wake.Stop() {
 				select {
@@ -382,9 +393,12 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 			obs.Loaded = w.loaded
 		}
 		now := time.Now()
+		if w.unwritable && !now.Before(w.writeAt) {
+			w.unwritable = false // try writing again
+		}
 		w.pruneBusy(obs)
 		p := plan.Make(plan.Input{Config: &w.snap.Config, Membership: w.members, Version: w.version, Observed: obs,
-			Now: now, LastReload: w.lastReload, Rejected: w.rejected, StartFailed: w.startFailed, RuntimeFailed: w.runtimeBad, Busy: w.busy, Memo: w.memo})
+			Now: now, LastReload: w.lastReload, Rejected: w.rejected, Unwritable: w.unwritable, StartFailed: w.startFailed, RuntimeFailed: w.runtimeBad, Busy: w.busy, Memo: w.memo})
 		w.memo = p.Memo
 		logDiagnostics(w.Log, p.Diagnostics, &w.planDiags)
 		if p.Empty() {
@@ -455,10 +469,16 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 			var rej rejection
 			if errors.As(err, &rej) {
 				w.rejected = a.Fingerprint
+				w.logRejection(rej, a.Data)
+			} else if err != nil {
+				w.writeFailed(err)
 			}
 		case plan.WriteFile:
 			if err = w.hap.Install(ctx, a.Data); err == nil {
 				file = a.Data
+				w.writeOK()
+			} else {
+				w.writeFailed(err)
 			}
 		case plan.Kill:
 			if err = w.hap.Kill(ctx); err == nil {
@@ -601,7 +621,7 @@ func (w *Writer) syncFiles(ctx context.Context) {
 	for job := range w.fileJobs {
 		w.fileMu.Lock()
 		var r fileResult
-		r.fp = job.fp
+		r.fp, r.data = job.fp, job.data
 		if job.gen == w.fileGen.Load() {
 			r.err = job.hap.Validate(ctx, job.data)
 			var rej rejection
@@ -623,14 +643,82 @@ func (w *Writer) fileSynced(r fileResult) {
 	if w.syncing == r.fp {
 		w.syncing = ""
 	}
+	var rej rejection
 	switch {
-	case r.rejected:
+	case r.rejected && errors.As(r.err, &rej):
 		w.rejected = r.fp
-		w.Log.Error("haproxy -c rejected the config file; the last good one stays", "err", r.err)
+		w.logRejection(rej, r.data)
 	case r.err != nil:
-		w.Log.Error("writing the config file failed; planning again", "err", r.err)
+		w.writeFailed(r.err)
+	default:
+		w.writeOK()
 	}
 }
+
+// maxWriteRetry caps the backoff between tries of a config file that could
+// not be written.
+const maxWriteRetry = 30 * time.Second
+
+// writeFailed records that a config file could not be written (a full
+// disk, a path that is not writable): the planner installs nothing, runtime
+// changes go on, and writing is tried again after a backoff that doubles
+// from 250 ms up to maxWriteRetry. The failure is logged when writing stops
+// working, and again only once it works again.
+func (w *Writer) writeFailed(err error) {
+	switch {
+	case w.writeRetry == 0:
+		w.writeRetry = 250 * time.Millisecond
+	case w.writeRetry < maxWriteRetry:
+		w.writeRetry = min(2*w.writeRetry, maxWriteRetry)
+	}
+	w.unwritable, w.writeAt = true, time.Now().Add(w.writeRetry)
+	if w.writeErr == "" {
+		w.writeErr = err.Error()
+		w.Log.Error("the config file cannot be written; the last good one stays, runtime changes go on, and it is tried again with a backoff", "err", err)
+	} else {
+		w.Log.Debug("the config file still cannot be written", "retry_in", w.writeRetry)
+	}
+}
+
+// writeOK records that a config file was written.
+func (w *Writer) writeOK() {
+	if w.writeErr != "" {
+		w.Log.Info("the config file is written again")
+	}
+	w.unwritable, w.writeRetry, w.writeErr = false, 0, ""
+}
+
+// logRejection logs what haproxy -c refused in a candidate, each alert at
+// the file, line and key of the config that produced the line it names.
+func (w *Writer) logRejection(rej rejection, data render.Text) {
+	text := data.String()
+	var cfg *model.Config
+	if w.snap != nil {
+		cfg = &w.snap.Config
+	}
+	for _, a := range rej.Alerts() {
+		if strings.Contains(a, "Error(s) found in configuration file") || strings.Contains(a, "Fatal errors found in configuration") {
+			continue
+		}
+		at := "the rendered config"
+		if m := alertLine.FindStringSubmatch(a); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			if pos, ok := render.Locate(cfg, text, n); ok {
+				at = pos.File
+				if pos.Line > 0 {
+					at += ":" + strconv.Itoa(pos.Line)
+				}
+				if pos.Key != "" {
+					at += ": " + pos.Key
+				}
+			}
+		}
+		w.Log.Error("haproxy -c rejected the config file; the last good one stays", "at", at, "alert", a)
+	}
+}
+
+// alertLine finds the line of the config an HAProxy alert is about.
+var alertLine = regexp.MustCompile(`\[[^\]]*:(\d+)\]`)
 
 // runtimeStep records a failed runtime command: the next plan converges by
 // a reload instead.
