@@ -155,7 +155,7 @@ func (r *Reporter) load(ctx context.Context, files []model.File) {
 func (r *Reporter) followDiscovery(cfg *model.Config) {
 	for name, g := range r.registrars {
 		d, ok := cfg.Discovery[name]
-		if ok && reflect.DeepEqual(d.Hosts, g.cfg.Hosts) && d.Path == g.cfg.Path {
+		if ok && reflect.DeepEqual(d.Hosts, g.cfg.Hosts) && d.Path == g.cfg.Path && d.SessionTimeout == g.cfg.SessionTimeout {
 			continue
 		}
 		if ok {

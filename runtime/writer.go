@@ -341,7 +341,7 @@ func (w *Writer) followDiscovery(cfg *model.Config) {
 			dcfg = d
 		}
 	}
-	if w.disc != nil && !reflect.DeepEqual(dcfg.Hosts, w.discCfg.Hosts) || w.disc != nil && dcfg.Path != w.discCfg.Path {
+	if w.disc != nil && (!reflect.DeepEqual(dcfg.Hosts, w.discCfg.Hosts) || dcfg.Path != w.discCfg.Path || dcfg.SessionTimeout != w.discCfg.SessionTimeout) {
 		w.Log.Info("discovery config changed; reconnecting", "hosts", strings.Join(dcfg.Hosts, ","), "path", dcfg.Path)
 		w.closeDiscovery()
 	}

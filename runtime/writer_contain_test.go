@@ -14,6 +14,7 @@ import (
 // A cluster file whose lines haproxy -c rejects (`balance nonsense`) stops
 // neither joins nor leaves of another cluster: they reach HAProxy through
 // the runtime API, with no reload, and the last good config stays on disk.
+// The rejection is logged at the file and line that caused it.
 // Before, every later join waited for a reload that never came.
 func TestWriterRejectedCandidateKeepsMembership(t *testing.T) {
 	testenv.ForEachHAProxy(t, func(t *testing.T, r testenv.HAProxyRelease) {
@@ -30,6 +31,9 @@ func TestWriterRejectedCandidateKeepsMembership(t *testing.T) {
 		testenv.WaitFor(t, 10*time.Second, "the candidate is rejected", func() bool {
 			return strings.Contains(e.logs.String(), "haproxy -c rejected")
 		})
+		if !strings.Contains(e.logs.String(), "clusters/aaa.yaml:4: haproxy.backend[0]") {
+			t.Error("the rejection is not logged at the line of aaa.yaml that caused it")
+		}
 		good, err := os.ReadFile(e.local.Process.ConfigFile)
 		if err != nil {
 			t.Fatal(err)
