@@ -241,7 +241,9 @@ func expectedServers(cfg *model.Config, nodes map[string][]model.Node) map[strin
 			return cmp.Or(strings.Compare(a.Host, b.Host), cmp.Compare(a.Port, b.Port),
 				netip.MustParseAddr(a.IP).Compare(netip.MustParseAddr(b.IP)))
 		})
-		ok = slices.CompactFunc(ok, func(a, b model.Node) bool { return a.Name() == b.Name() && netip.MustParseAddr(a.IP) == netip.MustParseAddr(b.IP) })
+		ok = slices.CompactFunc(ok, func(a, b model.Node) bool {
+			return a.Name() == b.Name() && netip.MustParseAddr(a.IP) == netip.MustParseAddr(b.IP)
+		})
 		var distinct []model.Node
 		for i, n := range ok {
 			twice := i > 0 && ok[i-1].Name() == n.Name() || i+1 < len(ok) && ok[i+1].Name() == n.Name()

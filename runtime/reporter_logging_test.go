@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,25 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"lighthouse/effects/testenv"
 	"lighthouse/model"
 )
 
-// lockedBuffer collects log lines from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) lines() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Split(strings.TrimSuffix(l.b.String(), "\n"), "\n")
+// logLines returns the log lines written to b.
+func logLines(b *testenv.Buffer) []string {
+	return strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 }
 
 // staticConfig is a config directory that never changes.
@@ -69,9 +56,9 @@ func (s *scriptedProber) Probe(ctx context.Context, host string, port int, c mod
 
 // runReporter runs a reporter on one service file until stop is called,
 // logging at debug level into the returned buffer.
-func runReporter(t *testing.T, service string, prober Prober, reg Registry) (logs *lockedBuffer, stop func()) {
+func runReporter(t *testing.T, service string, prober Prober, reg Registry) (logs *testenv.Buffer, stop func()) {
 	t.Helper()
-	logs = &lockedBuffer{}
+	logs = &testenv.Buffer{}
 	r := &Reporter{
 		Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Config: staticConfig{
@@ -141,7 +128,7 @@ func TestReporterLogsFailureReasons(t *testing.T) {
 	logs, stop := runReporter(t, "port: 80\ndiscovery: zookeeper\nchecks:\n  interval: 100ms\n  tcp: {rise: 1, fall: 1}\n", p, &quietRegistry{})
 	waitUntil(t, "the script played", func() bool { return p.calls.Load() > int64(len(p.script))+1 })
 	stop()
-	lines := logs.lines()
+	lines := logLines(logs)
 	var got []string
 	for _, l := range grepLines(lines, "check fail") {
 		if strings.Contains(l, "level=DEBUG") {
@@ -172,7 +159,7 @@ func TestReporterStartLogsNoDeregistrations(t *testing.T) {
 		&scriptedProber{script: []string{"connect: connection refused"}}, reg)
 	waitUntil(t, "200 ports made sure absent", func() bool { return reg.deregistered.Load() >= 200 })
 	stop()
-	lines := logs.lines()
+	lines := logLines(logs)
 	if n := len(grepLines(lines, `msg=deregistered`)); n != 0 {
 		t.Errorf("%d 'deregistered' lines for znodes never registered", n)
 	}
@@ -189,7 +176,7 @@ func TestReporterClipsFailureDetails(t *testing.T) {
 	logs, stop := runReporter(t, "port: 80\ndiscovery: zookeeper\nchecks:\n  interval: 100ms\n  tcp: {rise: 1, fall: 1}\n", p, &quietRegistry{})
 	waitUntil(t, "two rounds", func() bool { return p.calls.Load() > 2 })
 	stop()
-	lines := logs.lines()
+	lines := logLines(logs)
 	if len(grepLines(lines, "check failed", "bytes in all")) == 0 {
 		t.Errorf("no clipped failure line in:\n%s", strings.Join(lines, "\n")[:2000])
 	}

@@ -1,7 +1,6 @@
 package runtime_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -29,24 +28,6 @@ import (
 	"lighthouse/render"
 	"lighthouse/runtime"
 )
-
-// syncBuffer is a log sink the test reads while the writer writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // backend is a tiny HTTP server that answers its own name.
 type backend struct {
@@ -87,7 +68,7 @@ type writerEnv struct {
 	zk      *testenv.ZooKeeper
 	conn    *zk.Conn
 	local   *haproxy.Local
-	logs    *syncBuffer
+	logs    *testenv.Buffer
 	cancel  context.CancelFunc
 	done    chan error
 	webPort int
@@ -122,7 +103,7 @@ func startWriterResync(t testing.TB, r testenv.HAProxyRelease, resync time.Durat
 	if len(webBackend) == 0 {
 		webBackend = []string{"mode http", "balance roundrobin"}
 	}
-	e := &writerEnv{t: t, release: r, dir: testenv.ShortTempDir(t), zk: testenv.StartZooKeeper(t), logs: &syncBuffer{}}
+	e := &writerEnv{t: t, release: r, dir: testenv.ShortTempDir(t), zk: testenv.StartZooKeeper(t), logs: &testenv.Buffer{}}
 	e.conn = e.zk.Conn(t)
 	e.webPort = testenv.FreePort(t)
 	run := filepath.Join(e.dir, "run")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -86,29 +85,11 @@ func reporterBinary(t *testing.T) string {
 	return bin
 }
 
-// lockedBuffer collects a process's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // reporterProcess is a running lighthouse binary.
 type reporterProcess struct {
 	cmd    *exec.Cmd
-	out    *lockedBuffer // stdout and stderr
-	exited chan struct{} // closed when it has exited; err is then set
+	out    *testenv.Buffer // stdout and stderr
+	exited chan struct{}   // closed when it has exited; err is then set
 	err    error
 }
 
@@ -116,7 +97,7 @@ type reporterProcess struct {
 // test ends.
 func startReporterProcess(t *testing.T, argv ...string) *reporterProcess {
 	t.Helper()
-	p := &reporterProcess{out: &lockedBuffer{}, exited: make(chan struct{})}
+	p := &reporterProcess{out: &testenv.Buffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(argv[0], argv[1:]...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	// The writer keeps its last good config files here, not in /var/lib.

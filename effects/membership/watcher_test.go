@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -143,24 +142,6 @@ func TestWatcherFollowsMembers(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink the test reads while the watcher writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // A missing cluster znode is unknown, not empty, once it has existed: a
 // deleted <path>/<cluster> (as zkCli's deleteall does it, one transaction),
 // and a changed discovery path under which the cluster is missing, keep the
@@ -169,7 +150,7 @@ func (s *syncBuffer) String() string {
 func TestMissingClusterZnodeIsUnknown(t *testing.T) {
 	z := testenv.StartZooKeeper(t)
 	c := z.Conn(t)
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	w, err := Connect(model.Discovery{Hosts: z.Hosts(), Path: "/lh/services"}, log)
 	if err != nil {
@@ -225,7 +206,7 @@ func TestMissingClusterZnodeIsUnknown(t *testing.T) {
 	// discovery path changes): web has existed in this ensemble, so it is
 	// unknown there; never still has not, so it is empty.
 	w.Close()
-	logs2 := &syncBuffer{}
+	logs2 := &testenv.Buffer{}
 	w2, err := Connect(model.Discovery{Hosts: z.Hosts(), Path: "/lh/servics"}, slog.New(slog.NewTextHandler(logs2, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -249,7 +230,7 @@ func TestMissingClusterZnodeIsUnknown(t *testing.T) {
 func TestWatcherMovesPastAHungServer(t *testing.T) {
 	const sessionTimeout = 4 * time.Second
 	e := testenv.StartEnsemble(t)
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("watcher log:\n%s", logs)

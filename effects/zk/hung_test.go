@@ -3,31 +3,11 @@ package zk
 import (
 	"context"
 	"log/slog"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"lighthouse/effects/testenv"
 )
-
-// logBuffer keeps the client's log for a failed test.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // A registry whose server hangs (SIGSTOP: it still accepts TCP, nothing
 // answers) moves to another server and keeps its session and its znode:
@@ -38,7 +18,7 @@ func (l *logBuffer) String() string {
 func TestRegistryMovesPastAHungServer(t *testing.T) {
 	const sessionTimeout = 4 * time.Second
 	e := testenv.StartEnsemble(t)
-	logs := &logBuffer{}
+	logs := &testenv.Buffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("client log:\n%s", logs)
