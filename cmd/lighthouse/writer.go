@@ -67,7 +67,7 @@ Also installed as lighthouse-writer CONFIG_DIR.`, e)
 			return l
 		},
 		NewDiscovery: func(d model.Discovery) (runtime.Discovery, error) {
-			return membership.Connect(d, log.With("component", "zookeeper"))
+			return membership.Connect(d, log)
 		},
 		Version: func(ctx context.Context) (render.Version, error) {
 			v, err := effects.HAProxyVersion(ctx, *bin)

@@ -73,7 +73,7 @@ func Connect(d model.Discovery, log *slog.Logger) (*Watcher, error) {
 		timeout = model.DefaultSessionTimeout
 	}
 	conn, events, err := zk.Connect(d.Hosts, timeout, zk.WithLogger(zkLogger{log}),
-		zk.WithDialer(lzk.Dialer(timeout, len(d.Hosts))))
+		zk.WithDialer(lzk.Dialer(timeout, d.Hosts, log)))
 	if err != nil {
 		return nil, fmt.Errorf("connect to ZooKeeper %v: %w", d.Hosts, err)
 	}
@@ -139,13 +139,13 @@ func (w *Watcher) session(events <-chan zk.Event) {
 			switch ev.State {
 			case zk.StateHasSession:
 				if !connected {
-					w.log.Info("ZooKeeper session established", "session", fmt.Sprintf("%#x", w.conn.SessionID()))
+					w.log.Info("ZooKeeper session established", "component", "zookeeper", "session", fmt.Sprintf("%#x", w.conn.SessionID()))
 				}
 				connected = true
 				w.kickAll()
 			case zk.StateDisconnected, zk.StateExpired:
 				if connected {
-					w.log.Warn("ZooKeeper connection lost; keeping the last known members", "state", ev.State.String())
+					w.log.Warn("ZooKeeper connection lost; keeping the last known members", "component", "zookeeper", "state", ev.State.String())
 				}
 				connected = false
 				w.mu.Lock()
@@ -363,7 +363,7 @@ func (r *reader) readChildren() (gone bool, err error) {
 		delete(r.dirty, child)
 		n, err := model.DecodeNode(data)
 		if err != nil {
-			r.w.log.Warn("ignoring a bad node", "znode", cp, "err", err)
+			r.w.log.Warn("ignoring a bad node", "cluster", path.Base(r.p), "znode", cp, "err", err)
 			r.nodes[child] = nil
 			continue
 		}

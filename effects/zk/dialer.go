@@ -2,7 +2,9 @@ package zk
 
 import (
 	"encoding/binary"
+	"log/slog"
 	"net"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -34,20 +36,50 @@ func HandshakeTimeout(sessionTimeout time.Duration, servers int) time.Duration {
 // asks for meanwhile. After the handshake the library's deadlines stand
 // (a server that stops answering on an established connection is left
 // after its read timeout, 2/3 of the session timeout).
-func Dialer(sessionTimeout time.Duration, servers int) zk.Dialer {
-	bound := HandshakeTimeout(sessionTimeout, servers)
+//
+// When as many attempts in a row as there are hosts fail (no connection,
+// or no handshake), it logs one warning naming the hosts and the last
+// error, and once a handshake succeeds again, one line saying so: a typo in
+// `hosts` or an ensemble that is down shows at warn level at once, without
+// a line per attempt. log may be nil.
+func Dialer(sessionTimeout time.Duration, hosts []string, log *slog.Logger) zk.Dialer {
+	bound := HandshakeTimeout(sessionTimeout, len(hosts))
+	r := &reachability{log: log, hosts: hosts}
 	return func(network, address string, timeout time.Duration) (net.Conn, error) {
 		start := time.Now()
 		c, err := net.DialTimeout(network, address, min(timeout, bound))
 		if err != nil {
+			r.failed(err)
 			return nil, err
 		}
-		hc := &handshakeConn{Conn: c, deadline: start.Add(bound)}
+		hc := &handshakeConn{Conn: c, deadline: start.Add(bound), reach: r}
 		if err := c.SetDeadline(hc.deadline); err != nil {
 			c.Close()
 			return nil, err
 		}
 		return hc, nil
+	}
+}
+
+// reachability counts the attempts in a row that reached no server.
+type reachability struct {
+	log    *slog.Logger
+	hosts  []string
+	misses atomic.Int64
+	warned atomic.Bool
+}
+
+func (r *reachability) failed(err error) {
+	if r.misses.Add(1) >= int64(len(r.hosts)) && r.log != nil && r.warned.CompareAndSwap(false, true) {
+		r.log.Warn("no ZooKeeper host answers; trying again (a wrong discovery host, or the ensemble is down?)", "component", "zookeeper",
+			"hosts", strings.Join(r.hosts, ","), "err", err)
+	}
+}
+
+func (r *reachability) answered() {
+	r.misses.Store(0)
+	if r.warned.Swap(false) && r.log != nil {
+		r.log.Info("a ZooKeeper host answers again", "component", "zookeeper", "hosts", strings.Join(r.hosts, ","))
 	}
 }
 
@@ -61,6 +93,26 @@ type handshakeConn struct {
 	hdr      [4]byte     // the response's length, as read so far
 	got      int         // bytes of the response read so far
 	done     atomic.Bool // the response has been read
+	reach    *reachability
+	closed   atomic.Bool
+}
+
+// Close counts a connection closed before its handshake as a miss.
+func (c *handshakeConn) Close() error {
+	if !c.done.Load() && c.closed.CompareAndSwap(false, true) && c.reach != nil {
+		c.reach.failed(errHandshake)
+	}
+	return c.Conn.Close()
+}
+
+// errHandshake is a server that accepted the connection but did not finish
+// the handshake.
+var errHandshake = handshakeError{}
+
+type handshakeError struct{}
+
+func (handshakeError) Error() string {
+	return "the server accepted the connection but did not answer the handshake"
 }
 
 func (c *handshakeConn) Read(b []byte) (int, error) {
@@ -81,6 +133,9 @@ func (c *handshakeConn) count(b []byte) {
 		if c.got >= 4 && c.got-4 >= int(binary.BigEndian.Uint32(c.hdr[:])) {
 			c.done.Store(true)
 			c.Conn.SetDeadline(time.Time{})
+			if c.reach != nil {
+				c.reach.answered()
+			}
 			return
 		}
 	}

@@ -2,9 +2,13 @@ package zk
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-zookeeper/zk"
 
 	"lighthouse/effects/testenv"
 )
@@ -95,7 +99,7 @@ func TestHandshakeTimeout(t *testing.T) {
 		if got := HandshakeTimeout(tc.session, tc.servers); got != tc.want {
 			t.Errorf("HandshakeTimeout(%v, %d) = %v, want %v", tc.session, tc.servers, got, tc.want)
 		}
-		c, err := Dialer(tc.session, tc.servers)("tcp", z.Addr, time.Second)
+		c, err := Dialer(tc.session, make([]string, tc.servers), nil)("tcp", z.Addr, time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,4 +142,32 @@ func checkMove(t *testing.T, what, hung, now string, start, served time.Time, wi
 	if limit := HandshakeTimeout(sessionTimeout, 3) + 1500*time.Millisecond; after > limit {
 		t.Errorf("%s hung: the session moved %v after the others served again, want at most %v", what, after, limit)
 	}
+}
+
+// A client whose every host is unreachable warns once, whatever the number
+// of attempts, and says so when a host answers again.
+func TestUnreachableHostsWarnOnce(t *testing.T) {
+	z := testenv.StartZooKeeper(t)
+	closed := testenv.FreePort(t) // nothing listens there
+	hosts := []string{fmt.Sprintf("127.0.0.1:%d", closed)}
+	logs := &testenv.Buffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	dial := Dialer(3*time.Second, hosts, log)
+	for i := 0; i < 5; i++ {
+		if c, err := dial("tcp", hosts[0], time.Second); err == nil {
+			c.Close()
+			t.Fatal("dialled a port nothing listens on")
+		}
+	}
+	if n := strings.Count(logs.String(), "no ZooKeeper host answers"); n != 1 {
+		t.Fatalf("warned %d times after 5 failed attempts, want once:\n%s", n, logs)
+	}
+	conn, _, err := zk.Connect([]string{z.Addr}, 3*time.Second, zk.WithDialer(dial), zk.WithLogger(zkLogger{slog.New(slog.DiscardHandler)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	testenv.WaitFor(t, 10*time.Second, "the recovery is logged", func() bool {
+		return strings.Contains(logs.String(), "a ZooKeeper host answers again")
+	})
 }

@@ -60,7 +60,7 @@ func Connect(hosts []string, sessionTimeout time.Duration, log *slog.Logger) (*R
 	r := &Registry{hosts: strings.Join(hosts, ","), changes: make(chan struct{}, 1)}
 	conn, events, err := zk.Connect(hosts, sessionTimeout,
 		zk.WithLogger(zkLogger{log}),
-		zk.WithDialer(Dialer(sessionTimeout, len(hosts))),
+		zk.WithDialer(Dialer(sessionTimeout, hosts, log)),
 		zk.WithEventCallback(func(ev zk.Event) {
 			if ev.Type == zk.EventSession {
 				select {
