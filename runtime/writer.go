@@ -160,6 +160,7 @@ type Writer struct {
 	writeErr    string        // the write error while writing fails, "" while it works
 	runtimeBad  bool
 	retry       time.Duration
+	failure     string               // the failure last logged at error level, "" while things work
 	busy        map[string]plan.Busy // servers HAProxy refused to delete, with requests in flight
 	lastGoodErr string               // the last error saving the last good files, logged once
 
@@ -383,7 +384,7 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 	for round := 0; round < 3; round++ {
 		obs, err := w.hap.Observe(ctx)
 		if err != nil {
-			w.Log.Error("observing HAProxy", "err", err)
+			w.failed("observing HAProxy failed; trying again with a backoff", err)
 			return w.backoff()
 		}
 		// What an HAProxy that ran before this writer loaded is not known
@@ -402,7 +403,7 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 		w.memo = p.Memo
 		logDiagnostics(w.Log, p.Diagnostics, &w.planDiags)
 		if p.Empty() {
-			w.retry = 0
+			w.recovered()
 			return 0
 		}
 		if pending(p, now) {
@@ -418,7 +419,7 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 			return wait // the file syncer reports back when the file is written
 		}
 		if err != nil {
-			w.Log.Error("plan step failed; planning again", "err", err)
+			w.failed("a plan step failed; planning again with a backoff", err)
 			return w.backoff()
 		}
 		if wait > 0 {
@@ -426,6 +427,28 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 		}
 	}
 	return 0
+}
+
+// failed logs a failure of the loop at error level when it starts to fail
+// or fails another way, and at debug level while it keeps failing the same
+// way: a retry loop logs once per change of state.
+func (w *Writer) failed(msg string, err error) {
+	if key := msg + ": " + err.Error(); key != w.failure {
+		w.failure = key
+		w.Log.Error(msg, "err", err)
+		return
+	}
+	w.Log.Debug(msg, "err", err, "retry_in", w.retry)
+}
+
+// recovered ends a run of failures: the backoff starts again from its
+// least, and the recovery is logged once.
+func (w *Writer) recovered() {
+	if w.failure != "" {
+		w.Log.Info("HAProxy is in sync again after failures")
+		w.failure = ""
+	}
+	w.retry = 0
 }
 
 func (w *Writer) backoff() time.Duration {
