@@ -199,15 +199,17 @@ func (w *Watcher) watch(ctx context.Context, name string, c *cluster) {
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	defer retry.Stop()
+	backoff := time.Duration(0) // between failed reads: 1 s doubling up to 30 s
 	for ctx.Err() == nil {
 		err := r.refresh()
 		if err == errCreated {
 			continue
 		}
 		if err != nil {
-			w.log.Debug("reading cluster members failed; retrying", "cluster", name, "err", err)
+			backoff = min(max(2*backoff, time.Second), 30*time.Second)
+			w.log.Debug("reading cluster members failed; retrying", "cluster", name, "err", err, "retry_in", backoff)
 			w.send(model.MembershipUpdate{Cluster: name, Known: false})
-			retry.Reset(time.Second)
+			retry.Reset(backoff)
 			select {
 			case <-ctx.Done():
 			case <-c.kick:
@@ -215,6 +217,7 @@ func (w *Watcher) watch(ctx context.Context, name string, c *cluster) {
 			}
 			continue
 		}
+		backoff = 0
 		if r.state != said {
 			switch r.state {
 			case missing:
