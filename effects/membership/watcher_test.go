@@ -265,7 +265,7 @@ func TestWatcherMovesPastAHungServer(t *testing.T) {
 			}
 			return dropped && has && w.conn.SessionID() == sid && w.conn.Server() != z.Addr
 		})
-		checkMove(t, what, z.Addr, w.conn.Server(), start, served, within, sessionTimeout)
+		testenv.CheckSessionMove(t, what, z.Addr, w.conn.Server(), start, served, within, lzk.HandshakeTimeout(sessionTimeout, 3))
 		// The watches stand: a new member is seen.
 		member++
 		n := fmt.Sprintf("m%d.example:%d", member, 80+member)
@@ -284,34 +284,8 @@ func TestWatcherMovesPastAHungServer(t *testing.T) {
 	on := e.Index(w.conn.Server())
 	within := sessionTimeout*2/3 + lzk.HandshakeTimeout(sessionTimeout, 3) + time.Second
 	if e.Servers[on].Mode() == "leader" {
-		within = 3 * sessionTimeout // the followers elect another: see checkMove
+		within = 3 * sessionTimeout // the followers elect another: see testenv.CheckSessionMove
 	}
 	hang("the watcher's server", on, within)
 	hang("the leader", e.Leader(), 3*sessionTimeout)
-}
-
-// checkMove logs how long a client took to be on another server with its
-// session after what hung, and fails the test if that took longer than
-// within, or, when the others stopped serving meanwhile (a hung leader:
-// they elect another, which takes the ensemble its own time), longer after
-// they served again than one handshake with the hung server plus
-// go-zookeeper's second between rounds over the server list.
-func checkMove(t *testing.T, what, hung, now string, start, served time.Time, within, sessionTimeout time.Duration) {
-	t.Helper()
-	took := time.Since(start)
-	if served.IsZero() {
-		t.Logf("%s (%s) hung: the session is on %s after %v", what, hung, now, took.Round(10*time.Millisecond))
-		if took > within {
-			t.Errorf("%s hung: the session moved after %v, want at most %v", what, took, within)
-		}
-		return
-	}
-	if took > within {
-		t.Errorf("%s hung: the session moved after %v, want at most %v", what, took, within)
-	}
-	after := time.Since(served)
-	t.Logf("%s (%s) hung: the session is on %s after %v, %v after the others served again", what, hung, now, took.Round(10*time.Millisecond), after.Round(10*time.Millisecond))
-	if limit := lzk.HandshakeTimeout(sessionTimeout, 3) + 1500*time.Millisecond; after > limit {
-		t.Errorf("%s hung: the session moved %v after the others served again, want at most %v", what, after, limit)
-	}
 }

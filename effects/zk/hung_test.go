@@ -56,7 +56,7 @@ func TestRegistryMovesPastAHungServer(t *testing.T) {
 			}
 			return dropped && s == sid && r.conn.Server() != z.Addr
 		})
-		checkMove(t, what, z.Addr, r.conn.Server(), start, served, within, sessionTimeout)
+		testenv.CheckSessionMove(t, what, z.Addr, r.conn.Server(), start, served, within, HandshakeTimeout(sessionTimeout, 3))
 		testenv.WaitFor(t, sessionTimeout, "registering after "+what+" hung", func() bool {
 			_, err := r.Register(context.Background(), p, []byte(what))
 			return err == nil
@@ -115,32 +115,6 @@ func TestHandshakeTimeout(t *testing.T) {
 		if err == nil || took > tc.want+200*time.Millisecond || took < tc.want-200*time.Millisecond {
 			t.Errorf("session %v, %d servers: read from a hung server returned %v after %v, want a timeout after %v", tc.session, tc.servers, err, took, tc.want)
 		}
-	}
-}
-
-// checkMove logs how long a client took to be on another server with its
-// session after what hung, and fails the test if that took longer than
-// within, or, when the others stopped serving meanwhile (a hung leader:
-// they elect another, which takes the ensemble its own time), longer after
-// they served again than one handshake with the hung server plus
-// go-zookeeper's second between rounds over the server list.
-func checkMove(t *testing.T, what, hung, now string, start, served time.Time, within, sessionTimeout time.Duration) {
-	t.Helper()
-	took := time.Since(start)
-	if served.IsZero() {
-		t.Logf("%s (%s) hung: the session is on %s after %v", what, hung, now, took.Round(10*time.Millisecond))
-		if took > within {
-			t.Errorf("%s hung: the session moved after %v, want at most %v", what, took, within)
-		}
-		return
-	}
-	if took > within {
-		t.Errorf("%s hung: the session moved after %v, want at most %v", what, took, within)
-	}
-	after := time.Since(served)
-	t.Logf("%s (%s) hung: the session is on %s after %v, %v after the others served again", what, hung, now, took.Round(10*time.Millisecond), after.Round(10*time.Millisecond))
-	if limit := HandshakeTimeout(sessionTimeout, 3) + 1500*time.Millisecond; after > limit {
-		t.Errorf("%s hung: the session moved %v after the others served again, want at most %v", what, after, limit)
 	}
 }
 
