@@ -1,6 +1,8 @@
 package render
 
 import (
+	"regexp"
+	"strconv"
 	"strings"
 
 	"lighthouse/model"
@@ -102,3 +104,21 @@ func Locate(cfg *model.Config, text string, n int) (pos model.Pos, ok bool) {
 	}
 	return model.Pos{}, false
 }
+
+// LocateAlert is Locate for an alert of `haproxy -c` about text: the line
+// it names ("parsing [haproxy.cfg:42] : ..."). ok is false when it names
+// none, or one Locate cannot place.
+func LocateAlert(cfg *model.Config, text, alert string) (pos model.Pos, ok bool) {
+	m := alertLine.FindStringSubmatch(alert)
+	if m == nil {
+		return model.Pos{}, false
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil {
+		return model.Pos{}, false
+	}
+	return Locate(cfg, text, n)
+}
+
+// alertLine finds the line of the config an HAProxy alert is about.
+var alertLine = regexp.MustCompile(`\[[^\]]*:(\d+)\]`)

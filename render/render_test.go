@@ -228,3 +228,9 @@ func TestInputUntouched(t *testing.T) {
 		t.Errorf("input nodes modified (-before +after):\n%s", diff)
 	}
 }
+
+func TestLocateAlertNamesNoLine(t *testing.T) {
+	if _, ok := render.LocateAlert(nil, "global\n", "config : Fatal errors found in configuration."); ok {
+		t.Error("an alert that names no line is located")
+	}
+}

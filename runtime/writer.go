@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"lighthouse/model"
+	"lighthouse/model/haproxyapi"
 	"lighthouse/plan"
 	"lighthouse/render"
 )
@@ -720,28 +720,22 @@ func (w *Writer) logRejection(rej rejection, data render.Text) {
 		cfg = &w.snap.Config
 	}
 	for _, a := range rej.Alerts() {
-		if strings.Contains(a, "Error(s) found in configuration file") || strings.Contains(a, "Fatal errors found in configuration") {
+		if haproxyapi.SummaryAlert(a) {
 			continue
 		}
 		at := "the rendered config"
-		if m := alertLine.FindStringSubmatch(a); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			if pos, ok := render.Locate(cfg, text, n); ok {
-				at = pos.File
-				if pos.Line > 0 {
-					at += ":" + strconv.Itoa(pos.Line)
-				}
-				if pos.Key != "" {
-					at += ": " + pos.Key
-				}
+		if pos, ok := render.LocateAlert(cfg, text, a); ok {
+			at = pos.File
+			if pos.Line > 0 {
+				at += ":" + strconv.Itoa(pos.Line)
+			}
+			if pos.Key != "" {
+				at += ": " + pos.Key
 			}
 		}
 		w.Log.Error("haproxy -c rejected the config file; the last good one stays", "at", at, "alert", a)
 	}
 }
-
-// alertLine finds the line of the config an HAProxy alert is about.
-var alertLine = regexp.MustCompile(`\[[^\]]*:(\d+)\]`)
 
 // runtimeStep records a failed runtime command: the next plan converges by
 // a reload instead.

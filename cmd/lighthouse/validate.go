@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"lighthouse/effects"
 	"lighthouse/effects/haproxy"
 	"lighthouse/model"
+	"lighthouse/model/haproxyapi"
 	"lighthouse/render"
 )
 
@@ -145,16 +144,13 @@ func haproxyCheck(binary string, cfg *model.Config, text string) (model.Diagnost
 	}
 	var ds model.Diagnostics
 	for _, a := range ve.Alerts() {
-		if strings.Contains(a, "Error(s) found in configuration file") || strings.Contains(a, "Fatal errors found in configuration") {
+		if haproxyapi.SummaryAlert(a) {
 			continue
 		}
 		msg := "haproxy -c: " + strings.ReplaceAll(a, path, "haproxy.cfg")
 		pos := model.Pos{File: "balancers/haproxy.yaml"}
-		if m := alertLine.FindStringSubmatch(a); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			if p, ok := render.Locate(cfg, text, n); ok {
-				pos = p
-			}
+		if p, ok := render.LocateAlert(cfg, text, a); ok {
+			pos = p
 		}
 		ds = append(ds, pos.Diag(model.Error, msg))
 	}
@@ -163,6 +159,3 @@ func haproxyCheck(binary string, cfg *model.Config, text string) (model.Diagnost
 	}
 	return ds, nil
 }
-
-// alertLine finds the line of the config an HAProxy alert is about.
-var alertLine = regexp.MustCompile(`\[[^\]]*:(\d+)\]`)

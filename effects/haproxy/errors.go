@@ -106,7 +106,7 @@ func (e *ValidationError) Error() string {
 	// when there is something more specific.
 	var specific []string
 	for _, a := range alerts {
-		if !strings.Contains(a, "Error(s) found in configuration file") && !strings.Contains(a, "Fatal errors found in configuration") {
+		if !haproxyapi.SummaryAlert(a) {
 			specific = append(specific, a)
 		}
 	}

@@ -445,3 +445,11 @@ func (r Reply) union(s Reply) Reply {
 	}
 	return out
 }
+
+// SummaryAlert reports whether an alert of `haproxy -c` is one of the
+// summaries it ends with ("Error(s) found in configuration file : PATH",
+// "Fatal errors found in configuration."), which say nothing the alerts
+// before them do not.
+func SummaryAlert(alert string) bool {
+	return strings.Contains(alert, "Error(s) found in configuration file") || strings.Contains(alert, "Fatal errors found in configuration")
+}
