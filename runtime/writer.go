@@ -282,6 +282,12 @@ func (w *Writer) Run(ctx context.Context) error {
 }
 
 func (w *Writer) applyUpdate(u model.MembershipUpdate) {
+	if w.snap == nil {
+		return
+	}
+	if _, ok := w.snap.Config.Clusters[u.Cluster]; !ok {
+		return // no longer configured: an update that was in flight when it was dropped
+	}
 	old := w.members[u.Cluster]
 	if !u.Known && u.Nodes == nil {
 		u.Nodes = old.Nodes

@@ -200,6 +200,13 @@ func (w *Watcher) watch(ctx context.Context, name string, c *cluster) {
 	retry.Stop()
 	defer retry.Stop()
 	backoff := time.Duration(0) // between failed reads: 1 s doubling up to 30 s
+	// emit sends an update unless the cluster was unwatched: what is read
+	// after Watch dropped the cluster never reaches Updates.
+	emit := func(u model.MembershipUpdate) {
+		if ctx.Err() == nil {
+			w.send(u)
+		}
+	}
 	for ctx.Err() == nil {
 		err := r.refresh()
 		if err == errCreated {
@@ -208,7 +215,7 @@ func (w *Watcher) watch(ctx context.Context, name string, c *cluster) {
 		if err != nil {
 			backoff = min(max(2*backoff, time.Second), 30*time.Second)
 			w.log.Debug("reading cluster members failed; retrying", "cluster", name, "err", err, "retry_in", backoff)
-			w.send(model.MembershipUpdate{Cluster: name, Known: false})
+			emit(model.MembershipUpdate{Cluster: name, Known: false})
 			retry.Reset(backoff)
 			select {
 			case <-ctx.Done():
@@ -232,9 +239,9 @@ func (w *Watcher) watch(ctx context.Context, name string, c *cluster) {
 			said = r.state
 		}
 		if r.state == missing {
-			w.send(model.MembershipUpdate{Cluster: name, Known: false})
+			emit(model.MembershipUpdate{Cluster: name, Known: false})
 		} else {
-			w.send(model.MembershipUpdate{Cluster: name, Known: true, Nodes: snapshot(r.nodes)})
+			emit(model.MembershipUpdate{Cluster: name, Known: true, Nodes: snapshot(r.nodes)})
 		}
 		select {
 		case <-ctx.Done():
