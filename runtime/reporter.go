@@ -59,7 +59,7 @@ type Reporter struct {
 	diagText   string
 	services   map[string]*serviceRun // by service file stem
 	registrars map[string]*registrar  // by discovery name
-	sent       map[string]map[string][]byte
+	sent       map[string]wanted
 	results    chan roundResult
 	wg         sync.WaitGroup
 }
@@ -100,7 +100,7 @@ func (r *Reporter) Run(ctx context.Context) error {
 	}
 	r.services = map[string]*serviceRun{}
 	r.registrars = map[string]*registrar{}
-	r.sent = map[string]map[string][]byte{}
+	r.sent = map[string]wanted{}
 	r.results = make(chan roundResult)
 	files, err := r.Config.Read()
 	if err != nil {
@@ -375,9 +375,9 @@ func (r *Reporter) record(res roundResult) {
 func (r *Reporter) publish() {
 	want := wantedZnodes(&r.snap.Config, r.services, r.Host)
 	for name, g := range r.registrars {
-		w := want[name]
-		if w == nil {
-			w = map[string][]byte{}
+		w, ok := want[name]
+		if !ok {
+			w = wanted{Data: map[string][]byte{}, Every: map[string]time.Duration{}}
 		}
 		if old, ok := r.sent[name]; ok && sameWant(old, w) {
 			continue
@@ -387,8 +387,9 @@ func (r *Reporter) publish() {
 	}
 }
 
-func sameWant(a, b map[string][]byte) bool {
-	if len(a) != len(b) {
+func sameWant(x, y wanted) bool {
+	a, b := x.Data, y.Data
+	if len(a) != len(b) || !maps.Equal(x.Every, y.Every) {
 		return false
 	}
 	for k, v := range a {
@@ -402,11 +403,12 @@ func sameWant(a, b map[string][]byte) bool {
 
 // wantedZnodes computes, for each discovery, the znode of every judged
 // service port: its node data when the port is up, nil (must be absent)
-// when it is down. Ports not judged yet are left out. Two service files
-// that map to the same znode (same name and port): it is up if either is,
-// with the data of the first up one in file order.
-func wantedZnodes(cfg *model.Config, services map[string]*serviceRun, host Identity) map[string]map[string][]byte {
-	out := map[string]map[string][]byte{}
+// when it is down, and its service's check interval. Ports not judged yet
+// are left out. Two service files that map to the same znode (same name
+// and port): it is up if either is, with the data of the first up one in
+// file order.
+func wantedZnodes(cfg *model.Config, services map[string]*serviceRun, host Identity) map[string]wanted {
+	out := map[string]wanted{}
 	for _, id := range slices.Sorted(maps.Keys(services)) {
 		run := services[id]
 		sv := run.cfg
@@ -414,11 +416,12 @@ func wantedZnodes(cfg *model.Config, services map[string]*serviceRun, host Ident
 		if !ok {
 			continue
 		}
-		w := out[sv.Discovery]
-		if w == nil {
-			w = map[string][]byte{}
-			out[sv.Discovery] = w
+		ws, ok := out[sv.Discovery]
+		if !ok {
+			ws = wanted{Data: map[string][]byte{}, Every: map[string]time.Duration{}}
+			out[sv.Discovery] = ws
 		}
+		w := ws.Data
 		for _, port := range slices.Sorted(maps.Keys(run.ports)) {
 			p := run.ports[port]
 			if !p.judged {
@@ -428,6 +431,9 @@ func wantedZnodes(cfg *model.Config, services map[string]*serviceRun, host Ident
 				Peer:     &model.Peer{Name: host.Name, IP: host.IP, Port: model.DefaultPeerPort},
 				Metadata: sv.Metadata}
 			path := strings.TrimSuffix(d.Path, "/") + "/" + sv.Name + "/" + node.Name()
+			if e, seen := ws.Every[path]; !seen || sv.Interval < e {
+				ws.Every[path] = sv.Interval
+			}
 			if p.up {
 				if w[path] == nil {
 					w[path] = node.Encode()

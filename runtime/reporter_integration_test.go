@@ -3,6 +3,7 @@ package runtime_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -43,14 +44,15 @@ func (w *testLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func newTestLogger(t testing.TB) *slog.Logger {
+// newTestLogger logs at debug level to t.Log and to also, if any.
+func newTestLogger(t testing.TB, also ...io.Writer) *slog.Logger {
 	w := &testLog{t: t}
 	t.Cleanup(func() {
 		w.mu.Lock()
 		w.done = true
 		w.mu.Unlock()
 	})
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return slog.New(slog.NewTextHandler(io.MultiWriter(append([]io.Writer{w}, also...)...), &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // reporterRig is a config dir, a real ZooKeeper and a reporter running
@@ -61,6 +63,7 @@ type reporterRig struct {
 	conn *gozk.Conn
 	dir  string
 	host runtime.Identity
+	logs testenv.Buffer // the reporter's log
 
 	cancel context.CancelFunc
 	done   chan error
@@ -94,7 +97,7 @@ func (r *reporterRig) write(rel, data string) {
 
 func (r *reporterRig) start() {
 	r.t.Helper()
-	log := newTestLogger(r.t)
+	log := newTestLogger(r.t, &r.logs)
 	src, err := effects.WatchConfigDir(r.dir, log)
 	if err != nil {
 		r.t.Fatal(err)

@@ -26,13 +26,38 @@ type staticConfig []model.File
 func (c staticConfig) Read() ([]model.File, error) { return c, nil }
 func (c staticConfig) Changes() <-chan struct{}    { return nil }
 
-// quietRegistry is a ZooKeeper session that accepts everything.
-type quietRegistry struct{ deregistered atomic.Int64 }
+// quietRegistry is a ZooKeeper session that accepts everything and that
+// nobody else writes to.
+type quietRegistry struct {
+	deregistered atomic.Int64
+	mu           sync.Mutex
+	znodes       map[string][]byte
+}
 
-func (q *quietRegistry) Register(context.Context, string, []byte) (int64, error) { return 1, nil }
-func (q *quietRegistry) Deregister(context.Context, string) error {
+func (q *quietRegistry) Register(_ context.Context, p string, data []byte) (int64, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.znodes == nil {
+		q.znodes = map[string][]byte{}
+	}
+	q.znodes[p] = data
+	return 1, nil
+}
+func (q *quietRegistry) Deregister(_ context.Context, p string) error {
 	q.deregistered.Add(1)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	delete(q.znodes, p)
 	return nil
+}
+func (q *quietRegistry) Inspect(_ context.Context, p string) (bool, int64, []byte, <-chan struct{}, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	data, ok := q.znodes[p]
+	if !ok {
+		return false, 0, nil, nil, nil
+	}
+	return true, 1, data, nil, nil
 }
 func (q *quietRegistry) Session() int64                  { return 1 }
 func (q *quietRegistry) SessionChanges() <-chan struct{} { return nil }

@@ -27,8 +27,21 @@ type Registry interface {
 	Session() int64
 	// SessionChanges delivers a value after the session state changed.
 	SessionChanges() <-chan struct{}
+	// Inspect reads the znode at path and leaves a watch on it: changed is
+	// closed once the znode is created, deleted or its data changes, or
+	// the watch is lost with the session. owner is the session owning an
+	// ephemeral znode.
+	Inspect(ctx context.Context, path string) (exists bool, owner int64, data []byte, changed <-chan struct{}, err error)
 	// Close closes the session (its ephemeral znodes go with it).
 	Close() error
+}
+
+// wanted is what the main loop wants of one discovery: the data of every
+// znode (nil: absent), and how often each may be restored (its service's
+// check interval).
+type wanted struct {
+	Data  map[string][]byte
+	Every map[string]time.Duration
 }
 
 // regState is what a registrar knows of one znode it has dealt with. A
@@ -112,6 +125,57 @@ func forget(have map[string]regState, want map[string][]byte) {
 	}
 }
 
+// drift is what a watch found at a znode, against what the registrar did
+// there.
+type drift int
+
+const (
+	driftNone        drift = iota
+	driftDeleted           // ours, and deleted by someone else
+	driftOverwritten       // ours, and its data changed by someone else
+	driftTaken             // ours, and now owned by another session
+	driftForeign           // wanted absent (the port is down), and present: another session's
+)
+
+func (d drift) String() string {
+	return [...]string{"none", "deleted", "overwritten", "taken", "foreign"}[d]
+}
+
+// judgeZnode compares what ZooKeeper holds at a znode with what the
+// registrar did there under session. Only a znode the registrar believes
+// it holds (registered by this session, no operation pending) can drift
+// from it; a znode wanted absent drifts when someone else's is there.
+func judgeZnode(data []byte, wanted bool, h regState, known bool, exists bool, owner int64, got []byte, session int64) drift {
+	switch {
+	case !wanted || !known || session == 0:
+		return driftNone
+	case data == nil:
+		if !h.Present && exists && owner != session {
+			return driftForeign
+		}
+	case h.Present && h.Session == session && bytes.Equal(h.Data, data):
+		switch {
+		case !exists:
+			return driftDeleted
+		case owner != session:
+			return driftTaken
+		case !bytes.Equal(got, data):
+			return driftOverwritten
+		}
+	}
+	return driftNone
+}
+
+// restoreDue says when a drifted znode may be restored: at once, unless it
+// was restored less than every ago (at most one restore per check interval,
+// so that a fight with another client is a line per interval, not a loop).
+func restoreDue(last time.Time, every time.Duration, now time.Time) time.Time {
+	if last.IsZero() || !now.Before(last.Add(every)) {
+		return now
+	}
+	return last.Add(every)
+}
+
 // Registration backoff bounds.
 const (
 	minBackoff = 250 * time.Millisecond
@@ -127,7 +191,7 @@ type registrar struct {
 	connect func(model.Discovery) (Registry, error)
 	grace   time.Duration
 
-	want   chan map[string][]byte // latest value only
+	want   chan wanted // latest value only
 	resync chan struct{}
 	stop   chan struct{}
 	done   chan struct{}
@@ -136,7 +200,7 @@ type registrar struct {
 
 func startRegistrar(name string, cfg model.Discovery, log *slog.Logger, connect func(model.Discovery) (Registry, error), grace time.Duration, after <-chan struct{}) *registrar {
 	g := &registrar{name: name, cfg: cfg, log: log.With("discovery", name), connect: connect, grace: grace,
-		want: make(chan map[string][]byte, 1), resync: make(chan struct{}, 1),
+		want: make(chan wanted, 1), resync: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go g.run(after)
 	return g
@@ -144,7 +208,7 @@ func startRegistrar(name string, cfg model.Discovery, log *slog.Logger, connect 
 
 // setWant hands the registrar the znodes it must converge to. Only the main
 // loop calls it.
-func (g *registrar) setWant(w map[string][]byte) {
+func (g *registrar) setWant(w wanted) {
 	select {
 	case <-g.want:
 	default:
@@ -177,7 +241,7 @@ func (g *registrar) run(after <-chan struct{}) {
 	if reg == nil {
 		return
 	}
-	want := map[string][]byte{}
+	want := wanted{}
 	have := map[string]regState{}
 	var session, last int64 // current, and last non-zero
 	backoff := time.Duration(0)
@@ -191,6 +255,8 @@ func (g *registrar) run(after <-chan struct{}) {
 		<-g.stop
 		cancel() // interrupt an operation in flight
 	}()
+	w := newWatches(g, reg, ctx)
+	defer w.timer.Stop()
 	for {
 		if s := reg.Session(); s != session {
 			switch {
@@ -209,7 +275,8 @@ func (g *registrar) run(after <-chan struct{}) {
 			session = s
 		}
 		if session != 0 && !time.Now().Before(notBefore) {
-			for _, op := range planRegistrations(want, have, session) {
+			w.restoreDue(have, time.Now())
+			for _, op := range planRegistrations(want.Data, have, session) {
 				if ctx.Err() != nil {
 					break
 				}
@@ -221,7 +288,7 @@ func (g *registrar) run(after <-chan struct{}) {
 					sid, err = reg.Register(ctx, op.Path, op.Data)
 				}
 				prior := have[op.Path]
-				applyOutcome(have, want, op, sid, err)
+				applyOutcome(have, want.Data, op, sid, err)
 				if err != nil {
 					if ctx.Err() != nil {
 						break
@@ -242,14 +309,16 @@ func (g *registrar) run(after <-chan struct{}) {
 					g.log.Info("registered", "znode", op.Path, "session", fmt.Sprintf("%#x", sid))
 				}
 			}
+			w.watchAll(want, have, session)
 		}
 		select {
 		case <-g.stop:
 			g.finish(reg, have)
 			return
-		case w := <-g.want:
-			want = w
-			forget(have, want)
+		case nw := <-g.want:
+			want = nw
+			forget(have, want.Data)
+			w.forget(want)
 		case <-g.resync:
 			for p, h := range have {
 				if h.Present {
@@ -260,6 +329,142 @@ func (g *registrar) run(after <-chan struct{}) {
 			}
 		case <-reg.SessionChanges():
 		case <-retry.C:
+		case p := <-w.fired:
+			w.watching[p] = false
+			if session != 0 {
+				w.check(p, want, have, session, time.Now())
+			}
+		case <-w.timer.C:
+		}
+	}
+}
+
+// watches keeps a watch on every znode a registrar deals with, so that a
+// registration deleted, overwritten or taken over by someone else is
+// restored (at most once per check interval), and a znode someone else
+// creates while the port is down is noticed (and left alone).
+type watches struct {
+	g        *registrar
+	reg      Registry
+	ctx      context.Context
+	fired    chan string          // a watched znode changed
+	watching map[string]bool      // a watch is set
+	restored map[string]time.Time // when each znode was last restored
+	due      map[string]time.Time // drifted znodes waiting for their restore
+	foreign  map[string]int64     // the owner of a foreign znode, logged once
+	timer    *time.Timer          // the earliest due restore
+}
+
+func newWatches(g *registrar, reg Registry, ctx context.Context) *watches {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &watches{g: g, reg: reg, ctx: ctx, fired: make(chan string),
+		watching: map[string]bool{}, restored: map[string]time.Time{}, due: map[string]time.Time{},
+		foreign: map[string]int64{}, timer: t}
+}
+
+// watchAll sets a watch on every wanted znode that has none and whose
+// operation is done, and checks what the watch saw at once.
+func (w *watches) watchAll(want wanted, have map[string]regState, session int64) {
+	now := time.Now()
+	for p := range want.Data {
+		if h, known := have[p]; !w.watching[p] && known && (!h.Present || h.Session == session) {
+			w.check(p, want, have, session, now)
+		}
+	}
+}
+
+// check reads znode p, sets a watch on it, and acts on what it finds.
+func (w *watches) check(p string, want wanted, have map[string]regState, session int64, now time.Time) {
+	data, wantedP := want.Data[p]
+	if !wantedP {
+		return
+	}
+	exists, owner, got, changed, err := w.reg.Inspect(w.ctx, p)
+	if err != nil {
+		w.g.log.Debug("watching a registration failed; trying again after the next operation", "znode", p, "err", err)
+		return
+	}
+	w.watching[p] = true
+	go func() {
+		select {
+		case <-changed:
+			select {
+			case w.fired <- p:
+			case <-w.ctx.Done():
+			}
+		case <-w.ctx.Done():
+		}
+	}()
+	h, known := have[p]
+	d := judgeZnode(data, wantedP, h, known, exists, owner, got, session)
+	if d != driftForeign && w.foreign[p] != 0 && (!exists || owner != w.foreign[p]) {
+		delete(w.foreign, p)
+	}
+	switch d {
+	case driftNone:
+		return
+	case driftForeign:
+		if w.foreign[p] != owner {
+			w.foreign[p] = owner
+			w.g.log.Warn("a znode for this port exists though the port is down; leaving it alone: another reporter may own it",
+				"znode", p, "owner", fmt.Sprintf("%#x", owner))
+		}
+		return
+	}
+	if _, waiting := w.due[p]; waiting {
+		return // logged when it was found
+	}
+	at := restoreDue(w.restored[p], want.Every[p], now)
+	args := []any{"znode", p}
+	switch d {
+	case driftDeleted:
+		args = append(args, "change", "deleted by another client")
+	case driftOverwritten:
+		args = append(args, "change", "data overwritten by another client")
+	case driftTaken:
+		args = append(args, "change", "replaced by another session", "owner", fmt.Sprintf("%#x", owner))
+	}
+	if at.After(now) {
+		args = append(args, "restore_in", at.Sub(now).Round(time.Millisecond))
+	}
+	w.g.log.Warn("registration changed by someone else; restoring it", args...)
+	w.due[p] = at
+	w.restoreDue(have, now)
+}
+
+// restoreDue marks the registrations whose restore is due as uncertain, so
+// that the plan registers them again, and arms the timer for the next.
+func (w *watches) restoreDue(have map[string]regState, now time.Time) {
+	var next time.Time
+	for p, at := range w.due {
+		if !now.Before(at) {
+			have[p] = regState{Present: true}
+			w.restored[p] = now
+			delete(w.due, p)
+		} else if next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	w.timer.Stop()
+	if !next.IsZero() {
+		w.timer.Reset(next.Sub(now))
+	}
+}
+
+// forget drops what the watches keep of znodes no longer wanted (their
+// watches stay until they fire, and are then ignored).
+func (w *watches) forget(want wanted) {
+	for _, m := range []map[string]time.Time{w.restored, w.due} {
+		for p := range m {
+			if _, ok := want.Data[p]; !ok {
+				delete(m, p)
+			}
+		}
+	}
+	for p := range w.foreign {
+		if data, ok := want.Data[p]; !ok || data != nil {
+			delete(w.foreign, p)
 		}
 	}
 }

@@ -1,8 +1,10 @@
 package runtime
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"pgregory.net/rapid"
@@ -114,4 +116,85 @@ func TestPlanRegistrationsConverges(t *testing.T) {
 			t.Fatalf("after a session change (-want +got):\n%s", diff)
 		}
 	})
+}
+
+func TestJudgeZnode(t *testing.T) {
+	ours, other := []byte("ours"), []byte("theirs")
+	held := regState{Present: true, Session: 7, Data: ours}
+	cases := []struct {
+		name   string
+		data   []byte
+		wanted bool
+		h      regState
+		known  bool
+		exists bool
+		owner  int64
+		got    []byte
+		want   drift
+	}{
+		{"as registered", ours, true, held, true, true, 7, ours, driftNone},
+		{"deleted", ours, true, held, true, false, 0, nil, driftDeleted},
+		{"overwritten", ours, true, held, true, true, 7, other, driftOverwritten},
+		{"taken by another session", ours, true, held, true, true, 9, ours, driftTaken},
+		{"persistent in its place", ours, true, held, true, true, 0, ours, driftTaken},
+		{"registered in an old session: the plan registers it", ours, true, regState{Present: true, Session: 6, Data: ours}, true, false, 0, nil, driftNone},
+		{"an operation pending", ours, true, regState{Present: true}, true, false, 0, nil, driftNone},
+		{"new data not written yet", []byte("new"), true, held, true, true, 7, ours, driftNone},
+		{"never dealt with", ours, true, regState{}, false, false, 0, nil, driftNone},
+		{"no longer wanted", nil, false, held, true, false, 0, nil, driftNone},
+		{"down, absent", nil, true, regState{}, true, false, 0, nil, driftNone},
+		{"down, another's", nil, true, regState{}, true, true, 9, other, driftForeign},
+		{"down, not deleted yet", nil, true, held, true, true, 7, ours, driftNone},
+	}
+	for _, c := range cases {
+		if got := judgeZnode(c.data, c.wanted, c.h, c.known, c.exists, c.owner, c.got, 7); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+	if got := judgeZnode(ours, true, held, true, false, 0, nil, 0); got != driftNone {
+		t.Errorf("without a session: %v, want none", got)
+	}
+}
+
+// A znode the registrar believes it holds drifts exactly when ZooKeeper
+// holds anything else than its data in its session.
+func TestJudgeZnodeProperty(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		datas := [][]byte{[]byte("a"), []byte("b"), nil}
+		data := rapid.SampledFrom(datas[:2]).Draw(t, "data")
+		session := int64(rapid.IntRange(1, 3).Draw(t, "session"))
+		exists := rapid.Bool().Draw(t, "exists")
+		owner := int64(rapid.IntRange(0, 3).Draw(t, "owner"))
+		got := rapid.SampledFrom(datas).Draw(t, "got")
+		if !exists {
+			owner, got = 0, nil
+		}
+		d := judgeZnode(data, true, regState{Present: true, Session: session, Data: data}, true, exists, owner, got, session)
+		same := exists && owner == session && bytes.Equal(got, data)
+		if same != (d == driftNone) {
+			t.Fatalf("exists %v owner %d got %q: %v", exists, owner, got, d)
+		}
+	})
+}
+
+func TestRestoreDue(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := time.Second
+	cases := []struct {
+		last  time.Time
+		every time.Duration
+		now   time.Time
+		want  time.Time
+	}{
+		{time.Time{}, 2 * s, t0, t0},              // never restored: at once
+		{t0, 2 * s, t0.Add(s), t0.Add(2 * s)},     // held back to one interval after the last
+		{t0, 2 * s, t0.Add(2 * s), t0.Add(2 * s)}, // an interval later: at once
+		{t0, 2 * s, t0.Add(5 * s), t0.Add(5 * s)}, // long after: at once
+		{t0, 0, t0, t0},                           // no interval: at once
+	}
+	for _, c := range cases {
+		if got := restoreDue(c.last, c.every, c.now); !got.Equal(c.want) {
+			t.Errorf("restoreDue(%v, %v, %v) = %v, want %v", c.last, c.every, c.now, got, c.want)
+		}
+	}
 }

@@ -196,6 +196,54 @@ func (r *Registry) Deregister(ctx context.Context, p string) error {
 	return nil
 }
 
+// Inspect reads znode p and leaves a watch on it: changed is closed once
+// the znode is created, deleted or its data changes, or when the watch is
+// lost with the session. Owner is the ephemeral owner's session, 0 for a
+// persistent znode; exists false means the znode is absent.
+func (r *Registry) Inspect(ctx context.Context, p string) (exists bool, owner int64, data []byte, changed <-chan struct{}, err error) {
+	type answer struct {
+		exists bool
+		owner  int64
+		data   []byte
+		ch     <-chan zk.Event
+	}
+	var a answer
+	_, err = await(ctx, func() (int64, error) {
+		if r.Session() == 0 {
+			return 0, ErrNoSession
+		}
+		for attempt := 0; attempt < 5; attempt++ {
+			d, st, ch, err := r.conn.GetW(p)
+			if err == nil {
+				a = answer{true, st.EphemeralOwner, d, ch}
+				return 0, nil
+			}
+			if !errors.Is(err, zk.ErrNoNode) {
+				return 0, err
+			}
+			ok, _, ch, err := r.conn.ExistsW(p)
+			if err != nil {
+				return 0, err
+			}
+			if !ok {
+				a = answer{ch: ch}
+				return 0, nil
+			}
+			// Created between the two reads: read it again.
+		}
+		return 0, errors.New("the znode kept changing under us")
+	})
+	if err != nil {
+		return false, 0, nil, nil, fmt.Errorf("inspect %s: %w", p, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		<-a.ch // one event, then the client closes it
+		close(done)
+	}()
+	return a.exists, a.owner, a.data, done, nil
+}
+
 // Close closes the session, which deletes every ephemeral znode it owns,
 // and stops reconnecting. It waits at most a second for the server.
 func (r *Registry) Close() error {

@@ -147,3 +147,63 @@ func TestAwaitHonoursContext(t *testing.T) {
 		t.Errorf("await: %v after %v", err, time.Since(start))
 	}
 }
+
+// Inspect reads a znode and its owner, and its watch fires once on each
+// kind of change: created, data changed, deleted.
+func TestInspectWatches(t *testing.T) {
+	z := testenv.StartZooKeeper(t)
+	other := z.Conn(t)
+	r := connect(t, z)
+	ctx := context.Background()
+	const p = "/lighthouse/services/web/app01.example.com:8001"
+
+	fired := func(what string, ch <-chan struct{}) {
+		t.Helper()
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the watch did not fire when the znode was %s", what)
+		}
+	}
+	quiet := func(ch <-chan struct{}) {
+		t.Helper()
+		select {
+		case <-ch:
+			t.Fatal("the watch fired with no change")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+
+	exists, owner, data, ch, err := r.Inspect(ctx, p)
+	if err != nil || exists || owner != 0 || data != nil {
+		t.Fatalf("absent: exists %v owner %#x data %q err %v", exists, owner, data, err)
+	}
+	quiet(ch)
+	if _, err := r.Register(ctx, p, []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	fired("created", ch)
+
+	exists, owner, data, ch, err = r.Inspect(ctx, p)
+	if err != nil || !exists || owner != r.Session() || string(data) != "one" {
+		t.Fatalf("ours: exists %v owner %#x (ours %#x) data %q err %v", exists, owner, r.Session(), data, err)
+	}
+	if _, err := other.Set(p, []byte("two"), -1); err != nil {
+		t.Fatal(err)
+	}
+	fired("overwritten", ch)
+
+	if _, _, data, ch, err = r.Inspect(ctx, p); err != nil || string(data) != "two" {
+		t.Fatalf("after the overwrite: data %q err %v", data, err)
+	}
+	if err := other.Delete(p, -1); err != nil {
+		t.Fatal(err)
+	}
+	fired("deleted", ch)
+
+	// Without a session, Inspect fails at once.
+	r.Close()
+	if _, _, _, _, err := r.Inspect(ctx, p); !errors.Is(err, ErrNoSession) {
+		t.Errorf("Inspect after Close: %v, want ErrNoSession", err)
+	}
+}
