@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 FUZZTIME ?= 30s
 
-.PHONY: all build test unit golden bench fuzz lint demo demo-api install-deps clean
+.PHONY: all build test unit golden bench fuzz lint demo demo-api install-deps deb clean
 
 all: build
 
@@ -19,6 +19,11 @@ build:
 ## every supported HAProxy release, built first if missing; LIGHTHOUSE_HAPROXY=3.4 picks one)
 test: lint install-deps
 	$(GO) test -count=1 -timeout 30m ./...
+
+## deb: the Debian package bin/lighthouse_<version>_<arch>.deb (binary, links,
+## systemd units, example config, man page; no maintainer scripts)
+deb:
+	dist/build-deb $(BIN)
 
 ## unit: the fast tests only (no servers started)
 unit:

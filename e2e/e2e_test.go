@@ -88,7 +88,7 @@ func (p *progress) Write(b []byte) (int, error) {
 // start runs an example on free ports in a short temporary directory, with
 // short check intervals, its writers running release r of HAProxy, and stops
 // it when the test ends: then no process of the run may be left.
-func start(t *testing.T, example string, r testenv.HAProxyRelease) *cluster.Cluster {
+func start(t *testing.T, example string, r testenv.HAProxyRelease, more ...func(*cluster.Options)) *cluster.Cluster {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: not starting the example")
@@ -109,7 +109,7 @@ func start(t *testing.T, example string, r testenv.HAProxyRelease) *cluster.Clus
 	began := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	c, err := cluster.Start(ctx, cluster.Options{
+	opts := cluster.Options{
 		Example:      example,
 		Root:         root,
 		Layout:       cluster.Layout{RunDir: run, Ports: mapped, CheckInterval: checkInterval},
@@ -117,7 +117,11 @@ func start(t *testing.T, example string, r testenv.HAProxyRelease) *cluster.Clus
 		Progress:     prog,
 		ReadyTimeout: 30 * time.Second,
 		HAProxy:      r.Binary,
-	})
+	}
+	for _, f := range more {
+		f(&opts)
+	}
+	c, err := cluster.Start(ctx, opts)
 	if err != nil {
 		t.Fatalf("starting example %s: %v", example, err)
 	}

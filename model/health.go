@@ -1,6 +1,9 @@
 package model
 
-import "sort"
+import (
+	"sort"
+	"time"
+)
 
 // CheckState is the rise/fall memory of one health check of one port: the
 // results of its last max(Rise, Fall) runs, oldest first, and whether the
@@ -175,6 +178,8 @@ type CheckResult struct {
 	Pass bool
 	// Detail says why a check failed ("" when it passed); only logged.
 	Detail string
+	// Took is how long the check ran; only measured.
+	Took time.Duration
 }
 
 // CheckTransition is a check that changed in a Record.

@@ -35,6 +35,15 @@ type Index struct {
 	fingerprint string
 }
 
+// HasBackend says whether the config has a backend of that name.
+func (x *Index) HasBackend(name string) bool {
+	if x == nil {
+		return false
+	}
+	_, ok := x.parsed.backends[name]
+	return ok
+}
+
 // IndexConfig indexes a config as render writes it.
 func IndexConfig(config render.Text) *Index {
 	return &Index{parsed: parseConfig(config.String()), fingerprint: Fingerprint(config)}

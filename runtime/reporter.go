@@ -54,6 +54,13 @@ type Reporter struct {
 	// ShutdownGrace bounds the deletion of znodes at shutdown (default
 	// DefaultShutdownGrace).
 	ShutdownGrace time.Duration
+	// Metrics receives what the reporter does; nil: none.
+	Metrics ReporterMetrics
+	// Health, when set, is answered and kept up to date: the loop answers
+	// its pings; ready means every service had a round of checks, and
+	// every registrar has a session and has registered every port that is
+	// up.
+	Health *Health
 
 	snap       *model.Snapshot
 	diagText   string
@@ -68,6 +75,7 @@ type Reporter struct {
 type serviceRun struct {
 	cfg    model.Service
 	gen    int
+	rounds int // rounds recorded
 	cancel context.CancelFunc
 	done   chan struct{}
 	ports  map[int]*portRun
@@ -98,6 +106,10 @@ func (r *Reporter) Run(ctx context.Context) error {
 	if r.ShutdownGrace <= 0 {
 		r.ShutdownGrace = DefaultShutdownGrace
 	}
+	if r.Metrics == nil {
+		r.Metrics = nopReporterMetrics{}
+	}
+	r.Health.SetPart("checks", "no round of checks yet")
 	r.services = map[string]*serviceRun{}
 	r.registrars = map[string]*registrar{}
 	r.sent = map[string]wanted{}
@@ -125,6 +137,8 @@ func (r *Reporter) Run(ctx context.Context) error {
 			}
 		case res := <-r.results:
 			r.record(res)
+		case c := <-r.Health.Pings():
+			close(c)
 		}
 	}
 }
@@ -143,12 +157,17 @@ func (r *Reporter) reload(ctx context.Context) {
 func (r *Reporter) load(ctx context.Context, files []model.File) {
 	r.snap = model.Load(r.snap, files)
 	logDiagnostics(r.Log, r.snap.Diagnostics, &r.diagText)
+	r.Metrics.ConfigLoadErrors(errorFiles(r.snap.Diagnostics))
 	cfg := &r.snap.Config
 	if r.OnLogging != nil {
 		r.OnLogging(cfg.Logging)
 	}
 	r.followDiscovery(cfg)
 	r.followServices(ctx, cfg)
+	if r.checked() { // no service has rounds to wait for
+		r.Health.SetPart("checks", "")
+		r.Health.SetStarted()
+	}
 	r.publish()
 }
 
@@ -169,12 +188,12 @@ func (r *Reporter) followDiscovery(cfg *model.Config) {
 		delete(r.registrars, name)
 		delete(r.sent, name)
 		if ok {
-			r.registrars[name] = startRegistrar(name, d, r.Log, r.NewRegistry, r.ShutdownGrace, g.done)
+			r.registrars[name] = r.startRegistrar(name, d, g.done)
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Discovery)) {
 		if _, ok := r.registrars[name]; !ok {
-			r.registrars[name] = startRegistrar(name, cfg.Discovery[name], r.Log, r.NewRegistry, r.ShutdownGrace, nil)
+			r.registrars[name] = r.startRegistrar(name, cfg.Discovery[name], nil)
 		}
 	}
 }
@@ -206,6 +225,7 @@ func (r *Reporter) followServices(ctx context.Context, cfg *model.Config) {
 	for id, run := range r.services {
 		if _, ok := cfg.Services[id]; !ok {
 			r.Log.Info("service removed: stopping its checks", "service", id)
+			r.checksGone(run.cfg, model.Service{})
 			run.cancel()
 			delete(r.services, id)
 		}
@@ -226,6 +246,7 @@ func (r *Reporter) followServices(ctx context.Context, cfg *model.Config) {
 			continue
 		} else {
 			r.Log.Info("service changed: its checks keep their history", "service", id, "ports", sv.Ports, "checks", checkTypes(sv.Checks))
+			r.checksGone(run.cfg, sv)
 			run.cancel()
 		}
 		run.cfg = sv
@@ -251,6 +272,19 @@ func (r *Reporter) followServices(ctx context.Context, cfg *model.Config) {
 		run.cancel, run.done = cancel, make(chan struct{})
 		r.wg.Add(1)
 		go r.check(cctx, id, run.gen, probeConfigOf(sv), prev, run.done)
+	}
+}
+
+// checksGone tells the metrics of the checks that old had and sv has not.
+func (r *Reporter) checksGone(old, sv model.Service) {
+	for _, port := range old.Ports {
+		for _, c := range old.Checks {
+			still := old.Name == sv.Name && containsInt(sv.Ports, port) &&
+				slices.ContainsFunc(sv.Checks, func(n model.Check) bool { return n.Type == c.Type })
+			if !still {
+				r.Metrics.CheckGone(old.Name, port, c.Type)
+			}
+		}
 	}
 }
 
@@ -307,8 +341,9 @@ func (r *Reporter) round(ctx context.Context, pc probeConfig) map[int][]model.Ch
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				start := time.Now()
 				err := r.Prober.Probe(ctx, pc.Host, port, c)
-				res := model.CheckResult{Type: c.Type, Pass: err == nil}
+				res := model.CheckResult{Type: c.Type, Pass: err == nil, Took: time.Since(start)}
 				if err != nil {
 					res.Detail = err.Error()
 				}
@@ -346,6 +381,7 @@ func (r *Reporter) record(res roundResult) {
 		}
 		up := p.health.Up()
 		for _, c := range res.results[port] {
+			r.Metrics.Check(run.cfg.Name, port, c.Type, c.Pass, c.Took)
 			switch {
 			case c.Pass:
 			case !up && p.noteReason(c.Type, c.Detail):
@@ -368,7 +404,22 @@ func (r *Reporter) record(res roundResult) {
 		}
 		p.judged, p.up = true, up
 	}
+	run.rounds++
+	if r.checked() {
+		r.Health.SetPart("checks", "")
+		r.Health.SetStarted()
+	}
 	r.publish()
+}
+
+// checked says whether every service has had a round of checks.
+func (r *Reporter) checked() bool {
+	for _, run := range r.services {
+		if run.rounds == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // publish hands each registrar the znodes it should hold, if they changed.

@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -190,6 +192,8 @@ type registrar struct {
 	log     *slog.Logger
 	connect func(model.Discovery) (Registry, error)
 	grace   time.Duration
+	metrics ReporterMetrics
+	health  *Health
 
 	want   chan wanted // latest value only
 	resync chan struct{}
@@ -198,8 +202,9 @@ type registrar struct {
 	once   sync.Once
 }
 
-func startRegistrar(name string, cfg model.Discovery, log *slog.Logger, connect func(model.Discovery) (Registry, error), grace time.Duration, after <-chan struct{}) *registrar {
-	g := &registrar{name: name, cfg: cfg, log: log.With("discovery", name), connect: connect, grace: grace,
+func (r *Reporter) startRegistrar(name string, cfg model.Discovery, after <-chan struct{}) *registrar {
+	g := &registrar{name: name, cfg: cfg, log: r.Log.With("discovery", name), connect: r.NewRegistry, grace: r.ShutdownGrace,
+		metrics: r.Metrics, health: r.Health,
 		want: make(chan wanted, 1), resync: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go g.run(after)
@@ -230,6 +235,8 @@ func (g *registrar) shutdown() { g.once.Do(func() { close(g.stop) }) }
 
 func (g *registrar) run(after <-chan struct{}) {
 	defer close(g.done)
+	part := "discovery " + g.name
+	defer g.health.DropPart(part) // before done is closed: a successor sets it again
 	if after != nil {
 		select {
 		case <-after: // the previous registrar of this discovery is gone
@@ -237,6 +244,7 @@ func (g *registrar) run(after <-chan struct{}) {
 			return
 		}
 	}
+	g.health.SetPart(part, "not connected to ZooKeeper (discovery "+g.name+")")
 	reg := g.dial()
 	if reg == nil {
 		return
@@ -269,6 +277,7 @@ func (g *registrar) run(after <-chan struct{}) {
 			default:
 				g.log.Warn("ZooKeeper session expired; registering again in a new one", "session", fmt.Sprintf("%#x", s), "expired", fmt.Sprintf("%#x", last))
 			}
+			g.metrics.ZooKeeper(s != 0, s != 0 && last != 0 && s != last)
 			if s != 0 {
 				backoff, notBefore, last = 0, time.Time{}, s
 			}
@@ -300,16 +309,28 @@ func (g *registrar) run(after <-chan struct{}) {
 					break
 				}
 				backoff = 0
+				service, port := servicePort(op.Path)
 				switch {
 				case op.Delete && prior.Present:
 					g.log.Info("deregistered", "znode", op.Path)
+					g.metrics.Registered(service, port, false)
 				case op.Delete: // never registered by this run: a leftover check
 					g.log.Debug("made sure absent", "znode", op.Path)
+					g.metrics.Registered(service, port, false)
 				default:
 					g.log.Info("registered", "znode", op.Path, "session", fmt.Sprintf("%#x", sid))
+					g.metrics.Registered(service, port, true)
 				}
 			}
 			w.watchAll(want, have, session)
+		}
+		switch {
+		case session == 0:
+			g.health.SetPart(part, "no ZooKeeper session (discovery "+g.name+")")
+		case len(planRegistrations(want.Data, have, session)) > 0:
+			g.health.SetPart(part, "registrations pending (discovery "+g.name+")")
+		default:
+			g.health.SetPart(part, "")
 		}
 		select {
 		case <-g.stop:
@@ -442,6 +463,8 @@ func (w *watches) restoreDue(have map[string]regState, now time.Time) {
 			have[p] = regState{Present: true}
 			w.restored[p] = now
 			delete(w.due, p)
+			service, _ := servicePort(p)
+			w.g.metrics.Restored(service)
 		} else if next.IsZero() || at.Before(next) {
 			next = at
 		}
@@ -467,6 +490,15 @@ func (w *watches) forget(want wanted) {
 			delete(w.foreign, p)
 		}
 	}
+}
+
+// servicePort returns the service and the port of a registration's path,
+// <path>/<service>/<host>:<port>.
+func servicePort(p string) (string, int) {
+	service := path.Base(path.Dir(p))
+	name := path.Base(p)
+	port, _ := strconv.Atoi(name[strings.LastIndexByte(name, ':')+1:])
+	return service, port
 }
 
 // dial connects, retrying with backoff until it succeeds or the registrar

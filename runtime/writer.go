@@ -139,6 +139,12 @@ type Writer struct {
 	Resync time.Duration
 	// OnLogging is called when logging.yaml changes.
 	OnLogging func(model.Logging)
+	// Metrics receives what the writer does; nil: none.
+	Metrics WriterMetrics
+	// Health, when set, is answered and kept up to date: the loop answers
+	// its pings; ready means HAProxy runs a config with every configured
+	// cluster and every cluster's membership is known.
+	Health *Health
 
 	snap        *model.Snapshot
 	diagText    string // config diagnostics last logged
@@ -163,6 +169,8 @@ type Writer struct {
 	failure     string               // the failure last logged at error level, "" while things work
 	busy        map[string]plan.Busy // servers HAProxy refused to delete, with requests in flight
 	lastGoodErr string               // the last error saving the last good files, logged once
+	changedAt   time.Time            // when the oldest membership change not yet in HAProxy arrived
+	reported    map[string]bool      // clusters whose metrics are set
 
 	// The file syncer brings the config file up to date after runtime
 	// changes, off the loop, so that membership changes never wait for
@@ -206,6 +214,10 @@ func (w *Writer) Run(ctx context.Context) error {
 		w.Resync = 2 * time.Second
 	}
 	w.members = model.Membership{}
+	if w.Metrics == nil {
+		w.Metrics = nopWriterMetrics{}
+	}
+	w.reported = map[string]bool{}
 	var err error
 	if w.version, err = w.Version(ctx); err != nil {
 		return fmt.Errorf("writer: %w", err)
@@ -263,6 +275,9 @@ func (w *Writer) Run(ctx context.Context) error {
 		case <-resync.C:
 		case <-stopped:
 			w.Log.Debug("HAProxy's master or worker exited; observing it again")
+		case c := <-w.Health.Pings():
+			close(c)
+			continue
 		}
 		next := w.converge(ctx)
 		if w.unwritable {
@@ -293,6 +308,11 @@ func (w *Writer) applyUpdate(u model.MembershipUpdate) {
 		u.Nodes = old.Nodes
 	}
 	w.members[u.Cluster] = model.Members{Known: u.Known, Nodes: u.Nodes}
+	w.Metrics.Cluster(u.Cluster, u.Known, len(u.Nodes))
+	w.reported[u.Cluster] = true
+	if w.changedAt.IsZero() {
+		w.changedAt = time.Now()
+	}
 	if u.Known != old.Known || len(u.Nodes) != len(old.Nodes) {
 		w.Log.Info("membership", "cluster", u.Cluster, "known", u.Known, "nodes", len(u.Nodes))
 	}
@@ -317,6 +337,7 @@ func (w *Writer) reloadConfig(ctx context.Context) {
 	}
 	w.snap = model.Load(prev, files)
 	logDiagnostics(w.Log, w.snap.Diagnostics, &w.diagText)
+	w.Metrics.ConfigLoadErrors(errorFiles(w.snap.Diagnostics))
 	if w.LastGood != nil {
 		if err := w.LastGood.Save(w.snap.GoodFiles()); err != nil && err.Error() != w.lastGoodErr {
 			w.Log.Warn("the last good config files cannot be kept on disk", "err", err)
@@ -370,6 +391,19 @@ func (w *Writer) followDiscovery(cfg *model.Config) {
 			delete(w.members, name)
 		}
 	}
+	for name := range w.reported {
+		if _, ok := cfg.Clusters[name]; !ok {
+			w.Metrics.ClusterGone(name)
+			delete(w.reported, name)
+		}
+	}
+	for name := range cfg.Clusters {
+		if !w.reported[name] {
+			m := w.members[name]
+			w.Metrics.Cluster(name, m.Known, len(m.Nodes))
+			w.reported[name] = true
+		}
+	}
 }
 
 func (w *Writer) closeDiscovery() {
@@ -408,8 +442,12 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 			Now: now, LastReload: w.lastReload, Rejected: w.rejected, Unwritable: w.unwritable, StartFailed: w.startFailed, RuntimeFailed: w.runtimeBad, Busy: w.busy, Memo: w.memo})
 		w.memo = p.Memo
 		logDiagnostics(w.Log, p.Diagnostics, &w.planDiags)
+		w.Metrics.HAProxyUp(obs.Running)
 		if p.Empty() {
 			w.recovered()
+			w.changedAt = time.Time{} // nothing to change for it
+			w.Health.SetReady(w.notReady(obs))
+			w.Health.SetStarted()
 			return 0
 		}
 		if pending(p, now) {
@@ -421,6 +459,10 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 			w.Log.Debug("the whole plan", "plan", p.String())
 		}
 		wait, err := w.execute(ctx, p, obs)
+		if (err == nil || err == errHandedOff) && wait == 0 && !w.changedAt.IsZero() {
+			w.Metrics.Converged(time.Since(w.changedAt))
+			w.changedAt = time.Time{}
+		}
 		if err == errHandedOff {
 			return wait // the file syncer reports back when the file is written
 		}
@@ -433,6 +475,35 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 		}
 	}
 	return 0
+}
+
+// notReady says why the writer is not ready, "" when it is: HAProxy runs
+// a config with a backend for every configured cluster, and the
+// membership of every cluster is known.
+func (w *Writer) notReady(obs plan.Observed) string {
+	if !obs.Running {
+		return "HAProxy is not running"
+	}
+	for _, name := range w.snap.Config.ClusterNames() {
+		if !w.loaded.HasBackend(name) {
+			return "HAProxy's config lacks cluster " + name
+		}
+		if !w.members[name].Known {
+			return "the membership of cluster " + name + " is not known"
+		}
+	}
+	return ""
+}
+
+// errorFiles counts the files with an error among ds.
+func errorFiles(ds model.Diagnostics) int {
+	files := map[string]bool{}
+	for _, d := range ds {
+		if d.Severity == model.Error {
+			files[d.File] = true
+		}
+	}
+	return len(files)
 }
 
 // failed logs a failure of the loop at error level when it starts to fail
@@ -499,6 +570,7 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 			if errors.As(err, &rej) {
 				w.rejected = a.Fingerprint
 				w.logRejection(rej, a.Data)
+				w.Metrics.Reload("rejected")
 			} else if err != nil {
 				w.writeFailed(err)
 			}
@@ -529,6 +601,9 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 			if err = w.hap.Reload(ctx); err == nil {
 				w.loaded, w.lastReload, w.runtimeBad = plan.IndexConfig(file), time.Now(), false
 				w.Log.Info("reloaded HAProxy")
+				w.Metrics.Reload("ok")
+			} else {
+				w.Metrics.Reload("failed")
 			}
 		case plan.AddServer:
 			err = w.runtimeStep(w.hap.AddServer(ctx, a.Backend, a.Server, a.Addr, a.Port, a.Options))
@@ -566,6 +641,7 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 		default:
 			err = fmt.Errorf("unknown action %s", s.Action.Kind())
 		}
+		w.Metrics.Action(s.Action.Kind(), err == nil)
 		if err != nil {
 			return 0, fmt.Errorf("%s %s: %w", s.Action.Kind(), s.Action.Target(), err)
 		}

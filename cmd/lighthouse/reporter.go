@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"lighthouse/effects"
+	"lighthouse/effects/metrics"
 	"lighthouse/effects/probe"
 	"lighthouse/effects/zk"
 	"lighthouse/model"
@@ -36,6 +37,7 @@ func reporterMain(e env, args []string) int {
 	dir := fs.String("config-dir", "", "the config directory (required)")
 	hostName := fs.String("host-name", "", "the host name to register (default: this host's FQDN)")
 	hostIP := fs.String("host-ip", "", "the IP address to register (default: the address the host name resolves to)")
+	metricsAddr := fs.String("metrics-address", "", metricsAddressHelp)
 	if code, done := fs.parse(args); done {
 		return code
 	}
@@ -85,6 +87,14 @@ func reporterMain(e env, args []string) int {
 	refresh, stopHangups := hangups()
 	defer stopHangups()
 
+	m, health := metrics.NewReporter(), &runtime.Health{}
+	stopDaemon, err := serveDaemon(*metricsAddr, m.Registry(), health, log)
+	if err != nil {
+		log.Error("cannot serve metrics", "err", err)
+		return exitError
+	}
+	defer stopDaemon()
+
 	r := &runtime.Reporter{
 		Log:     log,
 		Config:  src,
@@ -99,6 +109,8 @@ func reporterMain(e env, args []string) int {
 		},
 		Host:      runtime.Identity{Name: id.Name, IP: id.IP},
 		OnLogging: logs.Apply,
+		Metrics:   m,
+		Health:    health,
 	}
 	if err := r.Run(ctx); err != nil {
 		log.Error("reporter failed", "err", err)

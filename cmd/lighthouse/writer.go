@@ -12,6 +12,7 @@ import (
 	"lighthouse/effects/haproxy"
 	"lighthouse/effects/lastgood"
 	"lighthouse/effects/membership"
+	"lighthouse/effects/metrics"
 	"lighthouse/model"
 	"lighthouse/render"
 	"lighthouse/runtime"
@@ -31,6 +32,7 @@ on the last good config; SIGHUP re-reads everything.
 Also installed as lighthouse-writer CONFIG_DIR.`, e)
 	dir := fs.String("config-dir", "", "the config directory (required)")
 	bin := fs.String("haproxy", "haproxy", "the HAProxy binary")
+	metricsAddr := fs.String("metrics-address", "", metricsAddressHelp)
 	stateDir := fs.String("state-dir", "", "where the last good version of each config file is kept across restarts (default: $STATE_DIRECTORY or /var/lib/lighthouse, then last-good/ and the config directory's path)")
 	if code, done := fs.parse(args); done {
 		return code
@@ -57,6 +59,14 @@ Also installed as lighthouse-writer CONFIG_DIR.`, e)
 	refresh, stopHangups := hangups()
 	defer stopHangups()
 
+	m, health := metrics.NewWriter(), &runtime.Health{}
+	stopDaemon, err := serveDaemon(*metricsAddr, m.Registry(), health, log)
+	if err != nil {
+		log.Error("cannot serve metrics", "err", err)
+		return exitError
+	}
+	defer stopDaemon()
+
 	var version render.Version // detected by the writer (Version) before it makes its HAProxy
 	w := &runtime.Writer{
 		Log:    log,
@@ -67,7 +77,11 @@ Also installed as lighthouse-writer CONFIG_DIR.`, e)
 			return l
 		},
 		NewDiscovery: func(d model.Discovery) (runtime.Discovery, error) {
-			return membership.Connect(d, log)
+			w, err := membership.Connect(d, log)
+			if err == nil {
+				w.OnSession(m.ZooKeeper)
+			}
+			return w, err
 		},
 		Version: func(ctx context.Context) (render.Version, error) {
 			v, err := effects.HAProxyVersion(ctx, *bin)
@@ -77,6 +91,8 @@ Also installed as lighthouse-writer CONFIG_DIR.`, e)
 		Refresh:   refresh,
 		OnLogging: live.Apply,
 		LastGood:  lastgood.Store{Dir: lastGoodDir(*stateDir, *dir)},
+		Metrics:   m,
+		Health:    health,
 	}
 	if err := w.Run(ctx); err != nil {
 		log.Error("writer failed", "err", err)

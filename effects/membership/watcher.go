@@ -23,6 +23,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -38,6 +39,8 @@ type Watcher struct {
 	ensemble string // ensembleKey of the hosts
 	log      *slog.Logger
 	updates  chan model.MembershipUpdate
+
+	onSession atomic.Pointer[func(connected, expired bool)]
 
 	mu       sync.Mutex
 	clusters map[string]*cluster
@@ -83,6 +86,16 @@ func Connect(d model.Discovery, log *slog.Logger) (*Watcher, error) {
 	w.wg.Add(1)
 	go w.session(events)
 	return w, nil
+}
+
+// OnSession has f called on every change of the session's state: connected
+// or not, and expired once for each session that expired. f must not block.
+func (w *Watcher) OnSession(f func(connected, expired bool)) { w.onSession.Store(&f) }
+
+func (w *Watcher) sessionState(connected, expired bool) {
+	if f := w.onSession.Load(); f != nil {
+		(*f)(connected, expired)
+	}
 }
 
 // Updates delivers membership changes, one cluster at a time.
@@ -142,12 +155,14 @@ func (w *Watcher) session(events <-chan zk.Event) {
 					w.log.Info("ZooKeeper session established", "component", "zookeeper", "session", fmt.Sprintf("%#x", w.conn.SessionID()))
 				}
 				connected = true
+				w.sessionState(true, false)
 				w.kickAll()
 			case zk.StateDisconnected, zk.StateExpired:
 				if connected {
 					w.log.Warn("ZooKeeper connection lost; keeping the last known members", "component", "zookeeper", "state", ev.State.String())
 				}
 				connected = false
+				w.sessionState(false, ev.State == zk.StateExpired)
 				w.mu.Lock()
 				for n := range w.clusters {
 					w.send(model.MembershipUpdate{Cluster: n, Known: false})

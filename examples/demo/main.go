@@ -78,11 +78,12 @@ func run() int {
 
 	fmt.Printf("lighthouse demo: %s, config dirs from examples/%s, run dir %s\n\n", cluster.Examples[*example].Title, *example, *runDir)
 	c, err := cluster.Start(ctx, cluster.Options{
-		Example:  *example,
-		Root:     root,
-		Layout:   cluster.Layout{RunDir: *runDir},
-		Progress: os.Stdout,
-		HAProxy:  *haproxyBin,
+		Example:    *example,
+		Root:       root,
+		Layout:     cluster.Layout{RunDir: *runDir},
+		Progress:   os.Stdout,
+		HAProxy:    *haproxyBin,
+		Prometheus: cluster.LookPath("prometheus") != "",
 	})
 	if err != nil {
 		if ctx.Err() != nil {

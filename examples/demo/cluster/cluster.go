@@ -43,6 +43,9 @@ type Options struct {
 	// HAProxy is the haproxy binary every host's writer runs (its --haproxy);
 	// "" means Debian's, found on PATH or in /usr/sbin.
 	HAProxy string
+	// Prometheus starts a Prometheus that scrapes every daemon (Debian's
+	// prometheus package must be installed).
+	Prometheus bool
 }
 
 // Cluster is a running example: ZooKeeper, and per host its Redis, apps,
@@ -62,12 +65,13 @@ type Cluster struct {
 	services, writers, apps, reps []*Proc
 	balancers                     []haproxy.Process
 
-	watcher  *membership.Watcher
-	lock     *os.File
-	start    time.Time
-	progress io.Writer
-	pmu      sync.Mutex
-	logFile  *os.File
+	watcher       *membership.Watcher
+	prometheusURL string
+	lock          *os.File
+	start         time.Time
+	progress      io.Writer
+	pmu           sync.Mutex
+	logFile       *os.File
 
 	mu       sync.Mutex
 	members  map[string][]model.Node
@@ -191,6 +195,11 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	}
 	if err := c.waitFrontDoors(ctx); err != nil {
 		return nil, err
+	}
+	if opts.Prometheus {
+		if err := c.startPrometheus(ctx); err != nil {
+			return nil, err
+		}
 	}
 	c.say("", "ready after %.1fs", time.Since(c.start).Seconds())
 	return c, nil
@@ -647,7 +656,7 @@ func (c *Cluster) startRedis(ctx context.Context, h Host) error {
 // every listener.
 func (c *Cluster) startWriter(ctx context.Context, hs *hostState) error {
 	p, err := c.startProc(hs.Name, "writer", filepath.Join(c.bin, "lighthouse"), "writer", "--config-dir", hs.configDir, "--haproxy", c.haproxyBin,
-		"--state-dir", filepath.Join(c.runDir, hs.Name, "state"))
+		"--state-dir", filepath.Join(c.runDir, hs.Name, "state"), "--metrics-address", c.Addr(hs.Name, WriterMetricsPort))
 	if err != nil {
 		return err
 	}
@@ -721,7 +730,7 @@ func (c *Cluster) startApp(ctx context.Context, h Host, a App, list *[]*Proc) er
 // services is registered.
 func (c *Cluster) startReporter(ctx context.Context, hs *hostState) error {
 	p, err := c.startProc(hs.Name, "reporter", filepath.Join(c.bin, "lighthouse"), "reporter", "--config-dir", hs.configDir,
-		"--host-name", hs.Name, "--host-ip", hs.IP)
+		"--host-name", hs.Name, "--host-ip", hs.IP, "--metrics-address", c.Addr(hs.Name, ReporterMetricsPort))
 	if err != nil {
 		return err
 	}
@@ -1082,6 +1091,10 @@ func (c *Cluster) Summary() string {
 		fmt.Fprintf(&b, "Config dirs: examples/%s/<host> (edit one: its writer or reporter follows)\n", c.Example.Name)
 	} else {
 		fmt.Fprintf(&b, "Config dirs: %s/config/<host> (rewritten from examples/%s)\n", c.runDir, c.Example.Name)
+	}
+	fmt.Fprintf(&b, "\nMetrics:\n")
+	for _, l := range c.metricsSummary() {
+		fmt.Fprintf(&b, "  %s\n", l)
 	}
 	if c.Example.Try != nil {
 		fmt.Fprintf(&b, "\nTry:\n")

@@ -60,7 +60,7 @@ func (l Layout) inPlace() bool {
 // services). Map them all (FreePorts) to run the example beside another
 // copy of it.
 func ExamplePorts(root string, ex *Example) ([]int, error) {
-	seen := map[int]bool{ZooKeeperPort: true}
+	seen := map[int]bool{ZooKeeperPort: true, WriterMetricsPort: true, ReporterMetricsPort: true, PrometheusPort: true}
 	for _, h := range ex.Hosts {
 		if h.Redis != 0 {
 			seen[h.Redis] = true

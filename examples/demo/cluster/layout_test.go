@@ -15,8 +15,8 @@ const root = "../../.."
 
 func TestExamplePorts(t *testing.T) {
 	cases := map[string][]int{
-		"web-cache": {2181, 6379, 8000, 8001, 8002, 9009, 9999},
-		"api":       {2181, 6379, 7777, 8000, 8080, 8088, 9009, 9999},
+		"web-cache": {2181, 6379, 8000, 8001, 8002, 9009, 9090, 9101, 9102, 9999},
+		"api":       {2181, 6379, 7777, 8000, 8080, 8088, 9009, 9090, 9101, 9102, 9999},
 	}
 	for name, want := range cases {
 		got, err := ExamplePorts(root, Examples[name])
