@@ -171,6 +171,7 @@ type Writer struct {
 	lastGoodErr string               // the last error saving the last good files, logged once
 	changedAt   time.Time            // when the oldest membership change not yet in HAProxy arrived
 	reported    map[string]bool      // clusters whose metrics are set
+	heard       map[string]bool      // clusters with a first read, done or failed
 
 	// The file syncer brings the config file up to date after runtime
 	// changes, off the loop, so that membership changes never wait for
@@ -217,7 +218,7 @@ func (w *Writer) Run(ctx context.Context) error {
 	if w.Metrics == nil {
 		w.Metrics = nopWriterMetrics{}
 	}
-	w.reported = map[string]bool{}
+	w.reported, w.heard = map[string]bool{}, map[string]bool{}
 	var err error
 	if w.version, err = w.Version(ctx); err != nil {
 		return fmt.Errorf("writer: %w", err)
@@ -309,7 +310,7 @@ func (w *Writer) applyUpdate(u model.MembershipUpdate) {
 	}
 	w.members[u.Cluster] = model.Members{Known: u.Known, Nodes: u.Nodes}
 	w.Metrics.Cluster(u.Cluster, u.Known, len(u.Nodes))
-	w.reported[u.Cluster] = true
+	w.reported[u.Cluster], w.heard[u.Cluster] = true, true
 	if w.changedAt.IsZero() {
 		w.changedAt = time.Now()
 	}
@@ -395,6 +396,7 @@ func (w *Writer) followDiscovery(cfg *model.Config) {
 		if _, ok := cfg.Clusters[name]; !ok {
 			w.Metrics.ClusterGone(name)
 			delete(w.reported, name)
+			delete(w.heard, name)
 		}
 	}
 	for name := range cfg.Clusters {
@@ -447,7 +449,9 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 			w.recovered()
 			w.changedAt = time.Time{} // nothing to change for it
 			w.Health.SetReady(w.notReady(obs))
-			w.Health.SetStarted()
+			if w.firstReadsDone() {
+				w.Health.SetStarted()
+			}
 			return 0
 		}
 		if pending(p, now) {
@@ -493,6 +497,17 @@ func (w *Writer) notReady(obs plan.Observed) string {
 		}
 	}
 	return ""
+}
+
+// firstReadsDone says whether the first read of every configured cluster's
+// membership is done or has failed: HAProxy then runs what is known.
+func (w *Writer) firstReadsDone() bool {
+	for name := range w.snap.Config.Clusters {
+		if !w.heard[name] {
+			return false
+		}
+	}
+	return true
 }
 
 // errorFiles counts the files with an error among ds.

@@ -65,6 +65,24 @@ func testWriterBinarySignals(t *testing.T, r testenv.HAProxyRelease) {
 	local.SetVersion(r.Version)
 	t.Cleanup(func() { local.Process.Stop(context.Background()) })
 
+	// As systemd runs it (Type=notify): READY=1 once HAProxy serves.
+	notify := filepath.Join(run, "notify")
+	systemd, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: notify, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer systemd.Close()
+	t.Setenv("NOTIFY_SOCKET", notify)
+	told := func(want string) {
+		t.Helper()
+		systemd.SetReadDeadline(time.Now().Add(20 * time.Second))
+		buf := make([]byte, 256)
+		n, err := systemd.Read(buf)
+		if err != nil || string(buf[:n]) != want {
+			t.Errorf("systemd was told %q (%v), want %s", buf[:n], err, want)
+		}
+	}
+
 	proc := startReporterProcess(t, alias, dir)
 	get := func() bool {
 		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", webPort))
@@ -74,6 +92,10 @@ func testWriterBinarySignals(t *testing.T, r testenv.HAProxyRelease) {
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode == 200 && string(body) == "app"
+	}
+	told("READY=1")
+	if !get() {
+		t.Error("READY=1 before HAProxy serves the node")
 	}
 	testenv.WaitFor(t, 20*time.Second, "the node serves through HAProxy", get)
 	if pl, err := local.Process.ShowProc(context.Background()); err != nil || len(pl.Workers) == 0 || !strings.HasPrefix(pl.Workers[0].Version, r.Version.String()) {
@@ -92,6 +114,7 @@ func testWriterBinarySignals(t *testing.T, r testenv.HAProxyRelease) {
 	if err := proc.waitExit(t, 5*time.Second); err != nil {
 		t.Fatalf("writer exit: %v\n%s", err, proc.out)
 	}
+	told("STOPPING=1")
 	if _, ok := local.Process.Running(context.Background()); !ok || !get() {
 		t.Errorf("HAProxy does not serve after the writer stopped")
 	}
