@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -156,9 +157,36 @@ func TestReporterBinarySignals(t *testing.T) {
 		"services/web.yaml":        fmt.Sprintf("port: %d\ndiscovery: zookeeper\nchecks:\n  interval: 100ms\n  http: {uri: /, rise: 2, fall: 2}\n", port),
 		"logging.yaml":             "level: debug\n",
 	})
-	proc := startReporterProcess(t, bin, "reporter", "--config-dir", dir, "--host-name", "web01.example.com", "--host-ip", "127.0.0.5")
+	told := asSystemd(t, testenv.ShortTempDir(t))
+	metrics := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	proc := startReporterProcess(t, bin, "reporter", "--config-dir", dir, "--host-name", "web01.example.com", "--host-ip", "127.0.0.5",
+		"--metrics-address", metrics)
 	p := "/lighthouse/services/web/web01.example.com:" + strconv.Itoa(port)
+	told("READY=1") // after the first round of checks
 	testenv.WaitFor(t, 10*time.Second, p+" registered", func() bool { return znodeExists(t, conn, p) })
+	testenv.WaitFor(t, 10*time.Second, "/readyz says ready", func() bool {
+		resp, err := http.Get("http://" + metrics + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	resp, err := http.Get("http://" + metrics + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exposed, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		fmt.Sprintf(`lighthouse_reporter_registered{port="%d",service="web"} 1`, port),
+		fmt.Sprintf(`lighthouse_reporter_check_up{check="http",port="%d",service="web"} 1`, port),
+		`lighthouse_zookeeper_connected{program="reporter"} 1`,
+	} {
+		if !strings.Contains(string(exposed), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 	data, _, err := conn.Get(p)
 	if err != nil {
 		t.Fatal(err)
@@ -171,12 +199,16 @@ func TestReporterBinarySignals(t *testing.T) {
 		t.Errorf("log lines lack program=reporter:\n%s", proc.out)
 	}
 
-	// Deleted behind the reporter's back: SIGHUP registers it again.
+	// Deleted behind the reporter's back: restored at once.
 	if err := conn.Delete(p, -1); err != nil {
 		t.Fatal(err)
 	}
+	testenv.WaitFor(t, 5*time.Second, p+" restored", func() bool { return znodeExists(t, conn, p) })
+	// SIGHUP re-reads the config and registers everything again.
 	proc.cmd.Process.Signal(syscall.SIGHUP)
-	testenv.WaitFor(t, 5*time.Second, p+" registered again after SIGHUP", func() bool { return znodeExists(t, conn, p) })
+	testenv.WaitFor(t, 5*time.Second, "SIGHUP re-reads everything", func() bool {
+		return strings.Contains(proc.out.String(), "registering again (SIGHUP)")
+	})
 
 	// SIGTERM: gone within a second, exit status 0.
 	start := time.Now()
@@ -187,6 +219,7 @@ func TestReporterBinarySignals(t *testing.T) {
 		t.Errorf("exit after SIGTERM: %v", err)
 	}
 	t.Logf("znode gone %v after SIGTERM, exited after %v", gone, time.Since(start))
+	told("STOPPING=1")
 }
 
 // The original's entry point, `lighthouse-reporter CONFIG_DIR`, with the

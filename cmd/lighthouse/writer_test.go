@@ -27,6 +27,28 @@ import (
 // haproxy on its PATH (the original's entry point takes no flags).
 func TestWriterBinarySignals(t *testing.T) { testenv.ForEachHAProxy(t, testWriterBinarySignals) }
 
+// asSystemd makes the processes the test starts see a $NOTIFY_SOCKET, as
+// under a Type=notify unit, and returns a check of the next thing they
+// tell systemd.
+func asSystemd(t *testing.T, dir string) (told func(want string)) {
+	notify := filepath.Join(dir, "notify")
+	systemd, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: notify, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { systemd.Close() })
+	t.Setenv("NOTIFY_SOCKET", notify)
+	return func(want string) {
+		t.Helper()
+		systemd.SetReadDeadline(time.Now().Add(20 * time.Second))
+		buf := make([]byte, 256)
+		n, err := systemd.Read(buf)
+		if err != nil || string(buf[:n]) != want {
+			t.Errorf("systemd was told %q (%v), want %s", buf[:n], err, want)
+		}
+	}
+}
+
 func testWriterBinarySignals(t *testing.T, r testenv.HAProxyRelease) {
 	testenv.Require(t, "zookeeper")
 	pathDir := t.TempDir()
@@ -66,22 +88,7 @@ func testWriterBinarySignals(t *testing.T, r testenv.HAProxyRelease) {
 	t.Cleanup(func() { local.Process.Stop(context.Background()) })
 
 	// As systemd runs it (Type=notify): READY=1 once HAProxy serves.
-	notify := filepath.Join(run, "notify")
-	systemd, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: notify, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer systemd.Close()
-	t.Setenv("NOTIFY_SOCKET", notify)
-	told := func(want string) {
-		t.Helper()
-		systemd.SetReadDeadline(time.Now().Add(20 * time.Second))
-		buf := make([]byte, 256)
-		n, err := systemd.Read(buf)
-		if err != nil || string(buf[:n]) != want {
-			t.Errorf("systemd was told %q (%v), want %s", buf[:n], err, want)
-		}
-	}
+	told := asSystemd(t, run)
 
 	proc := startReporterProcess(t, alias, dir)
 	get := func() bool {
