@@ -15,11 +15,6 @@ import (
 	"lighthouse/model"
 )
 
-// logLines returns the log lines written to b.
-func logLines(b *testenv.Buffer) []string {
-	return strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
-}
-
 // staticConfig is a config directory that never changes.
 type staticConfig []model.File
 
@@ -121,21 +116,6 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// grepLines returns the lines holding every one of words.
-func grepLines(lines []string, words ...string) []string {
-	var out []string
-next:
-	for _, l := range lines {
-		for _, w := range words {
-			if !strings.Contains(l, w) {
-				continue next
-			}
-		}
-		out = append(out, l)
-	}
-	return out
-}
-
 // A failing check says why at info level when its port goes down (or is
 // down from the start) and again when the reason changes, not every round;
 // a new local port in the error is no new reason.
@@ -153,9 +133,8 @@ func TestReporterLogsFailureReasons(t *testing.T) {
 	logs, stop := runReporter(t, "port: 80\ndiscovery: zookeeper\nchecks:\n  interval: 100ms\n  tcp: {rise: 1, fall: 1}\n", p, &quietRegistry{})
 	waitUntil(t, "the script played", func() bool { return p.calls.Load() > int64(len(p.script))+1 })
 	stop()
-	lines := logLines(logs)
 	var got []string
-	for _, l := range grepLines(lines, "check fail") {
+	for _, l := range logs.Lines("check fail") {
 		if strings.Contains(l, "level=DEBUG") {
 			continue
 		}
@@ -184,11 +163,10 @@ func TestReporterStartLogsNoDeregistrations(t *testing.T) {
 		&scriptedProber{script: []string{"connect: connection refused"}}, reg)
 	waitUntil(t, "200 ports made sure absent", func() bool { return reg.deregistered.Load() >= 200 })
 	stop()
-	lines := logLines(logs)
-	if n := len(grepLines(lines, `msg=deregistered`)); n != 0 {
+	if n := len(logs.Lines(`msg=deregistered`)); n != 0 {
 		t.Errorf("%d 'deregistered' lines for znodes never registered", n)
 	}
-	if n := len(grepLines(lines, "level=DEBUG", `msg="made sure absent"`)); n != 200 {
+	if n := len(logs.Lines("level=DEBUG", `msg="made sure absent"`)); n != 200 {
 		t.Errorf("%d 'made sure absent' debug lines, want 200", n)
 	}
 }
@@ -201,8 +179,8 @@ func TestReporterClipsFailureDetails(t *testing.T) {
 	logs, stop := runReporter(t, "port: 80\ndiscovery: zookeeper\nchecks:\n  interval: 100ms\n  tcp: {rise: 1, fall: 1}\n", p, &quietRegistry{})
 	waitUntil(t, "two rounds", func() bool { return p.calls.Load() > 2 })
 	stop()
-	lines := logLines(logs)
-	if len(grepLines(lines, "check failed", "bytes in all")) == 0 {
+	lines := logs.Lines()
+	if len(logs.Lines("check failed", "bytes in all")) == 0 {
 		t.Errorf("no clipped failure line in:\n%s", strings.Join(lines, "\n")[:2000])
 	}
 	for _, l := range lines {

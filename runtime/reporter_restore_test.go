@@ -40,31 +40,34 @@ func (r *reporterRig) ours(p, data string, owner, other int64) time.Duration {
 	return time.Since(start)
 }
 
-// lines returns the reporter's log lines that hold every one of words.
-func (r *reporterRig) lines(words ...string) []string {
-	var out []string
-next:
-	for _, l := range strings.Split(r.logs.String(), "\n") {
-		for _, w := range words {
-			if !strings.Contains(l, w) {
-				continue next
-			}
-		}
-		out = append(out, l)
-	}
-	return out
+// restoreRig is a reporter registering one healthy HTTP port, checked
+// every restoreInterval: p is its znode, data what the reporter writes
+// there, session the reporter's session.
+type restoreRig struct {
+	*reporterRig
+	web     *healthServer
+	p, data string
+	session int64
 }
 
-// A registration deleted by another client while the port is up is
-// registered again within one check interval, and the reporter says so.
-func TestReporterRestoresDeletedRegistration(t *testing.T) {
+func startRestoreRig(t *testing.T) *restoreRig {
 	rig := newRig(t)
 	web := newHealthServer(t)
 	rig.write("services/web.yaml", restoreService(web.port))
 	rig.start()
 	p := rig.znode("web", web.port)
 	data, st := rig.waitPresent(p)
-	session := st.EphemeralOwner
+	return &restoreRig{reporterRig: rig, web: web, p: p, data: string(data), session: st.EphemeralOwner}
+}
+
+// lines returns the reporter's log lines that hold every one of words.
+func (r *reporterRig) lines(words ...string) []string { return r.logs.Lines(words...) }
+
+// A registration deleted by another client while the port is up is
+// registered again within one check interval, and the reporter says so.
+func TestReporterRestoresDeletedRegistration(t *testing.T) {
+	rig := startRestoreRig(t)
+	p, data, session := rig.p, rig.data, rig.session
 
 	for i := range 2 {
 		if i > 0 {
@@ -73,7 +76,7 @@ func TestReporterRestoresDeletedRegistration(t *testing.T) {
 		if err := rig.conn.Delete(p, -1); err != nil {
 			t.Fatal(err)
 		}
-		took := rig.ours(p, string(data), session, 0)
+		took := rig.ours(p, data, session, 0)
 		t.Logf("deletion %d restored after %v", i+1, took)
 		if took > restoreInterval {
 			t.Errorf("deletion %d restored after %v, more than the check interval", i+1, took)
@@ -88,18 +91,13 @@ func TestReporterRestoresDeletedRegistration(t *testing.T) {
 // one check interval. A client that keeps overwriting it is answered at
 // most once per check interval: a warn line per interval, not a loop.
 func TestReporterRestoresOverwrittenRegistration(t *testing.T) {
-	rig := newRig(t)
-	web := newHealthServer(t)
-	rig.write("services/web.yaml", restoreService(web.port))
-	rig.start()
-	p := rig.znode("web", web.port)
-	data, st := rig.waitPresent(p)
-	session := st.EphemeralOwner
+	rig := startRestoreRig(t)
+	p, data, session := rig.p, rig.data, rig.session
 
 	if _, err := rig.conn.Set(p, []byte(`{"host":"evil","ip":"10.6.6.6","port":1}`), -1); err != nil {
 		t.Fatal(err)
 	}
-	took := rig.ours(p, string(data), session, 0)
+	took := rig.ours(p, data, session, 0)
 	t.Logf("overwrite restored after %v", took)
 	if took > restoreInterval {
 		t.Errorf("overwrite restored after %v, more than the check interval", took)
@@ -132,7 +130,7 @@ func TestReporterRestoresOverwrittenRegistration(t *testing.T) {
 		t.Errorf("%d restores during a fight of three check intervals; want 2 to 6", restores)
 	}
 	// Once the other client stops, ours is back within an interval.
-	rig.ours(p, string(data), session, 0)
+	rig.ours(p, data, session, 0)
 }
 
 // A registration deleted and created again by another session is taken
@@ -140,13 +138,8 @@ func TestReporterRestoresOverwrittenRegistration(t *testing.T) {
 // session creates is left alone (another reporter may own it), and logged
 // once.
 func TestReporterRecreatedRegistration(t *testing.T) {
-	rig := newRig(t)
-	web := newHealthServer(t)
-	rig.write("services/web.yaml", restoreService(web.port))
-	rig.start()
-	p := rig.znode("web", web.port)
-	data, st := rig.waitPresent(p)
-	session := st.EphemeralOwner
+	rig := startRestoreRig(t)
+	p, data, session := rig.p, rig.data, rig.session
 	other := rig.conn.SessionID()
 
 	// Up: taken back from the other session.
@@ -155,7 +148,7 @@ func TestReporterRecreatedRegistration(t *testing.T) {
 		&gozk.CreateRequest{Path: p, Data: []byte(`{"other":1}`), Acl: gozk.WorldACL(gozk.PermAll), Flags: gozk.FlagEphemeral}); err != nil {
 		t.Fatal(err)
 	}
-	took := rig.ours(p, string(data), session, 0)
+	took := rig.ours(p, data, session, 0)
 	t.Logf("re-created znode taken back after %v", took)
 	if took > restoreInterval {
 		t.Errorf("re-created znode taken back after %v, more than the check interval", took)
@@ -165,7 +158,7 @@ func TestReporterRecreatedRegistration(t *testing.T) {
 	}
 
 	// Down: deregistered; another session's znode is left alone.
-	web.healthy.Store(false)
+	rig.web.healthy.Store(false)
 	rig.waitAbsent(p)
 	if _, err := rig.conn.Create(p, []byte(`{"other":2}`), gozk.FlagEphemeral, gozk.WorldACL(gozk.PermAll)); err != nil {
 		t.Fatal(err)
@@ -190,6 +183,6 @@ func TestReporterRecreatedRegistration(t *testing.T) {
 	}
 
 	// Up again: ours replaces it.
-	web.healthy.Store(true)
-	rig.ours(p, string(data), session, 0)
+	rig.web.healthy.Store(true)
+	rig.ours(p, data, session, 0)
 }

@@ -7,10 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	"sync"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // health is a daemon's side of the endpoints: a loop that answers pings
@@ -64,17 +65,37 @@ func get(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// serve listens on a free loopback port and returns the base URL.
+func serve(t *testing.T, reg *prometheus.Registry, h Health) string {
+	t.Helper()
+	srv, err := Listen("127.0.0.1:0", reg, h, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + srv.Addr().String()
+}
+
+// exposes fails the test for each line of want that /metrics lacks.
+func exposes(t *testing.T, base string, want ...string) string {
+	t.Helper()
+	code, body := get(t, base+"/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics: %d", code)
+	}
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("/metrics lacks %s", w)
+		}
+	}
+	return body
+}
+
 // The writer's metrics, read back through /metrics as Prometheus reads
 // them.
 func TestWriterMetrics(t *testing.T) {
 	m := NewWriter()
-	h := newHealth()
-	srv, err := Listen("127.0.0.1:0", m.Registry(), h, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	base := "http://" + srv.Addr().String()
+	base := serve(t, m.Registry(), newHealth())
 
 	m.Cluster("web", true, 3)
 	m.Cluster("cache", false, 2)
@@ -90,11 +111,7 @@ func TestWriterMetrics(t *testing.T) {
 	m.ZooKeeper(false, true)
 	m.ConfigLoadErrors(2)
 
-	code, body := get(t, base+"/metrics")
-	if code != 200 {
-		t.Fatalf("/metrics: %d", code)
-	}
-	for _, want := range []string{
+	body := exposes(t, base,
 		`lighthouse_writer_cluster_known{cluster="web"} 1`,
 		`lighthouse_writer_cluster_known{cluster="cache"} 0`,
 		`lighthouse_writer_cluster_nodes{cluster="web"} 3`,
@@ -112,11 +129,7 @@ func TestWriterMetrics(t *testing.T) {
 		`lighthouse_config_load_errors{program="writer"} 2`,
 		`go_goroutines `,
 		`process_resident_memory_bytes `,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("/metrics lacks %s", want)
-		}
-	}
+	)
 	if strings.Contains(body, `cluster="gone"`) {
 		t.Error("a cluster no longer configured is still exported")
 	}
@@ -134,13 +147,7 @@ func TestReporterMetrics(t *testing.T) {
 	m.Registered("web", 8080, false)
 	m.Restored("web")
 
-	srv, err := Listen("127.0.0.1:0", m.Registry(), newHealth(), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	_, body := get(t, "http://"+srv.Addr().String()+"/metrics")
-	for _, want := range []string{
+	body := exposes(t, serve(t, m.Registry(), newHealth()),
 		`lighthouse_reporter_check_up{check="http",port="8080",service="web"} 1`,
 		`lighthouse_reporter_check_up{check="tcp",port="8080",service="web"} 0`,
 		`lighthouse_reporter_check_duration_seconds_count{check="http"} 2`,
@@ -150,11 +157,7 @@ func TestReporterMetrics(t *testing.T) {
 		`lighthouse_reporter_registration_changes_total{change="deregistered",service="web"} 1`,
 		`lighthouse_reporter_registration_restores_total{service="web"} 1`,
 		`lighthouse_zookeeper_connected{program="reporter"} 0`,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("/metrics lacks %s", want)
-		}
-	}
+	)
 	if strings.Contains(body, `port="8081"`) {
 		t.Error("a check no longer run is still exported")
 	}
@@ -163,12 +166,7 @@ func TestReporterMetrics(t *testing.T) {
 // /healthz asks the loop; /readyz says why not ready, as JSON.
 func TestHealthEndpoints(t *testing.T) {
 	h := newHealth()
-	srv, err := Listen("127.0.0.1:0", NewWriter().Registry(), h, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	base := "http://" + srv.Addr().String()
+	base := serve(t, NewWriter().Registry(), h)
 
 	// A loop that answers.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -209,7 +207,7 @@ func TestHealthEndpoints(t *testing.T) {
 	}
 
 	// A port in use is an error at once.
-	if _, err := Listen(srv.Addr().String(), NewWriter().Registry(), h, slog.New(slog.DiscardHandler)); err == nil {
+	if _, err := Listen(strings.TrimPrefix(base, "http://"), NewWriter().Registry(), h, slog.New(slog.DiscardHandler)); err == nil {
 		t.Error("listening on a port in use did not fail")
 	}
 }

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"bytes"
+	"strings"
 	"sync"
 )
 
@@ -24,4 +25,20 @@ func (l *Buffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// Lines returns the lines written so far that hold every one of words (all
+// of them when none is given).
+func (l *Buffer) Lines(words ...string) []string {
+	var out []string
+next:
+	for _, line := range strings.Split(strings.TrimSuffix(l.String(), "\n"), "\n") {
+		for _, w := range words {
+			if !strings.Contains(line, w) {
+				continue next
+			}
+		}
+		out = append(out, line)
+	}
+	return out
 }
