@@ -156,6 +156,18 @@ func wantBody(t testing.TB, port int, body string) {
 	}
 }
 
+// wantBodySoon is wantBody right after a reload: for a moment a new
+// connection may still reach the old worker (it was queued on the listener
+// the workers share before the old one let go of it), so the new config
+// must answer within 2 s rather than on the first request.
+func wantBodySoon(t testing.TB, port int, body string) {
+	t.Helper()
+	testenv.WaitFor(t, 2*time.Second, fmt.Sprintf("%q through haproxy", body), func() bool {
+		code, got := get(t, port)
+		return code == 200 && got == body
+	})
+}
+
 // serverState returns the `show servers state` row of backend/server.
 func serverState(t *testing.T, s Socket, backend, server string) (ServerState, bool) {
 	t.Helper()

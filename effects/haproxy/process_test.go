@@ -131,7 +131,7 @@ func testProcessLifecycle(t *testing.T, r testenv.HAProxyRelease) {
 	if p2, _ := in.Running(ctxT(t)); p2 != pid {
 		t.Errorf("master pid changed across reload: %d → %d", pid, p2)
 	}
-	wantBody(t, fe, "B")
+	wantBodySoon(t, fe, "B")
 
 	// A broken file reaches the live path (it should not: Validate first):
 	// the reload fails, the old worker keeps serving the old config.
@@ -169,7 +169,7 @@ func testProcessLifecycle(t *testing.T, r testenv.HAProxyRelease) {
 	if pl, err := in.ShowProc(ctxT(t)); err != nil || pl.Failed != 0 || pl.Master.Reloads != 3 || pl.Master.PID != pid {
 		t.Errorf("show proc after 3 reloads = %+v, %v", pl, err)
 	}
-	wantBody(t, fe, "C")
+	wantBodySoon(t, fe, "C")
 
 	start = time.Now()
 	if err := in.Stop(ctxT(t)); err != nil {
