@@ -157,7 +157,18 @@ type Discovery struct {
 	// DefaultSessionTimeout). The servers clamp it to their own range
 	// (2 to 20 ticks).
 	SessionTimeout time.Duration
+	// ResyncJitter spreads the writer's re-reads after a reconnect: each
+	// cluster is read again after a random delay in [0, ResyncJitter]
+	// (resync_jitter, 0 to MaxResyncJitter; DefaultResyncJitter when the
+	// file does not say; 0 reads at once).
+	ResyncJitter time.Duration
 }
+
+// The range and default of discovery/zookeeper.yaml's resync_jitter.
+const (
+	DefaultResyncJitter = 2 * time.Second
+	MaxResyncJitter     = 60 * time.Second
+)
 
 // The range and default of discovery/zookeeper.yaml's session_timeout.
 const (

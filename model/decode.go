@@ -309,6 +309,14 @@ func decodeDiscovery(d *decoder, o *obj, name string) Discovery {
 			ds.SessionTimeout = st
 		}
 	}
+	ds.ResyncJitter = DefaultResyncJitter
+	if j, ok := o.seconds("resync_jitter", false); ok {
+		if j < 0 || j > MaxResyncJitter {
+			d.errorf(o.values["resync_jitter"], "resync_jitter", "must be 0 to %v, got %v", MaxResyncJitter, j)
+		} else {
+			ds.ResyncJitter = j
+		}
+	}
 	o.unknown()
 	return ds
 }

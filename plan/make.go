@@ -49,6 +49,13 @@ type Input struct {
 	// Memo is the previous plan's Memo (optional): planning then redoes
 	// only what changed. Plans do not depend on it.
 	Memo *Memo
+	// ReadsPending counts the clusters whose first membership read is not
+	// done yet, and StartNotBefore is how long a start of HAProxy waits for
+	// them (the shell's bound: ZooKeeper may not answer). A HAProxy that
+	// does not run is started once, with the complete membership, rather
+	// than on empty backends that the reads then fill one by one.
+	ReadsPending   int
+	StartNotBefore time.Time
 }
 
 // Busy is a server HAProxy refused to delete: it had requests in flight
@@ -126,6 +133,10 @@ func Make(in Input) Plan {
 
 	p.Steps = append(p.Steps, restarting...)
 	if !obs.Running {
+		if in.ReadsPending > 0 && in.StartNotBefore.After(in.Now) {
+			add(Start{NotBefore: in.StartNotBefore}, "HAProxy is not running; it starts once the first read of every cluster is done (%d to go)", in.ReadsPending)
+			return p
+		}
 		if install("HAProxy is not running", false) {
 			add(Start{}, "HAProxy is not running")
 		}

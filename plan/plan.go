@@ -91,7 +91,11 @@ type WriteFile struct {
 }
 
 // Start starts HAProxy (master-worker) on the config file.
-type Start struct{}
+type Start struct {
+	// NotBefore, when set, is the latest the start waits for the first
+	// membership reads (Input.StartNotBefore); the zero time means at once.
+	NotBefore time.Time
+}
 
 // Reload gracefully reloads HAProxy on the config file, not before
 // NotBefore (the zero time means at once).
@@ -281,7 +285,10 @@ func describe(a Action) (glyph, what string) {
 	case WriteFile:
 		return ">", fmt.Sprintf("%s (%s, %d bytes)", a.Path, short(a.Fingerprint), a.Data.Len())
 	case Start:
-		return "^", a.Target()
+		if a.NotBefore.IsZero() {
+			return "^", a.Target()
+		}
+		return "^", a.Target() + " not before " + a.NotBefore.UTC().Format("15:04:05.000")
 	case Kill:
 		return "X", a.Target()
 	case Reload:
@@ -363,6 +370,10 @@ func (p Plan) MarshalJSON() ([]byte, error) {
 		case WriteFile:
 			j.Path, j.Fingerprint = a.Path, a.Fingerprint
 		case Reload:
+			if !a.NotBefore.IsZero() {
+				j.NotBefore = a.NotBefore.UTC().Format(time.RFC3339Nano)
+			}
+		case Start:
 			if !a.NotBefore.IsZero() {
 				j.NotBefore = a.NotBefore.UTC().Format(time.RFC3339Nano)
 			}

@@ -78,6 +78,44 @@ func TestStartWhenNotRunning(t *testing.T) {
 	}
 }
 
+// A start waits for the first membership reads, until StartNotBefore:
+// nothing is written meanwhile, and the wait shows in the plan.
+func TestStartWaitsForFirstReads(t *testing.T) {
+	in := Input{Config: testConfig(tcpCluster("cache", 9999), tcpCluster("web", 8000)),
+		Membership: model.Membership{"cache": known(node("c1.example", "10.0.0.1", 6379))}, Version: v26, Now: t0,
+		ReadsPending: 1, StartNotBefore: t0.Add(10 * time.Second)}
+	p := Make(in)
+	if got := kinds(p); got != "start haproxy" {
+		t.Fatalf("waiting: got\n%s\nwant only the start", got)
+	}
+	if s := p.Steps[0]; s.Action.(Start).NotBefore != in.StartNotBefore || !strings.Contains(s.Reason, "1 to go") {
+		t.Errorf("waiting start: %+v", s)
+	}
+	if got := p.String(); !strings.Contains(got, "haproxy not before 12:00:10.000") {
+		t.Errorf("the plan does not show the wait:\n%s", got)
+	}
+
+	// The reads are done, or the wait is over: started at once.
+	for _, change := range []func(*Input){
+		func(in *Input) { in.ReadsPending = 0 },
+		func(in *Input) { in.Now = in.StartNotBefore },
+	} {
+		next := in
+		change(&next)
+		if got := kinds(Make(next)); got != "validate /tmp/lh/haproxy.cfg\nwrite_file /tmp/lh/haproxy.cfg\nstart haproxy" {
+			t.Errorf("after the wait: got\n%s", got)
+		}
+	}
+	// A running HAProxy never waits.
+	running := in
+	running.Observed = converged(t, Input{Config: in.Config, Membership: in.Membership, Version: v26, Now: t0})
+	for _, s := range Make(running).Steps {
+		if _, ok := s.Action.(Start); ok {
+			t.Errorf("a running HAProxy is started: %s", s.Reason)
+		}
+	}
+}
+
 func TestMembershipChangesWithoutReload(t *testing.T) {
 	cfg := testConfig(tcpCluster("cache", 9999))
 	in := Input{Config: cfg, Membership: model.Membership{"cache": known(node("c1.example", "10.0.0.1", 6379), node("c2.example", "10.0.0.2", 6379))}, Version: v26, Now: t0}

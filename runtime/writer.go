@@ -172,6 +172,8 @@ type Writer struct {
 	changedAt   time.Time            // when the oldest membership change not yet in HAProxy arrived
 	reported    map[string]bool      // clusters whose metrics are set
 	heard       map[string]bool      // clusters with a first read, done or failed
+	discSince   time.Time            // when the discovery session was asked for
+	coldLogged  bool                 // a start before the first reads was logged
 
 	// The file syncer brings the config file up to date after runtime
 	// changes, off the loop, so that membership changes never wait for
@@ -380,7 +382,7 @@ func (w *Writer) followDiscovery(cfg *model.Config) {
 			w.Log.Error("connecting to discovery", "err", err)
 			return
 		}
-		w.disc, w.discCfg, w.watched = d, dcfg, nil
+		w.disc, w.discCfg, w.watched, w.discSince = d, dcfg, nil, time.Now()
 	}
 	if w.disc != nil && !reflect.DeepEqual(want, w.watched) {
 		w.disc.Watch(want)
@@ -440,8 +442,10 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 			w.unwritable = false // try writing again
 		}
 		w.pruneBusy(obs)
+		pendingReads, startAt := w.coldStart(obs, now)
 		p := plan.Make(plan.Input{Config: &w.snap.Config, Membership: w.members, Version: w.version, Observed: obs,
-			Now: now, LastReload: w.lastReload, Rejected: w.rejected, Unwritable: w.unwritable, StartFailed: w.startFailed, RuntimeFailed: w.runtimeBad, Busy: w.busy, Memo: w.memo})
+			Now: now, LastReload: w.lastReload, Rejected: w.rejected, Unwritable: w.unwritable, StartFailed: w.startFailed, RuntimeFailed: w.runtimeBad, Busy: w.busy, Memo: w.memo,
+			ReadsPending: pendingReads, StartNotBefore: startAt})
 		w.memo = p.Memo
 		logDiagnostics(w.Log, p.Diagnostics, &w.planDiags)
 		w.Metrics.HAProxyUp(obs.Running)
@@ -497,6 +501,37 @@ func (w *Writer) notReady(obs plan.Observed) string {
 		}
 	}
 	return ""
+}
+
+// coldStart says how many watched clusters wait for their first read while
+// HAProxy does not run, and until when its start waits for them: the
+// session timeout after the session was asked for (ZooKeeper may not
+// answer). HAProxy then starts once, with what is known.
+func (w *Writer) coldStart(obs plan.Observed, now time.Time) (int, time.Time) {
+	if obs.Running || w.disc == nil {
+		return 0, time.Time{}
+	}
+	n := 0
+	for _, name := range w.watched {
+		if !w.heard[name] {
+			n++
+		}
+	}
+	timeout := w.discCfg.SessionTimeout
+	if timeout == 0 {
+		timeout = model.DefaultSessionTimeout
+	}
+	if n == 0 {
+		return 0, time.Time{}
+	}
+	if !now.Before(w.discSince.Add(timeout)) {
+		if !w.coldLogged {
+			w.Log.Warn("starting HAProxy before the first membership read of every cluster: ZooKeeper has not answered within the session timeout", "clusters_pending", n, "session_timeout", timeout)
+			w.coldLogged = true
+		}
+		return 0, time.Time{}
+	}
+	return n, w.discSince.Add(timeout)
 }
 
 // firstReadsDone says whether the first read of every configured cluster's
@@ -602,6 +637,9 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 				w.Log.Warn("killed HAProxy", "why", s.Reason)
 			}
 		case plan.Start:
+			if d := time.Until(a.NotBefore); d > 0 {
+				return earliest(wait, d), nil // an update that completes the reads plans again sooner
+			}
 			if err = w.hap.Start(ctx); err == nil {
 				w.loaded, w.lastReload, w.runtimeBad, w.startFailed = plan.IndexConfig(file), time.Now(), false, ""
 				w.Log.Info("started HAProxy")
@@ -701,8 +739,16 @@ func (w *Writer) pruneBusy(obs plan.Observed) {
 // plan is logged once it is due, not at every retry.
 func pending(p plan.Plan, now time.Time) bool {
 	for _, s := range p.Steps {
-		r, ok := s.Action.(plan.RemoveServer)
-		if !ok || !r.NotBefore.After(now) {
+		switch a := s.Action.(type) {
+		case plan.RemoveServer:
+			if !a.NotBefore.After(now) {
+				return false
+			}
+		case plan.Start:
+			if !a.NotBefore.After(now) {
+				return false
+			}
+		default:
 			return false
 		}
 	}

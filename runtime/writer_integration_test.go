@@ -73,6 +73,7 @@ type writerEnv struct {
 	done    chan error
 	webPort int
 	resync  time.Duration
+	metrics runtime.WriterMetrics // nil: none
 }
 
 func writeFile(t testing.TB, path, content string) {
@@ -99,6 +100,14 @@ func startWriter(t testing.TB, r testenv.HAProxyRelease, webBackend ...string) *
 
 // startWriterResync is startWriter with the writer's Resync.
 func startWriterResync(t testing.TB, r testenv.HAProxyRelease, resync time.Duration, webBackend ...string) *writerEnv {
+	e := newWriterEnv(t, r, resync, webBackend...)
+	e.run()
+	t.Cleanup(e.stop)
+	return e
+}
+
+// newWriterEnv is startWriterResync without starting the writer: call run.
+func newWriterEnv(t testing.TB, r testenv.HAProxyRelease, resync time.Duration, webBackend ...string) *writerEnv {
 	testenv.Require(t, "zookeeper")
 	if len(webBackend) == 0 {
 		webBackend = []string{"mode http", "balance roundrobin"}
@@ -128,8 +137,6 @@ stats:
 	t.Cleanup(func() { e.local.Process.Stop(context.Background()) })
 
 	e.resync = resync
-	e.run()
-	t.Cleanup(e.stop)
 	return e
 }
 
@@ -155,6 +162,7 @@ func (e *writerEnv) run() {
 		Version:      func(ctx context.Context) (render.Version, error) { return effects.HAProxyVersion(ctx, r.Binary) },
 		Resync:       e.resync,
 		LastGood:     lastgood.Store{Dir: filepath.Join(e.dir, "state")},
+		Metrics:      e.metrics,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel, e.done = cancel, make(chan error, 1)

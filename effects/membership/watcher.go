@@ -18,6 +18,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"path"
 	"slices"
 	"sort"
@@ -41,6 +42,10 @@ type Watcher struct {
 	updates  chan model.MembershipUpdate
 
 	onSession atomic.Pointer[func(connected, expired bool)]
+	jitter    time.Duration // re-reads after a reconnect are spread over [0, jitter]
+	reads     atomic.Int64  // ZooKeeper reads made
+	up        atomic.Bool   // a session is there
+	inflight  chan struct{} // bounds the clusters being read at once
 
 	mu       sync.Mutex
 	clusters map[string]*cluster
@@ -51,7 +56,9 @@ type Watcher struct {
 
 type cluster struct {
 	cancel context.CancelFunc
-	kick   chan struct{} // re-read now (session re-established)
+	// kick says a session is there: re-read after the delay it carries
+	// (0 for the first session; a jittered one after a reconnect).
+	kick chan time.Duration
 }
 
 // existed holds "<ensemble> <cluster>" for every cluster whose znode has
@@ -82,7 +89,7 @@ func Connect(d model.Discovery, log *slog.Logger) (*Watcher, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &Watcher{conn: conn, base: d.Path, ensemble: ensembleKey(d.Hosts), log: log, updates: make(chan model.MembershipUpdate, 256),
-		clusters: map[string]*cluster{}, ctx: ctx, cancel: cancel}
+		clusters: map[string]*cluster{}, ctx: ctx, cancel: cancel, jitter: d.ResyncJitter, inflight: make(chan struct{}, MaxReadsInFlight)}
 	w.wg.Add(1)
 	go w.session(events)
 	return w, nil
@@ -98,6 +105,13 @@ func (w *Watcher) sessionState(connected, expired bool) {
 	}
 }
 
+// MaxReadsInFlight bounds how many clusters are read at once (at start, and
+// after a reconnect).
+const MaxReadsInFlight = 64
+
+// Reads returns how many ZooKeeper reads the watcher has made.
+func (w *Watcher) Reads() int64 { return w.reads.Load() }
+
 // Updates delivers membership changes, one cluster at a time.
 func (w *Watcher) Updates() <-chan model.MembershipUpdate { return w.updates }
 
@@ -112,7 +126,7 @@ func (w *Watcher) Watch(names []string) {
 			continue
 		}
 		ctx, cancel := context.WithCancel(w.ctx)
-		c := &cluster{cancel: cancel, kick: make(chan struct{}, 1)}
+		c := &cluster{cancel: cancel, kick: make(chan time.Duration, 1)}
 		w.clusters[n] = c
 		w.wg.Add(1)
 		go w.watch(ctx, n, c)
@@ -137,7 +151,7 @@ func (w *Watcher) Close() error {
 // unknown; when a session is back, every cluster is read again.
 func (w *Watcher) session(events <-chan zk.Event) {
 	defer w.wg.Done()
-	connected := false
+	connected, ever := false, false
 	for {
 		select {
 		case <-w.ctx.Done():
@@ -155,13 +169,16 @@ func (w *Watcher) session(events <-chan zk.Event) {
 					w.log.Info("ZooKeeper session established", "component", "zookeeper", "session", fmt.Sprintf("%#x", w.conn.SessionID()))
 				}
 				connected = true
+				w.up.Store(true)
 				w.sessionState(true, false)
-				w.kickAll()
+				w.kickAll(ever)
+				ever = true
 			case zk.StateDisconnected, zk.StateExpired:
 				if connected {
 					w.log.Warn("ZooKeeper connection lost; keeping the last known members", "component", "zookeeper", "state", ev.State.String())
 				}
 				connected = false
+				w.up.Store(false)
 				w.sessionState(false, ev.State == zk.StateExpired)
 				w.mu.Lock()
 				for n := range w.clusters {
@@ -173,12 +190,19 @@ func (w *Watcher) session(events <-chan zk.Event) {
 	}
 }
 
-func (w *Watcher) kickAll() {
+// kickAll has every cluster read again: at once for the first session, and
+// after a random delay in [0, jitter] after a reconnect, so that thousands
+// of writers that reconnect together do not read everything at once.
+func (w *Watcher) kickAll(reconnect bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, c := range w.clusters {
+		var d time.Duration
+		if reconnect && w.jitter > 0 {
+			d = rand.N(w.jitter + 1)
+		}
 		select {
-		case c.kick <- struct{}{}:
+		case c.kick <- d:
 		default:
 		}
 	}
@@ -222,8 +246,41 @@ func (w *Watcher) watch(ctx context.Context, name string, c *cluster) {
 			w.send(u)
 		}
 	}
+	read := false // a read has succeeded: the last value is worth keeping
+	// hold follows a reconnect: the last value is known again at once, and
+	// the cluster is read again only after the delay.
+	hold := func(d time.Duration) {
+		if d <= 0 {
+			return
+		}
+		if read && r.state == present {
+			emit(model.MembershipUpdate{Cluster: name, Known: true, Nodes: snapshot(r.nodes)})
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+	}
 	for ctx.Err() == nil {
+		if !w.up.Load() {
+			// Nothing can be read without a session: wait for one (the
+			// kick says how long to wait after it).
+			select {
+			case <-ctx.Done():
+				return
+			case d := <-c.kick:
+				hold(d)
+			}
+		}
+		select {
+		case w.inflight <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
 		err := r.refresh()
+		<-w.inflight
 		if err == errCreated {
 			continue
 		}
@@ -234,12 +291,13 @@ func (w *Watcher) watch(ctx context.Context, name string, c *cluster) {
 			retry.Reset(backoff)
 			select {
 			case <-ctx.Done():
-			case <-c.kick:
+			case d := <-c.kick:
+				hold(d)
 			case <-retry.C:
 			}
 			continue
 		}
-		backoff = 0
+		backoff, read = 0, true
 		if r.state != said {
 			switch r.state {
 			case missing:
@@ -260,7 +318,8 @@ func (w *Watcher) watch(ctx context.Context, name string, c *cluster) {
 		}
 		select {
 		case <-ctx.Done():
-		case <-c.kick:
+		case d := <-c.kick:
+			hold(d)
 		case key := <-events:
 			for {
 				if key == "" {
@@ -326,8 +385,10 @@ func (r *reader) refresh() error {
 // readList reads the child list and sets a watch on it, or on the znode's
 // existence when it is missing.
 func (r *reader) readList() error {
+	r.w.reads.Add(1)
 	children, _, ch, err := r.w.conn.ChildrenW(r.p)
 	if err == zk.ErrNoNode {
+		r.w.reads.Add(1)
 		ok, _, existCh, err := r.w.conn.ExistsW(r.p)
 		if err != nil {
 			return fmt.Errorf("watch %s: %w", r.p, err)
@@ -374,6 +435,7 @@ func (r *reader) readList() error {
 func (r *reader) readChildren() (gone bool, err error) {
 	for child := range r.dirty {
 		cp := path.Join(r.p, child)
+		r.w.reads.Add(1)
 		data, _, ch, err := r.w.conn.GetW(cp)
 		if err == zk.ErrNoNode {
 			delete(r.nodes, child)

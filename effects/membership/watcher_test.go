@@ -289,3 +289,75 @@ func TestWatcherMovesPastAHungServer(t *testing.T) {
 	hang("the watcher's server", on, within)
 	hang("the leader", e.Leader(), 3*sessionTimeout)
 }
+
+// After a session expiry, every cluster is read again, each after a random
+// delay within resync_jitter: the reads of a reconnect are counted and
+// spread out, and the last known members stay known meanwhile.
+func TestWatcherSpreadsReadsAfterReconnect(t *testing.T) {
+	z := testenv.StartZooKeeper(t)
+	c := z.Conn(t)
+	const clusters, nodes = 20, 2
+	const jitter = time.Second
+	var names []string
+	for i := range clusters {
+		name := fmt.Sprintf("c%02d", i)
+		names = append(names, name)
+		for j := range nodes {
+			create(t, c, fmt.Sprintf("/lh/services/%s/n%d.example:%d", name, j, 80+j), nodeData(fmt.Sprintf("n%d.example", j), "10.0.0.1", 80+j), 0)
+		}
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	w, err := Connect(model.Discovery{Hosts: z.Hosts(), Path: "/lh/services", ResyncJitter: jitter}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	l := &latest{t: t, w: w, m: map[string]model.MembershipUpdate{}}
+	w.Watch(names)
+	l.waitFor("every cluster known", func(m map[string]model.MembershipUpdate) bool {
+		for _, n := range names {
+			if !m[n].Known || len(m[n].Nodes) != nodes {
+				return false
+			}
+		}
+		return true
+	})
+	first := w.Reads()
+	if first != clusters*(1+nodes) {
+		t.Errorf("%d reads at start, want %d (a list and %d nodes per cluster)", first, clusters*(1+nodes), nodes)
+	}
+
+	for _, id := range z.Sessions() {
+		if id == w.conn.SessionID() {
+			z.ExpireSession(t, id)
+		}
+	}
+	// Sample the read count from the first read of the new session until
+	// it has been still for a while.
+	testenv.WaitFor(t, 15*time.Second, "the reads of the new session", func() bool { l.pump(); return w.Reads() > first })
+	times := []time.Time{time.Now()}
+	last, still := first+1, time.Now()
+	for time.Since(still) < jitter+time.Second {
+		if n := w.Reads(); n != last {
+			for range n - last {
+				times = append(times, time.Now())
+			}
+			last, still = n, time.Now()
+		}
+		l.pump()
+		time.Sleep(5 * time.Millisecond)
+	}
+	got := last - first
+	t.Logf("%d reads after the reconnect, spread over %v", got, times[len(times)-1].Sub(times[0]).Round(time.Millisecond))
+	if got < clusters*(1+nodes) || got > clusters*(2+nodes) {
+		t.Errorf("%d reads after the reconnect, want %d to %d", got, clusters*(1+nodes), clusters*(2+nodes))
+	}
+	if spread := times[len(times)-1].Sub(times[0]); spread < jitter/3 {
+		t.Errorf("the reads of a reconnect came within %v; want them spread over up to %v", spread, jitter)
+	}
+	for _, n := range names {
+		if u := l.m[n]; !u.Known || len(u.Nodes) != nodes {
+			t.Errorf("%s after the reconnect: %+v", n, u)
+		}
+	}
+}

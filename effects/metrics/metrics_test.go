@@ -101,9 +101,9 @@ func TestWriterMetrics(t *testing.T) {
 	m.Cluster("cache", false, 2)
 	m.Cluster("gone", true, 1)
 	m.ClusterGone("gone")
-	m.Action("set-server-state", true)
-	m.Action("set-server-state", true)
-	m.Action("add-server", false)
+	m.Action("set_server_state", true)
+	m.Action("set_server_state", true)
+	m.Action("add_server", false)
 	m.Reload("ok")
 	m.Converged(30 * time.Millisecond)
 	m.HAProxyUp(true)
@@ -116,8 +116,8 @@ func TestWriterMetrics(t *testing.T) {
 		`lighthouse_writer_cluster_known{cluster="cache"} 0`,
 		`lighthouse_writer_cluster_nodes{cluster="web"} 3`,
 		`lighthouse_writer_cluster_nodes{cluster="cache"} 2`,
-		`lighthouse_writer_actions_total{kind="set-server-state",result="ok"} 2`,
-		`lighthouse_writer_actions_total{kind="add-server",result="failed"} 1`,
+		`lighthouse_writer_actions_total{kind="set_server_state",result="ok"} 2`,
+		`lighthouse_writer_actions_total{kind="add_server",result="failed"} 1`,
 		`lighthouse_writer_reloads_total{result="ok"} 1`,
 		`lighthouse_writer_reloads_total{result="rejected"} 0`,
 		`lighthouse_writer_reloads_total{result="failed"} 0`,
