@@ -75,6 +75,12 @@ type Logging struct {
 // it has in flight before they are cut.
 const DefaultDrainTimeout = 5 * time.Minute
 
+// The default and the most of balancers/haproxy.yaml's observe_interval.
+const (
+	DefaultObserveInterval = 30 * time.Second
+	MaxObserveInterval     = time.Hour
+)
+
 // DefaultRestartInterval is the least time between two HAProxy reloads, as
 // in the original.
 const DefaultRestartInterval = 2 * time.Second
@@ -98,6 +104,12 @@ type Balancer struct {
 	// requests in flight (drain_timeout; default DefaultDrainTimeout): after
 	// it, its sessions are shut down and it is deleted.
 	DrainTimeout time.Duration
+	// ObserveInterval is how often the writer reads the state of every
+	// server from HAProxy (observe_interval; default
+	// DefaultObserveInterval, at most MaxObserveInterval); in between it
+	// reads only the backends whose membership changed, and trusts what
+	// its own plans did to the rest.
+	ObserveInterval time.Duration
 	// Lines maps each key path the file set ("stats.port",
 	// "proxies.partner.port") to its YAML line, for diagnostics.
 	Lines map[string]int
@@ -159,8 +171,9 @@ type Discovery struct {
 	SessionTimeout time.Duration
 	// ResyncJitter spreads the writer's re-reads after a reconnect: each
 	// cluster is read again after a random delay in [0, ResyncJitter]
-	// (resync_jitter, 0 to MaxResyncJitter; DefaultResyncJitter when the
-	// file does not say; 0 reads at once).
+	// (resync_jitter, up to MaxResyncJitter; DefaultResyncJitter when the
+	// file does not say; a Discovery made in code without it reads at
+	// once).
 	ResyncJitter time.Duration
 }
 

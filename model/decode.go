@@ -143,7 +143,7 @@ func logLevel(s string) (string, bool) {
 }
 
 func decodeBalancer(d *decoder, o *obj) *Balancer {
-	b := &Balancer{Pos: Pos{File: d.file, Line: 1}, MetaClusters: map[string]MetaCluster{}, Proxies: map[string]Proxy{}, RestartInterval: DefaultRestartInterval, DrainTimeout: DefaultDrainTimeout}
+	b := &Balancer{Pos: Pos{File: d.file, Line: 1}, MetaClusters: map[string]MetaCluster{}, Proxies: map[string]Proxy{}, RestartInterval: DefaultRestartInterval, DrainTimeout: DefaultDrainTimeout, ObserveInterval: DefaultObserveInterval}
 	seen := []*obj{o} // every mapping read, for b.Lines
 	b.ConfigFile, _ = o.word("config_file", true)
 	b.SocketFile, _ = o.word("socket_file", true)
@@ -159,6 +159,13 @@ func decodeBalancer(d *decoder, o *obj) *Balancer {
 	}
 	if dt, ok := o.seconds("drain_timeout", false); ok {
 		b.DrainTimeout = dt
+	}
+	if oi, ok := o.seconds("observe_interval", false); ok {
+		if oi > MaxObserveInterval {
+			d.errorf(o.values["observe_interval"], "observe_interval", "must be at most %v, got %v", MaxObserveInterval, oi)
+		} else {
+			b.ObserveInterval = oi
+		}
 	}
 	if mcs := o.sub("meta_clusters"); mcs != nil {
 		for _, name := range mcs.keys {
@@ -311,8 +318,8 @@ func decodeDiscovery(d *decoder, o *obj, name string) Discovery {
 	}
 	ds.ResyncJitter = DefaultResyncJitter
 	if j, ok := o.seconds("resync_jitter", false); ok {
-		if j < 0 || j > MaxResyncJitter {
-			d.errorf(o.values["resync_jitter"], "resync_jitter", "must be 0 to %v, got %v", MaxResyncJitter, j)
+		if j > MaxResyncJitter {
+			d.errorf(o.values["resync_jitter"], "resync_jitter", "must be at most %v, got %v", MaxResyncJitter, j)
 		} else {
 			ds.ResyncJitter = j
 		}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,15 +37,14 @@ type HAProxy interface {
 	// Kill stops HAProxy at once, master and workers (SIGKILL).
 	Kill(ctx context.Context) error
 	Reload(ctx context.Context) error
-	AddServer(ctx context.Context, backend, server, addr string, port int, options string) error
-	RemoveServer(ctx context.Context, backend, server string) error
-	// ShutdownSessions cuts the requests a server still has in flight.
-	ShutdownSessions(ctx context.Context, backend, server string) error
-	// EnableHealth starts the health checks of a server added at runtime.
-	EnableHealth(ctx context.Context, backend, server string) error
-	SetServerState(ctx context.Context, backend, server string, state plan.ServerState) error
-	SetServerAddr(ctx context.Context, backend, server, addr string, port int) error
-	SetWeight(ctx context.Context, backend, server string, weight int) error
+	// Apply carries out runtime changes (AddServer, RemoveServer,
+	// EnableHealth, ShutdownSessions, SetServerState, SetServerAddr,
+	// SetWeight), in batches, and returns one result per change it sent,
+	// in order: nil when it was carried out; an error with a Busy() bool
+	// method returning true for a server not removed because requests are
+	// in flight. It stops after a batch with any other failure (the list
+	// is then shorter than changes).
+	Apply(ctx context.Context, changes []plan.Action) []error
 }
 
 // Liveness is what an HAProxy offers when it can tell at once that it
@@ -174,6 +175,9 @@ type Writer struct {
 	heard       map[string]bool      // clusters with a first read, done or failed
 	discSince   time.Time            // when the discovery session was asked for
 	coldLogged  bool                 // a start before the first reads was logged
+	belief      *plan.Observed       // what HAProxy runs after the last plan; nil: observe everything
+	touched     map[string]bool      // clusters whose membership changed since the last observation
+	lastFull    time.Time            // the last observation of everything
 
 	// The file syncer brings the config file up to date after runtime
 	// changes, off the loop, so that membership changes never wait for
@@ -220,7 +224,7 @@ func (w *Writer) Run(ctx context.Context) error {
 	if w.Metrics == nil {
 		w.Metrics = nopWriterMetrics{}
 	}
-	w.reported, w.heard = map[string]bool{}, map[string]bool{}
+	w.reported, w.heard, w.touched = map[string]bool{}, map[string]bool{}, map[string]bool{}
 	var err error
 	if w.version, err = w.Version(ctx); err != nil {
 		return fmt.Errorf("writer: %w", err)
@@ -278,6 +282,7 @@ func (w *Writer) Run(ctx context.Context) error {
 		case <-resync.C:
 		case <-stopped:
 			w.Log.Debug("HAProxy's master or worker exited; observing it again")
+			w.belief = nil
 		case c := <-w.Health.Pings():
 			close(c)
 			continue
@@ -312,7 +317,7 @@ func (w *Writer) applyUpdate(u model.MembershipUpdate) {
 	}
 	w.members[u.Cluster] = model.Members{Known: u.Known, Nodes: u.Nodes}
 	w.Metrics.Cluster(u.Cluster, u.Known, len(u.Nodes))
-	w.reported[u.Cluster], w.heard[u.Cluster] = true, true
+	w.reported[u.Cluster], w.heard[u.Cluster], w.touched[u.Cluster] = true, true, true
 	if w.changedAt.IsZero() {
 		w.changedAt = time.Now()
 	}
@@ -356,7 +361,7 @@ func (w *Writer) reloadConfig(ctx context.Context) {
 	if b := cfg.Balancer; b != nil && (w.balancer == nil || b.ConfigFile != w.balancer.ConfigFile || b.SocketFile != w.balancer.SocketFile || b.PidFile != w.balancer.PidFile) {
 		w.stopWatching()
 		w.hap = w.NewHAProxy(b)
-		w.loaded = nil
+		w.loaded, w.belief = nil, nil
 	}
 	w.balancer = cfg.Balancer
 	w.followDiscovery(cfg)
@@ -426,7 +431,7 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 		return 0
 	}
 	for round := 0; round < 3; round++ {
-		obs, err := w.hap.Observe(ctx)
+		obs, err := w.observe(ctx)
 		if err != nil {
 			w.failed("observing HAProxy failed; trying again with a backoff", err)
 			return w.backoff()
@@ -450,6 +455,7 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 		logDiagnostics(w.Log, p.Diagnostics, &w.planDiags)
 		w.Metrics.HAProxyUp(obs.Running)
 		if p.Empty() {
+			w.believe(obs, p, nil)
 			w.recovered()
 			w.changedAt = time.Time{} // nothing to change for it
 			w.Health.SetReady(w.notReady(obs))
@@ -467,6 +473,7 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 			w.Log.Debug("the whole plan", "plan", p.String())
 		}
 		wait, err := w.execute(ctx, p, obs)
+		w.believe(obs, p, err)
 		if (err == nil || err == errHandedOff) && wait == 0 && !w.changedAt.IsZero() {
 			w.Metrics.Converged(time.Since(w.changedAt))
 			w.changedAt = time.Time{}
@@ -483,6 +490,79 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 		}
 	}
 	return 0
+}
+
+// PartialObserver is an HAProxy that can observe some backends only (see
+// observe).
+type PartialObserver interface {
+	// ObserveBackends is Observe with the servers of those backends only;
+	// an error means: observe everything.
+	ObserveBackends(ctx context.Context, backends []string) (plan.Observed, error)
+}
+
+// observe reads HAProxy's state. After a plan that went through, the
+// writer's belief is what the plan made of the last observation: then
+// only the backends whose membership changed since are read, with the
+// process and the config file. Everything is read when there is no belief
+// (at start, after a start, reload or kill, a failed step, HAProxy
+// stopping) and every observe_interval, which also puts right what was
+// changed by hand on the admin socket.
+func (w *Writer) observe(ctx context.Context) (plan.Observed, error) {
+	every := model.DefaultObserveInterval
+	if w.balancer != nil && w.balancer.ObserveInterval > 0 {
+		every = w.balancer.ObserveInterval
+	}
+	if po, ok := w.hap.(PartialObserver); ok && w.belief != nil && time.Since(w.lastFull) < every {
+		part, err := po.ObserveBackends(ctx, slices.Sorted(maps.Keys(w.touched)))
+		if err == nil && part.Running && !part.Unresponsive {
+			o := *w.belief
+			o.File, o.Running, o.Unresponsive = part.File, true, false
+			o.Servers = maps.Clone(o.Servers)
+			maps.Copy(o.Servers, part.Servers)
+			clear(w.touched)
+			return o, nil
+		}
+		if err != nil {
+			w.Log.Debug("observing the changed backends failed; observing everything", "err", err)
+		}
+	}
+	why := "observe_interval passed"
+	if w.belief == nil {
+		why = "no belief"
+	}
+	w.Log.Debug("observing every backend", "why", why)
+	w.belief = nil
+	obs, err := w.hap.Observe(ctx)
+	if err == nil {
+		w.lastFull = time.Now()
+		clear(w.touched)
+	}
+	return obs, err
+}
+
+// believe keeps what the plan made of obs as what HAProxy runs, unless the
+// plan failed, started, reloaded or killed HAProxy: the next observation
+// then reads everything. A removal that waits or that HAProxy refused
+// (requests in flight) leaves its backend to be read again.
+func (w *Writer) believe(obs plan.Observed, p plan.Plan, err error) {
+	w.belief = nil
+	if (err != nil && err != errHandedOff) || !obs.Running || obs.Unresponsive || obs.Servers == nil {
+		return
+	}
+	for _, s := range p.Steps {
+		switch a := s.Action.(type) {
+		case plan.Start, plan.Reload, plan.Kill:
+			return
+		case plan.RemoveServer:
+			w.touched[a.Backend] = true
+		}
+	}
+	if p.Empty() {
+		w.belief = &obs
+		return
+	}
+	b := plan.Apply(obs, p)
+	w.belief = &b
 }
 
 // notReady says why the writer is not ready, "" when it is: HAProxy runs
@@ -599,8 +679,30 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 			w.fileMu.Unlock()
 		}
 	}()
+	// Runtime changes go out together, in order, up to the next step that
+	// is not one (a file, a start, a reload).
+	var batch []plan.Step
+	flush := func() error {
+		defer func() { batch = batch[:0] }()
+		return w.applyRuntime(ctx, batch, &wait)
+	}
 	for _, s := range p.Steps {
 		var err error
+		switch a := s.Action.(type) {
+		case plan.RemoveServer:
+			if d := time.Until(a.NotBefore); d > 0 {
+				wait = earliest(wait, d) // pending: the steps after it go on
+				continue
+			}
+			batch = append(batch, s)
+			continue
+		case plan.AddServer, plan.EnableHealth, plan.ShutdownSessions, plan.SetServerState, plan.SetServerAddr, plan.SetWeight:
+			batch = append(batch, s)
+			continue
+		}
+		if err := flush(); err != nil {
+			return 0, err
+		}
 		switch a := s.Action.(type) {
 		case plan.Validate:
 			if a.Background {
@@ -658,39 +760,6 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 			} else {
 				w.Metrics.Reload("failed")
 			}
-		case plan.AddServer:
-			err = w.runtimeStep(w.hap.AddServer(ctx, a.Backend, a.Server, a.Addr, a.Port, a.Options))
-		case plan.RemoveServer:
-			if d := time.Until(a.NotBefore); d > 0 {
-				wait = earliest(wait, d) // pending: the steps after it go on
-				continue
-			}
-			err = w.hap.RemoveServer(ctx, a.Backend, a.Server)
-			var busy interface{ Busy() bool }
-			if errors.As(err, &busy) && busy.Busy() {
-				// In maintenance already: no new requests reach it while
-				// those in flight finish. A fact for the next plan, not a
-				// failure: the steps after it go on.
-				w.serverBusy(a)
-				wait = earliest(wait, plan.BusyRetry)
-				continue
-			}
-			if err == nil {
-				delete(w.busy, a.Target())
-			}
-			err = w.runtimeStep(err)
-		case plan.EnableHealth:
-			err = w.runtimeStep(w.hap.EnableHealth(ctx, a.Backend, a.Server))
-		case plan.ShutdownSessions:
-			if err = w.runtimeStep(w.hap.ShutdownSessions(ctx, a.Backend, a.Server)); err == nil {
-				w.Log.Info("cut the requests still in flight after drain_timeout", "server", a.Target())
-			}
-		case plan.SetServerState:
-			err = w.runtimeStep(w.hap.SetServerState(ctx, a.Backend, a.Server, a.State))
-		case plan.SetServerAddr:
-			err = w.runtimeStep(w.hap.SetServerAddr(ctx, a.Backend, a.Server, a.Addr, a.Port))
-		case plan.SetWeight:
-			err = w.runtimeStep(w.hap.SetWeight(ctx, a.Backend, a.Server, a.Weight))
 		default:
 			err = fmt.Errorf("unknown action %s", s.Action.Kind())
 		}
@@ -699,7 +768,56 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 			return 0, fmt.Errorf("%s %s: %w", s.Action.Kind(), s.Action.Target(), err)
 		}
 	}
+	if err := flush(); err != nil {
+		return 0, err
+	}
 	return wait, nil
+}
+
+// applyRuntime carries out a run of runtime changes through HAProxy's
+// Apply. A server HAProxy refused to delete while requests are in flight
+// is a fact for the next plan, not a failure: it waits at least
+// plan.BusyRetry. The first other failure ends the plan.
+func (w *Writer) applyRuntime(ctx context.Context, steps []plan.Step, wait *time.Duration) error {
+	if len(steps) == 0 {
+		return nil
+	}
+	changes := make([]plan.Action, len(steps))
+	for i, s := range steps {
+		changes[i] = s.Action
+	}
+	results := w.hap.Apply(ctx, changes)
+	for i, err := range results {
+		s := steps[i]
+		switch a := s.Action.(type) {
+		case plan.RemoveServer:
+			var busy interface{ Busy() bool }
+			if errors.As(err, &busy) && busy.Busy() {
+				// In maintenance already: no new requests reach it while
+				// those in flight finish.
+				w.serverBusy(a)
+				*wait = earliest(*wait, plan.BusyRetry)
+				continue
+			}
+			if err == nil {
+				delete(w.busy, a.Target())
+			}
+		case plan.ShutdownSessions:
+			if err == nil {
+				w.Log.Info("cut the requests still in flight after drain_timeout", "server", a.Target())
+			}
+		}
+		w.Metrics.Action(s.Action.Kind(), err == nil)
+		if err != nil {
+			w.runtimeBad = true
+			return fmt.Errorf("%s %s: %w", s.Action.Kind(), s.Action.Target(), err)
+		}
+	}
+	if len(results) < len(steps) {
+		w.runtimeBad = true
+		return fmt.Errorf("%s %s: not carried out", steps[len(results)].Action.Kind(), steps[len(results)].Action.Target())
+	}
+	return nil
 }
 
 // serverBusy records that HAProxy refused to delete a server that still
@@ -878,13 +996,4 @@ func (w *Writer) logRejection(rej rejection, data render.Text) {
 		}
 		w.Log.Error("haproxy -c rejected the config file; the last good one stays", "at", at, "alert", a)
 	}
-}
-
-// runtimeStep records a failed runtime command: the next plan converges by
-// a reload instead.
-func (w *Writer) runtimeStep(err error) error {
-	if err != nil {
-		w.runtimeBad = true
-	}
-	return err
 }

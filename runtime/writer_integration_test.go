@@ -74,6 +74,8 @@ type writerEnv struct {
 	webPort int
 	resync  time.Duration
 	metrics runtime.WriterMetrics // nil: none
+	// onDiscovery, when set, is handed each watcher the writer connects.
+	onDiscovery func(*membership.Watcher)
 }
 
 func writeFile(t testing.TB, path, content string) {
@@ -158,11 +160,17 @@ func (e *writerEnv) run() {
 			l.SetVersion(r.Version) // as cmd/lighthouse does with the version it detects
 			return l
 		},
-		NewDiscovery: func(d model.Discovery) (runtime.Discovery, error) { return membership.Connect(d, log) },
-		Version:      func(ctx context.Context) (render.Version, error) { return effects.HAProxyVersion(ctx, r.Binary) },
-		Resync:       e.resync,
-		LastGood:     lastgood.Store{Dir: filepath.Join(e.dir, "state")},
-		Metrics:      e.metrics,
+		NewDiscovery: func(d model.Discovery) (runtime.Discovery, error) {
+			w, err := membership.Connect(d, log)
+			if err == nil && e.onDiscovery != nil {
+				e.onDiscovery(w)
+			}
+			return w, err
+		},
+		Version:  func(ctx context.Context) (render.Version, error) { return effects.HAProxyVersion(ctx, r.Binary) },
+		Resync:   e.resync,
+		LastGood: lastgood.Store{Dir: filepath.Join(e.dir, "state")},
+		Metrics:  e.metrics,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel, e.done = cancel, make(chan error, 1)

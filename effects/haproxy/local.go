@@ -106,19 +106,9 @@ func (l *Local) SetVersion(v model.Version) {
 // Observe reports whether HAProxy runs, the config file, and the servers of
 // every backend (nil when the admin socket does not answer).
 func (l *Local) Observe(ctx context.Context) (plan.Observed, error) {
-	var o plan.Observed
-	var err error
-	if o.File, err = l.readFile(); err != nil {
-		return o, fmt.Errorf("observe HAProxy: %w", err)
-	}
-	var master int
-	master, o.Running = l.Process.Running(ctx)
-	if !o.Running {
-		return o, nil
-	}
-	l.watch(ctx, master)
-	if o.Unresponsive = l.unresponsive(); o.Unresponsive {
-		return o, nil // asking the worker would only wait
+	o, ask, err := l.observeProcess(ctx)
+	if !ask {
+		return o, err
 	}
 	sctx, cancel := context.WithTimeout(ctx, observeTimeout)
 	states, err := l.Socket.ShowServersState(sctx, "")
@@ -129,7 +119,73 @@ func (l *Local) Observe(ctx context.Context) (plan.Observed, error) {
 	}
 	o.Servers = map[string][]plan.Server{}
 	for _, s := range states {
-		o.Servers[s.Backend] = append(o.Servers[s.Backend], plan.Server{Name: s.Name, Addr: s.Addr, Port: s.Port, State: plan.ServerState(s.State)})
+		o.Servers[s.Backend] = append(o.Servers[s.Backend], planServer(s))
+	}
+	return o, nil
+}
+
+// observeProcess reads the config file and whether HAProxy runs and
+// answers; ask is true when its admin socket is worth asking.
+func (l *Local) observeProcess(ctx context.Context) (o plan.Observed, ask bool, err error) {
+	if o.File, err = l.readFile(); err != nil {
+		return o, false, fmt.Errorf("observe HAProxy: %w", err)
+	}
+	var master int
+	master, o.Running = l.Process.Running(ctx)
+	if !o.Running {
+		return o, false, nil
+	}
+	l.watch(ctx, master)
+	if o.Unresponsive = l.unresponsive(); o.Unresponsive {
+		return o, false, nil // asking the worker would only wait
+	}
+	return o, true, nil
+}
+
+func planServer(s ServerState) plan.Server {
+	return plan.Server{Name: s.Name, Addr: s.Addr, Port: s.Port, State: plan.ServerState(s.State)}
+}
+
+// ObserveBackends is Observe for some backends only: whether HAProxy runs,
+// the config file, and the servers of those backends (`show servers state
+// BACKEND` for each). An error (a backend HAProxy does not have, no
+// answer) means: observe everything.
+func (l *Local) ObserveBackends(ctx context.Context, backends []string) (plan.Observed, error) {
+	o, ask, err := l.observeProcess(ctx)
+	if !ask {
+		return o, err
+	}
+	o.Servers = make(map[string][]plan.Server, len(backends))
+	if len(backends) == 0 {
+		return o, nil
+	}
+	sctx, cancel := context.WithTimeout(ctx, observeTimeout)
+	defer cancel()
+	// One connection for all of them (interactive mode, as Apply).
+	reqs := make([]request, len(backends))
+	for i, b := range backends {
+		if err := checkName("backend", b); err != nil {
+			return o, fmt.Errorf("observe backend %s: %w", b, err)
+		}
+		reqs[i] = request{cmd: "show servers state " + b}
+	}
+	answers, err := exchangeBatch(sctx, l.Socket.Path, reqs, observeTimeout)
+	if err != nil {
+		return o, fmt.Errorf("observe backends: %w", err)
+	}
+	if len(answers) != len(backends) {
+		return o, fmt.Errorf("observe backends: %d answers for %d backends", len(answers), len(backends))
+	}
+	for i, b := range backends {
+		states, err := parseServersState(answers[i], l.Socket.answers().ServersState)
+		if err != nil {
+			return o, fmt.Errorf("observe backend %s: %w", b, err)
+		}
+		list := make([]plan.Server, 0, len(states))
+		for _, s := range states {
+			list = append(list, planServer(s))
+		}
+		o.Servers[b] = list
 	}
 	return o, nil
 }

@@ -114,17 +114,29 @@ func (s Socket) answerError(cmd, answer string) error {
 	return &CommandError{Socket: s.Path, Command: cmd, Answer: a, Err: classify(s.answers(), a)}
 }
 
-// action sends cmd and accepts the answers that reply (the release's data
-// for the command) takes as success.
-func (s Socket) action(ctx context.Context, cmd string, reply haproxyapi.Reply) error {
-	answer, err := s.Send(ctx, cmd)
+// request is one command line and the answers that mean it was carried
+// out (the release's data for the command).
+type request struct {
+	cmd   string
+	reply haproxyapi.Reply
+}
+
+// do sends a request and judges its answer.
+func (s Socket) do(ctx context.Context, req request) error {
+	answer, err := s.Send(ctx, req.cmd)
 	if err != nil {
 		return err
 	}
-	if reply.Success(answer) {
+	return s.judge(req, answer)
+}
+
+// judge is nil when answer means that req was carried out, else the
+// *CommandError it means.
+func (s Socket) judge(req request, answer string) error {
+	if req.reply.Success(answer) {
 		return nil
 	}
-	return s.answerError(cmd, answer)
+	return s.answerError(req.cmd, answer)
 }
 
 // ShowInfo runs `show info`.
@@ -196,19 +208,27 @@ func (s Socket) ShowStat(ctx context.Context) ([]StatRow, error) {
 // option dynamic servers do not take, e.g. cookie before 3.0:
 // haproxyapi.API says which).
 func (s Socket) AddServer(ctx context.Context, backend, server, addr string, port int, options string) error {
+	req, err := s.addServerReq(backend, server, addr, port, options)
+	if err != nil {
+		return err
+	}
+	return s.do(ctx, req)
+}
+
+func (s Socket) addServerReq(backend, server, addr string, port int, options string) (request, error) {
 	cmd := "add server " + backend + "/" + server
 	ap, err := checkServerArgs(backend, server, addr, port)
 	if err == nil {
 		err = checkOptions(options)
 	}
 	if err != nil {
-		return fmt.Errorf("haproxy %s: %s: %w", s.Path, cmd, err)
+		return request{}, fmt.Errorf("haproxy %s: %s: %w", s.Path, cmd, err)
 	}
 	cmd += " " + ap.String()
 	if o := strings.TrimSpace(options); o != "" {
 		cmd += " " + o
 	}
-	return s.action(ctx, cmd, s.answers().AddServer)
+	return request{cmd: cmd, reply: s.answers().AddServer}, nil
 }
 
 // DelServer runs `del server BACKEND/SERVER`. The server must be in
@@ -247,12 +267,20 @@ func (s Socket) DisableHealth(ctx context.Context, backend, server string) error
 
 // SetServerState runs `set server BACKEND/SERVER state ready|drain|maint`.
 func (s Socket) SetServerState(ctx context.Context, backend, server string, state State) error {
+	req, err := s.setStateReq(backend, server, state)
+	if err != nil {
+		return err
+	}
+	return s.do(ctx, req)
+}
+
+func (s Socket) setStateReq(backend, server string, state State) (request, error) {
 	switch state {
 	case Ready, Drain, Maint:
 	default:
-		return fmt.Errorf("haproxy %s: set server %s/%s state %q: %w: want ready, drain or maint", s.Path, backend, server, state, ErrInvalidArgument)
+		return request{}, fmt.Errorf("haproxy %s: set server %s/%s state %q: %w: want ready, drain or maint", s.Path, backend, server, state, ErrInvalidArgument)
 	}
-	return s.serverAction(ctx, "set server", backend, server, " state "+string(state), s.answers().ServerAction)
+	return s.serverReq("set server", backend, server, " state "+string(state), s.answers().ServerAction)
 }
 
 // SetServerAddr runs `set server BACKEND/SERVER addr ADDR port PORT`. addr
@@ -263,20 +291,27 @@ func (s Socket) SetServerState(ctx context.Context, backend, server string, stat
 // shows the new address (a millisecond or so), so that on return HAProxy
 // sends to the new address on every release and a new observation sees it.
 func (s Socket) SetServerAddr(ctx context.Context, backend, server, addr string, port int) error {
+	req, ap, err := s.setAddrReq(backend, server, addr, port)
+	if err != nil {
+		return err
+	}
+	if err := s.do(ctx, req); err != nil {
+		return err
+	}
+	if !s.answers().SetServerAddrAsync {
+		return nil
+	}
+	return s.waitAddr(ctx, req.cmd, backend, server, ap)
+}
+
+func (s Socket) setAddrReq(backend, server, addr string, port int) (request, netip.AddrPort, error) {
 	cmd := "set server " + backend + "/" + server
 	ap, err := checkServerArgs(backend, server, addr, port)
 	if err != nil {
-		return fmt.Errorf("haproxy %s: %s addr: %w", s.Path, cmd, err)
+		return request{}, ap, fmt.Errorf("haproxy %s: %s addr: %w", s.Path, cmd, err)
 	}
 	cmd += " addr " + ap.Addr().String() + " port " + strconv.Itoa(port)
-	ans := s.answers()
-	if err := s.action(ctx, cmd, ans.SetServerAddr); err != nil {
-		return err
-	}
-	if !ans.SetServerAddrAsync {
-		return nil
-	}
-	return s.waitAddr(ctx, cmd, backend, server, ap)
+	return request{cmd: cmd, reply: s.answers().SetServerAddr}, ap, nil
 }
 
 // waitAddr polls `show servers state BACKEND` until SERVER has address ap.
@@ -317,22 +352,39 @@ const addrPollEvery = time.Millisecond
 // SetWeight runs `set weight BACKEND/SERVER WEIGHT`; weight is 0..256 (0:
 // no new traffic).
 func (s Socket) SetWeight(ctx context.Context, backend, server string, weight int) error {
-	if weight < 0 || weight > 256 {
-		return fmt.Errorf("haproxy %s: set weight %s/%s %d: %w: weight must be 0..256", s.Path, backend, server, weight, ErrInvalidArgument)
+	req, err := s.setWeightReq(backend, server, weight)
+	if err != nil {
+		return err
 	}
-	return s.serverAction(ctx, "set weight", backend, server, " "+strconv.Itoa(weight), s.answers().ServerAction)
+	return s.do(ctx, req)
+}
+
+func (s Socket) setWeightReq(backend, server string, weight int) (request, error) {
+	if weight < 0 || weight > 256 {
+		return request{}, fmt.Errorf("haproxy %s: set weight %s/%s %d: %w: weight must be 0..256", s.Path, backend, server, weight, ErrInvalidArgument)
+	}
+	return s.serverReq("set weight", backend, server, " "+strconv.Itoa(weight), s.answers().ServerAction)
 }
 
 // serverAction runs "VERB BACKEND/SERVER REST" after checking the names.
 func (s Socket) serverAction(ctx context.Context, verb, backend, server, rest string, reply haproxyapi.Reply) error {
+	req, err := s.serverReq(verb, backend, server, rest, reply)
+	if err != nil {
+		return err
+	}
+	return s.do(ctx, req)
+}
+
+// serverReq is "VERB BACKEND/SERVER REST", the names checked.
+func (s Socket) serverReq(verb, backend, server, rest string, reply haproxyapi.Reply) (request, error) {
 	cmd := verb + " " + backend + "/" + server
 	if err := checkName("backend", backend); err != nil {
-		return fmt.Errorf("haproxy %s: %s: %w", s.Path, cmd, err)
+		return request{}, fmt.Errorf("haproxy %s: %s: %w", s.Path, cmd, err)
 	}
 	if err := checkName("server", server); err != nil {
-		return fmt.Errorf("haproxy %s: %s: %w", s.Path, cmd, err)
+		return request{}, fmt.Errorf("haproxy %s: %s: %w", s.Path, cmd, err)
 	}
-	return s.action(ctx, cmd+rest, reply)
+	return request{cmd: cmd + rest, reply: reply}, nil
 }
 
 // checkName accepts what HAProxy accepts in proxy and server names: ASCII

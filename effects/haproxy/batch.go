@@ -1,0 +1,189 @@
+package haproxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strings"
+	"syscall"
+	"time"
+
+	"lighthouse/plan"
+)
+
+// BatchSize is how many runtime commands go to HAProxy in one exchange.
+// Commands and answers of a batch fit the socket buffers, so a batch is
+// written whole before its answers are read.
+const BatchSize = 100
+
+// prompt ends every answer in the CLI's interactive mode.
+const prompt = "\n> "
+
+// Apply carries out runtime changes (plan.AddServer, RemoveServer,
+// EnableHealth, ShutdownSessions, SetServerState, SetServerAddr,
+// SetWeight) in batches of BatchSize commands, each batch on one
+// connection in the CLI's interactive mode: every answer ends with a
+// prompt, so each is mapped back to its command and judged as the typed
+// methods judge it. It returns one result per change sent, in order: nil
+// when it was carried out, a Busy error for a server HAProxy refused to
+// delete because requests are in flight, else why not. After a batch with
+// a failure (other than Busy) no further batch is sent: the result list is
+// then shorter than changes, and the changes after the failure in its own
+// batch may have been carried out.
+func (l *Local) Apply(ctx context.Context, changes []plan.Action) []error {
+	var out []error
+	for start := 0; start < len(changes); start += BatchSize {
+		chunk := changes[start:min(start+BatchSize, len(changes))]
+		errs := l.apply(ctx, chunk)
+		out = append(out, errs...)
+		for _, err := range errs {
+			var busy interface{ Busy() bool }
+			if err != nil && !(errors.As(err, &busy) && busy.Busy()) {
+				return out
+			}
+		}
+	}
+	return out
+}
+
+// moved is a server whose new address a release applies after answering.
+type moved struct {
+	i       int
+	backend string
+	server  string
+	addr    netip.AddrPort
+}
+
+// apply sends one batch and judges each answer.
+func (l *Local) apply(ctx context.Context, changes []plan.Action) []error {
+	s := l.Socket
+	out := make([]error, len(changes))
+	reqs := make([]request, 0, len(changes))
+	var waits []moved
+	for i, a := range changes {
+		req, ap, err := s.request(a)
+		if err != nil {
+			// A change that cannot be written as a command fails, and the
+			// ones before it are sent alone.
+			out[i] = err
+			out = out[:i+1]
+			break
+		}
+		reqs = append(reqs, req)
+		if m, ok := a.(plan.SetServerAddr); ok && s.answers().SetServerAddrAsync {
+			waits = append(waits, moved{i: i, backend: m.Backend, server: m.Server, addr: ap})
+		}
+	}
+	if len(reqs) == 0 {
+		return out
+	}
+	answers, err := exchangeBatch(ctx, s.Path, reqs, s.Timeout)
+	for i, req := range reqs {
+		switch {
+		case i < len(answers):
+			out[i] = s.judge(req, answers[i])
+			if _, del := changes[i].(plan.RemoveServer); del && errors.Is(out[i], ErrServerHasConnections) {
+				out[i] = busyError{out[i]}
+			}
+		case err != nil:
+			out[i] = fmt.Errorf("haproxy %s: %s: %w", s.Path, req.cmd, err)
+		default:
+			out[i] = fmt.Errorf("haproxy %s: %s: no answer", s.Path, req.cmd)
+		}
+	}
+	for _, m := range waits {
+		if m.i < len(out) && out[m.i] == nil {
+			out[m.i] = s.waitAddr(ctx, reqs[m.i].cmd, m.backend, m.server, m.addr)
+		}
+	}
+	return out
+}
+
+// request is the command of a runtime change, and for SetServerAddr the
+// new address.
+func (s Socket) request(a plan.Action) (request, netip.AddrPort, error) {
+	var req request
+	var err error
+	switch a := a.(type) {
+	case plan.AddServer:
+		req, err = s.addServerReq(a.Backend, a.Server, a.Addr, a.Port, a.Options)
+	case plan.RemoveServer:
+		req, err = s.serverReq("del server", a.Backend, a.Server, "", s.answers().DelServer)
+	case plan.EnableHealth:
+		req, err = s.serverReq("enable health", a.Backend, a.Server, "", s.answers().ServerAction)
+	case plan.ShutdownSessions:
+		req, err = s.serverReq("shutdown sessions server", a.Backend, a.Server, "", s.answers().ServerAction)
+	case plan.SetServerState:
+		req, err = s.setStateReq(a.Backend, a.Server, State(a.State))
+	case plan.SetWeight:
+		req, err = s.setWeightReq(a.Backend, a.Server, a.Weight)
+	case plan.SetServerAddr:
+		return s.setAddrReq(a.Backend, a.Server, a.Addr, a.Port)
+	default:
+		err = fmt.Errorf("haproxy %s: %s %s: %w: not a runtime change", s.Path, a.Kind(), a.Target(), ErrInvalidArgument)
+	}
+	return req, netip.AddrPort{}, err
+}
+
+// exchangeBatch sends requests on one connection in interactive mode
+// ("prompt" first, "quit" last) and returns the answers it got, in order;
+// fewer than requests when the connection ended early (err says why).
+func exchangeBatch(ctx context.Context, path string, reqs []request, timeout time.Duration) ([]string, error) {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
+			return nil, fmt.Errorf("%w: %w", ErrSocketUnavailable, err)
+		}
+		return nil, err
+	}
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	var b strings.Builder
+	b.WriteString("prompt\n")
+	for _, r := range reqs {
+		b.WriteString(r.cmd)
+		b.WriteByte('\n')
+	}
+	b.WriteString("quit\n")
+	if _, err := io.WriteString(c, b.String()); err != nil {
+		return nil, ctxErr(ctx, err)
+	}
+	c.(*net.UnixConn).CloseWrite()
+	data, err := io.ReadAll(c)
+	if err != nil {
+		err = ctxErr(ctx, err)
+	}
+	return splitAnswers(string(data), len(reqs)), err
+}
+
+// splitAnswers cuts what the CLI wrote in interactive mode into the
+// answers of n commands: the output of "prompt" (nothing) comes first, and
+// each answer ends with the prompt. An answer is returned with a newline
+// at its end, as in non-interactive mode.
+func splitAnswers(data string, n int) []string {
+	parts := strings.Split(data, prompt)
+	if len(parts) < 2 {
+		return nil
+	}
+	parts = parts[1 : len(parts)-1] // "prompt"'s, and what follows the last prompt
+	if len(parts) > n {
+		parts = parts[:n]
+	}
+	for i := range parts {
+		parts[i] += "\n"
+	}
+	return parts
+}
