@@ -56,29 +56,48 @@ func renderCommand(e env, args []string) int {
 		}
 	}
 
+	// The membership file is decoded while the config directory is read
+	// and loaded: the two are independent, and a machine has cores.
+	type decoded struct {
+		nodes map[string][]model.Node
+		diags model.Diagnostics
+		err   error
+	}
+	membershipDone := make(chan decoded, 1)
+	go func() {
+		var d decoded
+		if *membership != "" {
+			data, err := os.ReadFile(*membership)
+			if err != nil {
+				d.err = err
+			} else {
+				var members model.Membership
+				members, d.diags = model.DecodeMembershipFile(*membership, data)
+				d.nodes = make(map[string][]model.Node, len(members))
+				for name, m := range members {
+					d.nodes[name] = m.Nodes
+				}
+			}
+		}
+		membershipDone <- d
+	}()
+
 	files, err := effects.ReadConfigDir(*dir)
 	if err != nil {
+		<-membershipDone
 		fmt.Fprintf(e.stderr, "lighthouse render: %v\n", err)
 		return exitError
 	}
 	snap := model.Load(nil, files)
 	diags := append(model.Diagnostics(nil), snap.Diagnostics...)
 
-	var nodes map[string][]model.Node
-	if *membership != "" {
-		data, err := os.ReadFile(*membership)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "lighthouse render: read membership: %v\n", err)
-			return exitError
-		}
-		members, mdiags := model.DecodeMembershipFile(*membership, data)
-		diags = append(diags, mdiags...)
-		nodes = make(map[string][]model.Node, len(members))
-		for name, m := range members {
-			nodes[name] = m.Nodes
-		}
+	m := <-membershipDone
+	if m.err != nil {
+		fmt.Fprintf(e.stderr, "lighthouse render: read membership: %v\n", m.err)
+		return exitError
 	}
-
+	diags = append(diags, m.diags...)
+	nodes := m.nodes
 	res := render.Render(render.Input{Config: &snap.Config, Nodes: nodes, NodesSource: *membership, Version: v})
 	diags = append(diags, res.Diagnostics...)
 	diags.Sort()
