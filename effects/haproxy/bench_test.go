@@ -1,8 +1,10 @@
 package haproxy
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"lighthouse/effects/testenv"
@@ -47,4 +49,43 @@ func BenchmarkCheck(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkObserve is the writer's observation of HAProxy before a plan at
+// 10,000 and 50,000 servers (backends of 50): everything (`show servers
+// state` of every backend, parsed; what the writer did before every plan)
+// against the backends whose membership changed (one, here; what it does
+// between full observations).
+func BenchmarkObserve(b *testing.B) {
+	r := testenv.HAProxyReleases(b)[0]
+	for _, backends := range []int{200, 1000} {
+		var body strings.Builder
+		for i := range backends {
+			fmt.Fprintf(&body, "backend b%04d\n    balance roundrobin\n", i)
+			for j := range 50 {
+				fmt.Fprintf(&body, "    server s%02d 10.%d.%d.%d:80\n", j, 1+i/250, i%250, j+1)
+			}
+		}
+		in := startInstance(b, r, body.String(), fmt.Sprintf("maxconn %d", 1000))
+		l := NewLocal(r.Binary, in.ConfigFile, in.Admin.Path, in.PidFile)
+		l.SetVersion(r.Version)
+		servers := backends * 50
+		b.Run(fmt.Sprintf("servers=%d/everything", servers), func(b *testing.B) {
+			for b.Loop() {
+				o, err := l.Observe(ctxT(b))
+				if err != nil || len(o.Servers) != backends {
+					b.Fatalf("%d backends observed, %v", len(o.Servers), err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("servers=%d/one-backend", servers), func(b *testing.B) {
+			for b.Loop() {
+				o, err := l.ObserveBackends(ctxT(b), []string{"b0007"})
+				if err != nil || len(o.Servers["b0007"]) != 50 {
+					b.Fatalf("%d servers observed, %v", len(o.Servers["b0007"]), err)
+				}
+			}
+		})
+		hardStop(b, in.Process)
+	}
 }
