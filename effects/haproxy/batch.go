@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"strings"
-	"syscall"
 	"time"
 
 	"lighthouse/plan"
@@ -132,25 +130,11 @@ func (s Socket) request(a plan.Action) (request, netip.AddrPort, error) {
 // ("prompt" first, "quit" last) and returns the answers it got, in order;
 // fewer than requests when the connection ended early (err says why).
 func exchangeBatch(ctx context.Context, path string, reqs []request, timeout time.Duration) ([]string, error) {
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "unix", path)
+	c, ctx, done, err := connect(ctx, path, timeout)
 	if err != nil {
-		if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
-			return nil, fmt.Errorf("%w: %w", ErrSocketUnavailable, err)
-		}
 		return nil, err
 	}
-	defer c.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		c.SetDeadline(dl)
-	}
-	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	defer done()
 	var b strings.Builder
 	b.WriteString("prompt\n")
 	for _, r := range reqs {
@@ -161,7 +145,7 @@ func exchangeBatch(ctx context.Context, path string, reqs []request, timeout tim
 	if _, err := io.WriteString(c, b.String()); err != nil {
 		return nil, ctxErr(ctx, err)
 	}
-	c.(*net.UnixConn).CloseWrite()
+	c.CloseWrite()
 	data, err := io.ReadAll(c)
 	if err != nil {
 		err = ctxErr(ctx, err)

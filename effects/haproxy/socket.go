@@ -62,30 +62,15 @@ func (s Socket) Send(ctx context.Context, cmd string) (string, error) {
 // mind), read to EOF. Connection refused and a missing socket file wrap
 // ErrSocketUnavailable.
 func exchange(ctx context.Context, path, cmd string, timeout time.Duration) (string, error) {
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "unix", path)
+	c, ctx, done, err := connect(ctx, path, timeout)
 	if err != nil {
-		if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
-			return "", fmt.Errorf("%w: %w", ErrSocketUnavailable, err)
-		}
 		return "", err
 	}
-	defer c.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		c.SetDeadline(dl)
-	}
-	// A cancelled (not just expired) context interrupts the exchange too.
-	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	defer done()
 	if _, err := io.WriteString(c, cmd+"\n"); err != nil {
 		return "", ctxErr(ctx, err)
 	}
-	if err := c.(*net.UnixConn).CloseWrite(); err != nil {
+	if err := c.CloseWrite(); err != nil {
 		return "", ctxErr(ctx, err)
 	}
 	b, err := io.ReadAll(c)
@@ -93,6 +78,37 @@ func exchange(ctx context.Context, path, cmd string, timeout time.Duration) (str
 		return "", ctxErr(ctx, err)
 	}
 	return string(b), nil
+}
+
+// connect dials the unix socket at path within timeout (DefaultTimeout
+// when 0) or ctx, whichever ends first, and returns the connection with
+// its deadline set, the context that bounds it (for ctxErr), and done,
+// which closes and releases both. A cancelled (not just expired) context
+// interrupts the exchange too. Connection refused and a missing socket
+// file wrap ErrSocketUnavailable.
+func connect(ctx context.Context, path string, timeout time.Duration) (*net.UnixConn, context.Context, func(), error) {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		cancel()
+		if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
+			return nil, nil, nil, fmt.Errorf("%w: %w", ErrSocketUnavailable, err)
+		}
+		return nil, nil, nil, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+	return c.(*net.UnixConn), ctx, func() {
+		stop()
+		c.Close()
+		cancel()
+	}, nil
 }
 
 // ctxErr turns a connection deadline into the context's error: cancelled,
