@@ -160,12 +160,8 @@ func decodeBalancer(d *decoder, o *obj) *Balancer {
 	if dt, ok := o.seconds("drain_timeout", false); ok {
 		b.DrainTimeout = dt
 	}
-	if oi, ok := o.seconds("observe_interval", false); ok {
-		if oi > MaxObserveInterval {
-			d.errorf(o.values["observe_interval"], "observe_interval", "must be at most %v, got %v", MaxObserveInterval, oi)
-		} else {
-			b.ObserveInterval = oi
-		}
+	if oi, ok := o.secondsUpTo("observe_interval", MaxObserveInterval); ok {
+		b.ObserveInterval = oi
 	}
 	if mcs := o.sub("meta_clusters"); mcs != nil {
 		for _, name := range mcs.keys {
@@ -317,12 +313,8 @@ func decodeDiscovery(d *decoder, o *obj, name string) Discovery {
 		}
 	}
 	ds.ResyncJitter = DefaultResyncJitter
-	if j, ok := o.seconds("resync_jitter", false); ok {
-		if j > MaxResyncJitter {
-			d.errorf(o.values["resync_jitter"], "resync_jitter", "must be at most %v, got %v", MaxResyncJitter, j)
-		} else {
-			ds.ResyncJitter = j
-		}
+	if j, ok := o.secondsUpTo("resync_jitter", MaxResyncJitter); ok {
+		ds.ResyncJitter = j
 	}
 	o.unknown()
 	return ds

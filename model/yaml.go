@@ -397,6 +397,18 @@ func (o *obj) seconds(key string, required bool) (time.Duration, bool) {
 	return dur, true
 }
 
+// secondsUpTo is seconds with an upper bound: a larger value is a located
+// error and not returned.
+func (o *obj) secondsUpTo(key string, most time.Duration) (time.Duration, bool) {
+	dur, ok := o.seconds(key, false)
+	if ok && dur > most {
+		v, _ := o.get(key)
+		o.d.errorf(v, join(o.path, key), "must be at most %v, got %v", most, dur)
+		return 0, false
+	}
+	return dur, ok
+}
+
 // lines reads a list of HAProxy directive lines.
 func (o *obj) lines(key string) ([]Line, bool) {
 	v, ok := o.get(key)
