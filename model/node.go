@@ -147,7 +147,17 @@ type nodeDecoder struct {
 	peerChunk int
 	peers     []Peer
 	intern    *internTable
+	// metas holds the metadata decoded so far by its JSON (nodes of a
+	// service usually share theirs): nodes with the same metadata share
+	// one map, which nobody changes. Nil: no sharing.
+	metas map[string]map[string]any
 }
+
+// Bounds of the metadata a decoder shares: how many, how long.
+const (
+	maxSharedMetas   = 4096
+	maxSharedMetaLen = 1024
+)
 
 // node checks and decodes f, the values of nodeKeys.
 func (d *nodeDecoder) node(f *[len(nodeKeys)]rawValue) (Node, error) {
@@ -243,9 +253,15 @@ func (d *nodeDecoder) metadata(v rawValue) (map[string]any, error) {
 		if string(obj) == "{}" {
 			return map[string]any{}, nil
 		}
+		if m, ok := d.metas[string(obj)]; ok {
+			return m, nil
+		}
 		p := jsonParser{data: obj, embedded: true, intern: d.intern}
 		if p.peek() == '{' {
 			if m, err := p.object(); err == nil && p.end() == nil {
+				if d.metas != nil && len(d.metas) < maxSharedMetas && len(obj) <= maxSharedMetaLen {
+					d.metas[string(obj)] = m
+				}
 				return m, nil
 			}
 		}
@@ -526,7 +542,7 @@ func decodeMembership(file string, data []byte) (Membership, Diagnostics, error)
 	if err := p.open('{'); err != nil {
 		return nil, nil, err
 	}
-	d := nodeDecoder{peerChunk: 256, intern: &internTable{}}
+	d := nodeDecoder{peerChunk: 256, intern: &internTable{}, metas: map[string]map[string]any{}}
 	var nodes []Node                     // of the cluster being read
 	var byCluster map[string]Diagnostics // a cluster listed twice keeps its last list
 	for first := true; ; first = false {
