@@ -109,6 +109,7 @@ func TestRenderEveryRelease(t *testing.T) {
 				if len(cfg) == 0 {
 					t.Skip("nothing rendered")
 				}
+				cfg = []byte(testenv.WithStateFile(t, string(cfg)))
 				ok, out := testenv.HAProxyCheckRelease(t, r, string(cfg))
 				if !ok || strings.Contains(out, "[ALERT]") {
 					t.Fatalf("haproxy %s -c rejects the config rendered for it:\n%s\nconfig:\n%s", r.Version, out, cfg)

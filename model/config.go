@@ -238,8 +238,15 @@ type Service struct {
 	Host      string // where checks connect; default "127.0.0.1"
 	Ports     []int  // sorted, distinct
 	Metadata  map[string]any
-	Interval  time.Duration
-	Checks    []Check // sorted by Type
+	// Weight is the HAProxy weight published with every port
+	// (MinWeight..MaxWeight), 0 when unset. It is also in Metadata, under
+	// MetaWeight.
+	Weight int
+	// DrainOnStop is how long the reporter publishes state: drain before
+	// it deregisters on SIGTERM; 0 deregisters at once.
+	DrainOnStop time.Duration
+	Interval    time.Duration
+	Checks      []Check // sorted by Type
 	// Lines maps each key path that the file set to its YAML line.
 	Lines map[string]int
 }

@@ -427,6 +427,38 @@ func decodeService(d *decoder, o *obj, stem string) Service {
 			}
 		}
 	}
+	if _, ok := s.Metadata[MetaState]; ok {
+		d.errorf(o.values["metadata"], "metadata."+MetaState, "is set by the reporter (ready, or drain after `lighthouse drain`); remove it")
+		delete(s.Metadata, MetaState)
+	}
+	if v, ok := s.Metadata[MetaWeight]; ok {
+		if w, err := weightValue(v); err != nil {
+			d.errorf(o.values["metadata"], "metadata."+MetaWeight, "%v", err)
+			delete(s.Metadata, MetaWeight)
+		} else {
+			s.Weight = w
+		}
+	}
+	if w, ok := o.integer("weight", false, MinWeight, MaxWeight, "an integer"); ok {
+		if _, both := s.Metadata[MetaWeight]; both {
+			d.errorf(o.values["weight"], "weight", "give either weight or metadata.weight, not both")
+		} else {
+			s.Weight = w
+			md := make(map[string]any, len(s.Metadata)+1)
+			for k, v := range s.Metadata {
+				md[k] = v
+			}
+			md[MetaWeight] = int64(w)
+			s.Metadata = md
+		}
+	}
+	if dur, ok := o.seconds("drain_on_stop", false); ok {
+		if dur > MaxDrainOnStop {
+			d.errorf(o.values["drain_on_stop"], "drain_on_stop", "must be at most %s, got %s", MaxDrainOnStop, dur)
+		} else {
+			s.DrainOnStop = dur
+		}
+	}
 	cs := o.sub("checks")
 	if cs == nil {
 		if !o.has("checks") {
@@ -509,6 +541,10 @@ func keyLines(objs ...*obj) map[string]int {
 // MinCheckInterval is the shortest checks.interval accepted: a shorter one
 // makes the reporter a busy loop against its own services.
 const MinCheckInterval = 100 * time.Millisecond
+
+// MaxDrainOnStop bounds a service's drain_on_stop: a reporter told to stop
+// deregisters at the latest this long after.
+const MaxDrainOnStop = 10 * time.Minute
 
 // MinCheckTimeout is the shortest check timeout accepted; a timeout is also
 // at most its service's interval.

@@ -185,6 +185,9 @@ func Make(in Input) Plan {
 			r.NotBefore = t
 		}
 	}
+	if in.Version.AtLeast(1, 6) {
+		add(SaveState{Path: render.StateFile(b), NotBefore: r.NotBefore}, "servers keep their health, drain, maint and weight across the reload")
+	}
 	add(r, "%s", why)
 	return p
 }
@@ -257,6 +260,7 @@ func observedFingerprint(o Observed, desired render.Text, desiredFP string, sort
 			buf = append(buf, s.Addr...)
 			buf = append(buf, ' ', byte(s.Port>>8), byte(s.Port), ' ')
 			buf = append(buf, s.State...)
+			buf = append(buf, ' ', byte(s.Weight>>8), byte(s.Weight))
 		}
 	}
 	return fmt.Sprintf("%08x", crc32.Update(crc, castagnoli, buf))
@@ -331,6 +335,13 @@ func nodeFromServer(s Server) (model.Node, bool) {
 		return model.Node{}, false
 	}
 	n := model.Node{Host: host, IP: s.Addr, Port: s.Port, Metadata: map[string]any{}}
+	// The weight and drain it runs with stay too.
+	if s.Weight != DefaultWeight && s.Weight >= model.MinWeight && s.Weight <= model.MaxWeight {
+		n.Metadata[model.MetaWeight] = int64(s.Weight)
+	}
+	if s.State == Drain {
+		n.Metadata[model.MetaState] = model.StateDrain
+	}
 	return n, n.Validate() == nil
 }
 
@@ -489,17 +500,33 @@ func serverSteps(in Input, running map[string][]Server, want parsedConfig) ([]St
 				if algo := staticBalance(api, cfg, b, be); algo != "" {
 					return nil, fmt.Sprintf("server %s/%s joined; backend %s balances with %q, which takes no servers at runtime", be, s.Name, be, algo)
 				}
+				if s.Weight > 0 {
+					opts = strings.TrimSpace(opts + " weight " + strconv.Itoa(s.Weight))
+				}
 				add(AddServer{Backend: be, Server: s.Name, Addr: s.Addr, Port: s.Port, Options: opts}, "node joined cluster %s", be)
 				if slices.Contains(strings.Fields(opts), "check") {
 					add(EnableHealth{Backend: be, Server: s.Name}, "server_options ask for health checks")
 				}
-				add(SetServerState{Backend: be, Server: s.Name, State: Ready}, "node joined cluster %s", be)
+				if s.Drain {
+					add(SetServerState{Backend: be, Server: s.Name, State: Drain}, "node joined cluster %s draining (state: drain in its znode)", be)
+				} else {
+					add(SetServerState{Backend: be, Server: s.Name, State: Ready}, "node joined cluster %s", be)
+				}
 				continue
 			}
 			if old.Addr != s.Addr || old.Port != s.Port {
 				add(SetServerAddr{Backend: be, Server: s.Name, Addr: s.Addr, Port: s.Port}, "node moved from %s", hostPort(old.Addr, old.Port))
 			}
-			if old.State != Ready {
+			if w := effectiveWeight(s.Weight); old.Weight != w {
+				add(SetWeight{Backend: be, Server: s.Name, Weight: w}, "%s", weightReason(s.Weight, old.Weight))
+			}
+			switch state := wantState(s); {
+			case old.State == state:
+			case state == Drain:
+				add(SetServerState{Backend: be, Server: s.Name, State: Drain}, "node drains (state: drain in its znode): no new requests, those in flight finish")
+			case old.State == Drain:
+				add(SetServerState{Backend: be, Server: s.Name, State: Ready}, "node is ready again (no drain in its znode)")
+			default:
 				add(SetServerState{Backend: be, Server: s.Name, State: Ready}, "node is a member of cluster %s", be)
 			}
 		}
@@ -562,18 +589,35 @@ func containedSteps(in Input, running map[string][]Server, loaded, want parsedCo
 }
 
 // inSync is the fast path of serverSteps: the backend runs exactly the
-// wanted servers, in the same order, all ready.
+// wanted servers, in the same order, in the wanted state and weight.
 func inSync(running []Server, want []render.Server) bool {
 	if len(running) != len(want) {
 		return false
 	}
 	for i := range want {
 		r, w := &running[i], &want[i]
-		if r.Name != w.Name || r.Addr != w.Addr || r.Port != w.Port || r.State != Ready {
+		if r.Name != w.Name || r.Addr != w.Addr || r.Port != w.Port || r.State != wantState(*w) || r.Weight != effectiveWeight(w.Weight) {
 			return false
 		}
 	}
 	return true
+}
+
+// wantState is the administrative state a wanted server should be in.
+func wantState(s render.Server) ServerState {
+	if s.Drain {
+		return Drain
+	}
+	return Ready
+}
+
+// weightReason says why a server's weight changes to want (0: unset) from
+// had.
+func weightReason(want, had int) string {
+	if want == 0 {
+		return fmt.Sprintf("weight unset (HAProxy's default, %d); was %d", DefaultWeight, had)
+	}
+	return fmt.Sprintf("weight %d from the node's znode or server_options; was %d", want, had)
 }
 
 // drainDeparted puts servers that left a known cluster into maintenance, so

@@ -63,6 +63,8 @@ type Server struct {
 	Addr  string
 	Port  int
 	State ServerState
+	// Weight is the server's current weight (srv_uweight), 0..256.
+	Weight int
 }
 
 // Apply is the pure meaning of a plan: the observed state after the shell
@@ -85,7 +87,7 @@ func Apply(o Observed, p Plan) Observed {
 			out.Loaded = IndexConfig(out.File)
 			out.Servers = serversOf(out.Loaded.parsed.backends)
 		case AddServer:
-			out.Servers[a.Backend] = append(out.Servers[a.Backend], Server{Name: a.Server, Addr: a.Addr, Port: a.Port, State: Maint})
+			out.Servers[a.Backend] = append(out.Servers[a.Backend], Server{Name: a.Server, Addr: a.Addr, Port: a.Port, State: Maint, Weight: weightOf(a.Options)})
 		case RemoveServer:
 			list := out.Servers[a.Backend]
 			for i := range list {
@@ -102,7 +104,11 @@ func Apply(o Observed, p Plan) Observed {
 			if sv := find(out.Servers[a.Backend], a.Server); sv != nil {
 				sv.Addr, sv.Port = a.Addr, a.Port
 			}
-		case SetWeight, ShutdownSessions, EnableHealth:
+		case SetWeight:
+			if sv := find(out.Servers[a.Backend], a.Server); sv != nil {
+				sv.Weight = a.Weight
+			}
+		case SaveState, ShutdownSessions, EnableHealth:
 		default:
 			panic("plan: Apply does not know " + s.Action.Kind())
 		}
@@ -127,6 +133,24 @@ func cloneServers(m map[string][]Server) map[string][]Server {
 	return out
 }
 
+// DefaultWeight is the weight of a server whose line sets none.
+const DefaultWeight = 1
+
+// effectiveWeight is the weight HAProxy gives a server whose line sets
+// weight w (0: none).
+func effectiveWeight(w int) int {
+	if w == 0 {
+		return DefaultWeight
+	}
+	return w
+}
+
+// weightOf is the weight HAProxy gives a server with these options.
+func weightOf(options string) int {
+	_, w := render.SplitWeight(options)
+	return effectiveWeight(w)
+}
+
 // serversOf turns the server lines of a config into runtime servers, all
 // ready (as HAProxy starts them).
 func serversOf(backends map[string][]render.Server) map[string][]Server {
@@ -134,7 +158,7 @@ func serversOf(backends map[string][]render.Server) map[string][]Server {
 	for b, list := range backends {
 		servers := make([]Server, 0, len(list))
 		for _, c := range list {
-			servers = append(servers, Server{Name: c.Name, Addr: c.Addr, Port: c.Port, State: Ready})
+			servers = append(servers, Server{Name: c.Name, Addr: c.Addr, Port: c.Port, State: Ready, Weight: effectiveWeight(c.Weight)})
 		}
 		out[b] = servers
 	}
@@ -212,13 +236,13 @@ func parseServerLine(d string) (render.Server, bool) {
 		}
 		c := render.Server{Name: f[1], Addr: host, Port: p}
 		if len(f) == 4 {
-			c.Options = f[3]
+			c.Options, c.Weight = render.SplitWeight(f[3])
 		}
 		return c, true
 	}
 	c := render.Server{Name: f[1], Addr: ap.Addr().String(), Port: int(ap.Port())}
 	if len(f) == 4 {
-		c.Options = f[3]
+		c.Options, c.Weight = render.SplitWeight(f[3])
 	}
 	return c, true
 }

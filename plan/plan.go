@@ -13,7 +13,8 @@
 //     carried out off the loop: no step after them depends on them (the
 //     file only catches up with what already runs);
 //   - a Reload step is not carried out before its NotBefore time: the shell
-//     owns the timer;
+//     owns the timer; nor is the SaveState step before it, which the shell
+//     carries out just before the reload;
 //   - a RemoveServer step whose NotBefore has not come is pending: the shell
 //     skips it, carries out the steps after it, and plans again then;
 //   - a RemoveServer that HAProxy refuses because the server still has
@@ -61,9 +62,9 @@ type Step struct {
 }
 
 // Action is one of the closed set of things the shell knows how to do:
-// Validate, WriteFile, Kill, Start, Reload, AddServer, EnableHealth,
-// RemoveServer, ShutdownSessions, SetServerState, SetServerAddr and
-// SetWeight.
+// Validate, WriteFile, Kill, Start, SaveState, Reload, AddServer,
+// EnableHealth, RemoveServer, ShutdownSessions, SetServerState,
+// SetServerAddr and SetWeight.
 type Action interface {
 	// Kind is the action's name in the JSON output, e.g. "add_server".
 	Kind() string
@@ -94,6 +95,15 @@ type WriteFile struct {
 type Start struct {
 	// NotBefore, when set, is the latest the start waits for the first
 	// membership reads (Input.StartNotBefore); the zero time means at once.
+	NotBefore time.Time
+}
+
+// SaveState writes what `show servers state` answers to Path, the server
+// state file the config names, atomically: the HAProxy that the Reload
+// after it starts loads each server's health, administrative state (drain,
+// maint) and weight from it. Not before NotBefore, the Reload's.
+type SaveState struct {
+	Path      string
 	NotBefore time.Time
 }
 
@@ -169,6 +179,7 @@ func (Validate) Kind() string         { return "validate" }
 func (WriteFile) Kind() string        { return "write_file" }
 func (Start) Kind() string            { return "start" }
 func (Reload) Kind() string           { return "reload" }
+func (SaveState) Kind() string        { return "save_state" }
 func (AddServer) Kind() string        { return "add_server" }
 func (RemoveServer) Kind() string     { return "remove_server" }
 func (ShutdownSessions) Kind() string { return "shutdown_sessions" }
@@ -181,6 +192,7 @@ func (a Validate) Target() string         { return a.Path }
 func (a WriteFile) Target() string        { return a.Path }
 func (Start) Target() string              { return "haproxy" }
 func (Reload) Target() string             { return "haproxy" }
+func (a SaveState) Target() string        { return a.Path }
 func (a AddServer) Target() string        { return a.Backend + "/" + a.Server }
 func (a RemoveServer) Target() string     { return a.Backend + "/" + a.Server }
 func (a ShutdownSessions) Target() string { return a.Backend + "/" + a.Server }
@@ -193,6 +205,7 @@ func (Validate) isAction()         {}
 func (WriteFile) isAction()        {}
 func (Start) isAction()            {}
 func (Reload) isAction()           {}
+func (SaveState) isAction()        {}
 func (AddServer) isAction()        {}
 func (RemoveServer) isAction()     {}
 func (ShutdownSessions) isAction() {}
@@ -291,6 +304,11 @@ func describe(a Action) (glyph, what string) {
 		return "^", a.Target() + " not before " + a.NotBefore.UTC().Format("15:04:05.000")
 	case Kill:
 		return "X", a.Target()
+	case SaveState:
+		if a.NotBefore.IsZero() {
+			return ">", a.Target()
+		}
+		return ">", a.Target() + " not before " + a.NotBefore.UTC().Format("15:04:05.000")
 	case Reload:
 		if a.NotBefore.IsZero() {
 			return "!", a.Target()
@@ -374,6 +392,11 @@ func (p Plan) MarshalJSON() ([]byte, error) {
 				j.NotBefore = a.NotBefore.UTC().Format(time.RFC3339Nano)
 			}
 		case Start:
+			if !a.NotBefore.IsZero() {
+				j.NotBefore = a.NotBefore.UTC().Format(time.RFC3339Nano)
+			}
+		case SaveState:
+			j.Path = a.Path
 			if !a.NotBefore.IsZero() {
 				j.NotBefore = a.NotBefore.UTC().Format(time.RFC3339Nano)
 			}

@@ -214,15 +214,15 @@ func TestStructuralChangeReloads(t *testing.T) {
 	in.Config = testConfig(tcpCluster("cache", 9999), tcpCluster("db", 5432))
 	in.LastReload = t0.Add(-10 * time.Second)
 	p := Make(in)
-	want := "validate /tmp/lh/haproxy.cfg\nwrite_file /tmp/lh/haproxy.cfg\nreload haproxy"
+	want := "validate /tmp/lh/haproxy.cfg\nwrite_file /tmp/lh/haproxy.cfg\nsave_state /tmp/lh/haproxy.cfg.state\nreload haproxy"
 	if got := kinds(p); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
-	if r := p.Steps[2].Action.(Reload); !r.NotBefore.IsZero() {
+	if r := p.Steps[3].Action.(Reload); !r.NotBefore.IsZero() {
 		t.Errorf("reload delayed to %s although the last one was long ago", r.NotBefore)
 	}
-	if !strings.Contains(p.Steps[2].Reason, "frontend fe:db") {
-		t.Errorf("reason %q does not say what changed", p.Steps[2].Reason)
+	if !strings.Contains(p.Steps[3].Reason, "frontend fe:db") {
+		t.Errorf("reason %q does not say what changed", p.Steps[3].Reason)
 	}
 }
 

@@ -31,7 +31,7 @@ func TestRestartOnTheFileOnDisk(t *testing.T) {
 		{"a node joined meanwhile", func(in *Input) { in.Observed, in.Membership = dead, two },
 			"start haproxy\nadd_server cache/c2.example:6379\nset_server_state cache/c2.example:6379\nvalidate /tmp/lh/haproxy.cfg\nwrite_file /tmp/lh/haproxy.cfg"},
 		{"structural change meanwhile", func(in *Input) { in.Observed, in.Config = dead, otherPort },
-			"start haproxy\nvalidate /tmp/lh/haproxy.cfg\nwrite_file /tmp/lh/haproxy.cfg\nreload haproxy"},
+			"start haproxy\nvalidate /tmp/lh/haproxy.cfg\nwrite_file /tmp/lh/haproxy.cfg\nsave_state /tmp/lh/haproxy.cfg.state\nreload haproxy"},
 		{"the last start on the file failed", func(in *Input) { in.Observed, in.StartFailed = dead, Fingerprint(dead.File) },
 			"validate /tmp/lh/haproxy.cfg\nwrite_file /tmp/lh/haproxy.cfg\nstart haproxy"},
 		{"no file", func(in *Input) { in.Observed = Observed{} },

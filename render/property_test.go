@@ -265,11 +265,9 @@ func expect(cfg *model.Config, nodes map[string][]model.Node) []stanza {
 	if checkClean(b.SocketFile) {
 		g.Lines = append(g.Lines, "stats socket "+b.SocketFile+" mode 600 level admin")
 	}
-	g.Lines = append(g.Lines, "stats timeout 2m")
+	g.Lines = append(g.Lines, "stats timeout 2m", "server-state-file "+b.ConfigFile+".state")
 	out = append(out, g)
-	if len(b.Defaults) > 0 {
-		out = append(out, stanza{"defaults", keep("defaults", b.Defaults)})
-	}
+	out = append(out, stanza{"defaults", append(keep("defaults", b.Defaults), "load-server-state-from-file global")})
 	names := cfg.ClusterNames()
 	for _, m := range b.MetaClusterNames() {
 		mc := b.MetaClusters[m]
@@ -304,6 +302,9 @@ func expect(cfg *model.Config, nodes map[string][]model.Node) []stanza {
 		opts := ""
 		if slices.Contains(validOptions, cl.HAProxy.ServerOptions) {
 			opts = " " + cl.HAProxy.ServerOptions
+			if rest, ok := strings.CutPrefix(cl.HAProxy.ServerOptions, "weight 10"); ok {
+				opts = rest + " weight 10" // the weight ends the line
+			}
 		}
 		for _, n := range servers[c] {
 			line := "server " + n.Name() + " " + addrPort(n.IP, n.Port)

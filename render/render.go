@@ -90,12 +90,71 @@ type Result struct {
 }
 
 // Server is one server line of a cluster backend:
-// `server Name Addr:Port[ Options]` (IPv6 addresses in brackets).
+// `server Name Addr:Port[ Options][ weight Weight]` (IPv6 addresses in
+// brackets).
 type Server struct {
 	Name    string // "host:port" of the node
 	Addr    string // IP address, without brackets
 	Port    int
-	Options string // what follows the address ("cookie NAME check ..."), "" when nothing
+	Options string // what follows the address ("cookie NAME check ..."), but its weight; "" when nothing
+	// Weight is the server's weight: the node's (metadata weight), else
+	// the one server_options set, else 0 (unset: HAProxy's default, 1). It
+	// ends the line, and HAProxy's runtime API changes it.
+	Weight int
+	// Drain: the node asks to take no new requests (metadata state:
+	// drain). A config line cannot say so; the runtime API does.
+	Drain bool
+}
+
+// SplitWeight takes the weight settings ("weight N", N an integer
+// 1..256) out of server options: the options without them, the rest of the
+// text as it was, and the last one's N (0 when none). Options without a
+// weight come back unchanged.
+func SplitWeight(options string) (rest string, weight int) {
+	type token struct{ start, end int }
+	var toks []token
+	for i := 0; i < len(options); {
+		for i < len(options) && (options[i] == ' ' || options[i] == '\t') {
+			i++
+		}
+		if i == len(options) {
+			break
+		}
+		j := i
+		for j < len(options) && options[j] != ' ' && options[j] != '\t' {
+			j++
+		}
+		toks = append(toks, token{i, j})
+		i = j
+	}
+	var b strings.Builder
+	from := 0 // options[from:] is not written yet
+	for k := 0; k+1 < len(toks); k++ {
+		t, v := toks[k], toks[k+1]
+		if options[t.start:t.end] != "weight" {
+			continue
+		}
+		w, err := strconv.Atoi(options[v.start:v.end])
+		if err != nil || w < model.MinWeight || w > model.MaxWeight || options[v.start] == '+' {
+			continue
+		}
+		weight = w
+		// Drop the pair with the space before it, or after it when first.
+		if k > 0 {
+			b.WriteString(options[from:toks[k-1].end])
+			from = v.end
+		} else if k+2 < len(toks) {
+			from = toks[k+2].start
+		} else {
+			from = v.end
+		}
+		k++
+	}
+	if weight == 0 {
+		return options, 0
+	}
+	b.WriteString(options[from:])
+	return b.String(), weight
 }
 
 // Section titles, as in the original.
@@ -263,8 +322,10 @@ type members struct {
 }
 
 type member struct {
-	n  *model.Node
-	ip netip.Addr
+	n      *model.Node
+	ip     netip.Addr
+	weight int  // from the node's metadata; 0 when unset
+	drain  bool // the node's metadata says state: drain
 }
 
 // ---- membership ----------------------------------------------------------
@@ -322,7 +383,17 @@ func (r *renderer) clusterMembers(src, cluster string, nodes []model.Node) *memb
 			continue
 		}
 		ip, _ := netip.ParseAddr(n.IP) // Validate checked it
-		m.nodes = append(m.nodes, member{n: n, ip: ip})
+		x := member{n: n, ip: ip}
+		var err error
+		if x.weight, err = n.Weight(); err != nil {
+			r.diags = append(r.diags, model.Diagnostic{Severity: model.Warning, File: src, Key: cluster,
+				Message: fmt.Sprintf("node %q: %v; its weight is left unset", n.Name(), err)})
+		}
+		if x.drain, err = n.Draining(); err != nil {
+			r.diags = append(r.diags, model.Diagnostic{Severity: model.Warning, File: src, Key: cluster,
+				Message: fmt.Sprintf("node %q: %v; it counts as ready", n.Name(), err)})
+		}
+		m.nodes = append(m.nodes, x)
 	}
 	slices.SortFunc(m.nodes, compareMembers)
 	kept := m.nodes[:0]
@@ -661,19 +732,49 @@ func (r *renderer) bind(pos model.Pos, addr string, port int) {
 func (r *renderer) global() {
 	r.section(titleHeader)
 	r.stanza("global")
-	r.directives(keywords.Global, r.b.Global)
+	keep := r.keepsState()
+	for _, l := range r.b.Global {
+		if keep && (l.Text == "server-state-file" || strings.HasPrefix(l.Text, "server-state-file ")) {
+			r.errorAt(l.Pos, "the writer sets server-state-file itself (%s), to keep server states across reloads; remove this line", StateFile(r.b))
+			continue
+		}
+		if r.directive(keywords.Global, l) {
+			r.line(l.Text)
+		}
+	}
 	if r.word(r.b.At("socket_file"), "stats socket", r.b.SocketFile) {
 		r.line("stats socket", r.b.SocketFile, "mode 600 level admin")
 	}
 	r.line("stats timeout 2m")
+	if keep && r.word(r.b.At("config_file"), "server-state-file", StateFile(r.b)) {
+		r.line("server-state-file", StateFile(r.b))
+	}
 }
 
+// keepsState reports whether the config keeps server states across
+// reloads: HAProxy reads a server state file from 1.6 on.
+func (r *renderer) keepsState() bool { return r.in.Version.AtLeast(1, 6) }
+
+// StateFile is the server state file of a balancer config: the writer
+// saves `show servers state` there before every reload, and HAProxy loads
+// it when it starts.
+func StateFile(b *model.Balancer) string { return b.ConfigFile + ".state" }
+
+// loadStateLine is the defaults line that makes every backend load its
+// servers' states from the global server state file. A defaults line of
+// the user's that sets load-server-state-from-file takes its place.
+const loadStateLine = "load-server-state-from-file global"
+
 func (r *renderer) defaults() {
-	if len(r.b.Defaults) == 0 {
+	load := r.keepsState() && !r.defaultsSet("load-server-state-from-file")
+	if len(r.b.Defaults) == 0 && !load {
 		return
 	}
 	r.stanza("defaults")
 	r.directives(keywords.Defaults, r.b.Defaults)
+	if load {
+		r.line(loadStateLine)
+	}
 }
 
 func (r *renderer) metaFrontends() {
@@ -795,7 +896,15 @@ func (r *renderer) servers(nodes []member, cookie bool, opts string) ([]Server, 
 	buf := r.buf[:0]
 	type span struct{ name, opts [2]int }
 	spans := make([]span, len(nodes))
+	opts, optsWeight := SplitWeight(opts)
+	weights := make([]int, len(nodes))
 	for i, x := range nodes {
+		// A node's own weight wins over the one of server_options.
+		w := optsWeight
+		if x.weight > 0 {
+			w = x.weight
+		}
+		weights[i] = w
 		var sp span
 		buf = append(buf, "\tserver "...)
 		sp.name[0] = len(buf)
@@ -815,6 +924,10 @@ func (r *renderer) servers(nodes []member, cookie bool, opts string) ([]Server, 
 			buf = append(buf, opts...)
 		}
 		sp.opts[1] = len(buf)
+		if w := weights[i]; w > 0 {
+			buf = append(buf, " weight "...)
+			buf = strconv.AppendInt(buf, int64(w), 10)
+		}
 		buf = append(buf, '\n')
 		spans[i] = sp
 	}
@@ -825,7 +938,7 @@ func (r *renderer) servers(nodes []member, cookie bool, opts string) ([]Server, 
 	servers := make([]Server, len(nodes))
 	for i, x := range nodes {
 		sp := spans[i]
-		s := Server{Name: text[sp.name[0]:sp.name[1]], Addr: x.n.IP, Port: x.n.Port}
+		s := Server{Name: text[sp.name[0]:sp.name[1]], Addr: x.n.IP, Port: x.n.Port, Weight: weights[i], Drain: x.drain}
 		if sp.opts[0] <= sp.opts[1] {
 			s.Options = text[sp.opts[0]:sp.opts[1]]
 		}

@@ -45,6 +45,9 @@ type HAProxy interface {
 	// in flight. It stops after a batch with any other failure (the list
 	// is then shorter than changes).
 	Apply(ctx context.Context, changes []plan.Action) []error
+	// SaveState writes the servers' states (`show servers state`) to the
+	// server state file at path, atomically.
+	SaveState(ctx context.Context, path string) error
 }
 
 // Liveness is what an HAProxy offers when it can tell at once that it
@@ -748,6 +751,11 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 			} else {
 				w.startFailed = plan.Fingerprint(file)
 			}
+		case plan.SaveState:
+			if d := time.Until(a.NotBefore); d > 0 {
+				return earliest(wait, d), nil // the reload after it waits too
+			}
+			err = w.hap.SaveState(ctx, a.Path)
 		case plan.Reload:
 			if d := time.Until(a.NotBefore); d > 0 {
 				w.Log.Info("reload waits for restart_interval", "not_before", a.NotBefore.Format(time.RFC3339Nano))

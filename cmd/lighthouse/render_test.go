@@ -144,7 +144,7 @@ func TestRenderForEachRelease(t *testing.T) {
 		if code != exitOK || stderr != "" || !strings.Contains(stdout, "\tserver b:80 10.0.0.2:80 cookie b:80\n") {
 			t.Fatalf("exit %d, stderr %q, stdout:\n%s", code, stderr, stdout)
 		}
-		ok, out := testenv.HAProxyCheckRelease(t, r, stdout)
+		ok, out := testenv.HAProxyCheckRelease(t, r, testenv.WithStateFile(t, stdout))
 		if !ok || strings.Contains(out, "[WARNING]") || strings.Contains(out, "[ALERT]") {
 			t.Errorf("haproxy %s -c: ok %v:\n%s\nconfig:\n%s", r.Version, ok, out, stdout)
 		}

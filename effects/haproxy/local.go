@@ -143,7 +143,7 @@ func (l *Local) observeProcess(ctx context.Context) (o plan.Observed, ask bool, 
 }
 
 func planServer(s ServerState) plan.Server {
-	return plan.Server{Name: s.Name, Addr: s.Addr, Port: s.Port, State: plan.ServerState(s.State)}
+	return plan.Server{Name: s.Name, Addr: s.Addr, Port: s.Port, State: plan.ServerState(s.State), Weight: s.UWeight}
 }
 
 // ObserveBackends is Observe for some backends only: whether HAProxy runs,
@@ -195,6 +195,9 @@ func (l *Local) Validate(ctx context.Context, data render.Text) error {
 	if err := os.MkdirAll(filepath.Dir(l.Process.ConfigFile), 0o755); err != nil {
 		return fmt.Errorf("validate: %w", err)
 	}
+	if err := l.ensureStateFile(); err != nil {
+		return fmt.Errorf("validate: %w", err)
+	}
 	cand, err := WriteCandidate(l.Process.ConfigFile, data.Bytes())
 	if err != nil {
 		return err
@@ -226,12 +229,17 @@ func (l *Local) Install(ctx context.Context, data render.Text) error {
 	return nil
 }
 
-// Start starts HAProxy in master-worker mode, daemonized.
+// Start starts HAProxy in master-worker mode, daemonized. A server state
+// file that does not exist yet is created empty first (HAProxy warns
+// about a missing one).
 func (l *Local) Start(ctx context.Context) error {
 	for _, p := range []string{l.Process.PidFile, l.Process.MasterSocket, l.Socket.Path} {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return fmt.Errorf("start HAProxy: %w", err)
 		}
+	}
+	if err := l.ensureStateFile(); err != nil {
+		return fmt.Errorf("start HAProxy: %w", err)
 	}
 	defer l.changing()()
 	return l.Process.Start(ctx)
@@ -241,6 +249,41 @@ func (l *Local) Start(ctx context.Context) error {
 func (l *Local) Reload(ctx context.Context) error {
 	defer l.changing()()
 	return l.Process.Reload(ctx)
+}
+
+// StateFile is the server state file of l's config: the one the rendered
+// config names (render.StateFile).
+func (l *Local) StateFile() string { return l.Process.ConfigFile + ".state" }
+
+// emptyState is a server state file of no servers: its format version.
+const emptyState = "1\n"
+
+// ensureStateFile creates the server state file, without servers, when it
+// does not exist.
+func (l *Local) ensureStateFile() error {
+	path := l.StateFile()
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return nil // there, or the start or check says what is wrong
+	}
+	return WriteFileAtomic(path, []byte(emptyState), 0o644)
+}
+
+// SaveState writes `show servers state` to the server state file at path,
+// atomically, once the answer is known to be one: HAProxy loads it when
+// the next worker starts.
+func (l *Local) SaveState(ctx context.Context, path string) error {
+	const cmd = "show servers state"
+	answer, err := l.Socket.Send(ctx, cmd)
+	if err != nil {
+		return fmt.Errorf("save server states: %w", err)
+	}
+	if _, err := parseServersState(answer, l.Socket.answers().ServersState); err != nil {
+		return fmt.Errorf("save server states: %s: %w", cmd, err)
+	}
+	if err := WriteFileAtomic(path, []byte(answer), 0o644); err != nil {
+		return fmt.Errorf("save server states: %w", err)
+	}
+	return nil
 }
 
 // AddServer adds a server, in maintenance and with its health checks off

@@ -409,6 +409,21 @@ func HAProxyCheckRelease(t testing.TB, r HAProxyRelease, cfgText string) (ok boo
 	return haproxyCheck(t, r.Binary, cfgText)
 }
 
+// WithStateFile points a rendered config's server-state-file line at a
+// server state file without servers in a temporary directory, as the
+// writer creates one before HAProxy first reads the config: HAProxy warns
+// about a missing one, and `haproxy -c` reads it too.
+func WithStateFile(t testing.TB, cfgText string) string {
+	t.Helper()
+	path := filepath.Join(ShortTempDir(t), "haproxy.cfg.state")
+	if err := os.WriteFile(path, []byte("1\n"), 0o644); err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	return stateFileLine.ReplaceAllString(cfgText, "${1}"+path)
+}
+
+var stateFileLine = regexp.MustCompile(`(?m)^(\tserver-state-file ).*$`)
+
 func haproxyCheck(t testing.TB, binary, cfgText string) (ok bool, output string) {
 	t.Helper()
 	path := filepath.Join(ShortTempDir(t), "check.cfg")
