@@ -45,6 +45,9 @@ type Config struct {
 	// Services holds services/*.yaml keyed by file stem (several files may
 	// report into the same cluster name through `name:`).
 	Services map[string]Service
+	// Drains are the entries of drain.yaml (DrainFile): what `lighthouse
+	// drain` asked the reporter to publish with state: drain.
+	Drains []Drain
 }
 
 // ClusterNames returns the cluster names in sorted order.

@@ -37,6 +37,7 @@ type parsed struct {
 	data      string
 	warnings  Diagnostics
 	logging   Logging
+	drains    []Drain
 	balancer  *Balancer
 	discovery Discovery
 	cluster   Cluster
@@ -48,6 +49,7 @@ type fileKind int
 const (
 	kindIgnored fileKind = iota
 	kindLogging
+	kindDrain
 	kindBalancer
 	kindDiscovery
 	kindCluster
@@ -69,6 +71,9 @@ func classify(p string) (fileKind, string) {
 	case "":
 		if stem == "logging" {
 			return kindLogging, stem
+		}
+		if base == DrainFile {
+			return kindDrain, stem
 		}
 	case "balancers/":
 		return kindBalancer, stem
@@ -194,6 +199,8 @@ func parseFile(p string, kind fileKind, stem string, data []byte) (parsed, Diagn
 	switch kind {
 	case kindLogging:
 		out.logging = decodeLogging(d, o)
+	case kindDrain:
+		out.drains = decodeDrains(d, o)
 	case kindBalancer:
 		if stem != "haproxy" {
 			d.errorf(nil, "", "unknown balancer %s: the only balancer is haproxy (balancers/haproxy.yaml)", quote(stem))
@@ -235,6 +242,9 @@ func (s *Snapshot) assemble(accepted []parsed, prevGood map[string]parsed) {
 		switch p.kind {
 		case kindLogging:
 			cfg.Logging = p.logging
+			s.keep(p)
+		case kindDrain:
+			cfg.Drains = p.drains
 			s.keep(p)
 		case kindBalancer:
 			cfg.Balancer = p.balancer

@@ -624,3 +624,29 @@ func TestMemoFollowsServerSettings(t *testing.T) {
 		memo = memoed.Memo
 	}
 }
+
+// Server options keep their meaning through SplitWeight: the weight a line
+// ends with is what a parse of the line finds, beside the very same
+// options (the planner compares them byte for byte).
+func TestPropertySplitWeight(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		words := rapid.SliceOfN(rapid.SampledFrom([]string{"check", "weight", "weight", "3", "0", "256", "257", "inter", "2000", "x", " ", "  ", "\t"}), 0, 8).Draw(t, "words")
+		opts := strings.TrimSpace(strings.Join(words, " ")) // as model trims server_options
+		rest, w := render.SplitWeight(opts)
+		if w != 0 && (w < model.MinWeight || w > model.MaxWeight) {
+			t.Fatalf("SplitWeight(%q) weight %d", opts, w)
+		}
+		if w == 0 && rest != opts {
+			t.Fatalf("SplitWeight(%q) changed options without a weight: %q", opts, rest)
+		}
+		n := rapid.IntRange(model.MinWeight, model.MaxWeight).Draw(t, "n")
+		line := rest
+		if line != "" {
+			line += " "
+		}
+		line += "weight " + strconv.Itoa(n)
+		if again, w2 := render.SplitWeight(line); w2 != n || again != rest {
+			t.Fatalf("SplitWeight(%q) = %q, %d; want %q, %d", line, again, w2, rest, n)
+		}
+	})
+}

@@ -127,8 +127,7 @@ func SplitWeight(options string) (rest string, weight int) {
 		toks = append(toks, token{i, j})
 		i = j
 	}
-	var b strings.Builder
-	from := 0 // options[from:] is not written yet
+	drop := make([]bool, len(toks))
 	for k := 0; k+1 < len(toks); k++ {
 		t, v := toks[k], toks[k+1]
 		if options[t.start:t.end] != "weight" {
@@ -138,23 +137,27 @@ func SplitWeight(options string) (rest string, weight int) {
 		if err != nil || w < model.MinWeight || w > model.MaxWeight || options[v.start] == '+' {
 			continue
 		}
-		weight = w
-		// Drop the pair with the space before it, or after it when first.
-		if k > 0 {
-			b.WriteString(options[from:toks[k-1].end])
-			from = v.end
-		} else if k+2 < len(toks) {
-			from = toks[k+2].start
-		} else {
-			from = v.end
-		}
+		weight, drop[k], drop[k+1] = w, true, true
 		k++
 	}
 	if weight == 0 {
 		return options, 0
 	}
-	b.WriteString(options[from:])
-	return b.String(), weight
+	// The tokens kept, each after the space that was before it.
+	var b strings.Builder
+	for k, t := range toks {
+		if drop[k] {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(options[toks[k-1].end:t.start])
+		}
+		b.WriteString(options[t.start:t.end])
+	}
+	// Taking a pair out may make one ("weight weight 3 5"): take it too,
+	// so that the rest holds none.
+	rest, _ = SplitWeight(b.String())
+	return rest, weight
 }
 
 // Section titles, as in the original.

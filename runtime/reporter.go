@@ -43,7 +43,9 @@ type Reporter struct {
 	// Refresh makes the reporter re-read the config directory and register
 	// everything again (SIGHUP).
 	Refresh <-chan struct{}
-	Prober  Prober
+	// Hurry ends a drain_on_stop wait at once (a second SIGTERM).
+	Hurry  <-chan struct{}
+	Prober Prober
 	// NewRegistry connects to a discovery config; it is retried with
 	// backoff when it fails.
 	NewRegistry func(d model.Discovery) (Registry, error)
@@ -61,6 +63,11 @@ type Reporter struct {
 	// every registrar has a session and has registered every port that is
 	// up.
 	Health *Health
+
+	// stopping is set once a stop was asked for while a service has
+	// drain_on_stop: those services are published with state: drain
+	// until the wait is over.
+	stopping bool
 
 	snap       *model.Snapshot
 	diagText   string
@@ -122,11 +129,30 @@ func (r *Reporter) Run(ctx context.Context) error {
 	checkCtx, stopChecks := context.WithCancel(context.Background())
 	defer stopChecks()
 	r.load(checkCtx, files)
+	stop, hurry := ctx.Done(), r.Hurry
+	var drained <-chan time.Time // the end of drain_on_stop
 	for {
 		select {
-		case <-ctx.Done():
+		case <-stop:
+			if d := r.drainOnStop(); d > 0 {
+				r.Log.Info("stopping: publishing state drain first, then deregistering", "drain_on_stop", d)
+				r.stopping, stop = true, nil
+				drained = time.After(d)
+				r.publish()
+				continue
+			}
 			r.shutdown(stopChecks)
 			return nil
+		case <-drained:
+			r.shutdown(stopChecks)
+			return nil
+		case <-hurry:
+			if r.stopping {
+				r.Log.Info("stopping at once: deregistering")
+				r.shutdown(stopChecks)
+				return nil
+			}
+			hurry = nil // the stop it follows is handled next
 		case <-r.Config.Changes():
 			r.reload(checkCtx)
 		case <-r.Refresh:
@@ -141,6 +167,16 @@ func (r *Reporter) Run(ctx context.Context) error {
 			close(c)
 		}
 	}
+}
+
+// drainOnStop is the longest drain_on_stop of the services: how long a
+// stopping reporter publishes drain before it deregisters.
+func (r *Reporter) drainOnStop() time.Duration {
+	var d time.Duration
+	for _, run := range r.services {
+		d = max(d, run.cfg.DrainOnStop)
+	}
+	return d
 }
 
 func (r *Reporter) reload(ctx context.Context) {
@@ -424,7 +460,7 @@ func (r *Reporter) checked() bool {
 
 // publish hands each registrar the znodes it should hold, if they changed.
 func (r *Reporter) publish() {
-	want := wantedZnodes(&r.snap.Config, r.services, r.Host)
+	want := wantedZnodes(&r.snap.Config, r.services, r.Host, r.stopping)
 	for name, g := range r.registrars {
 		w, ok := want[name]
 		if !ok {
@@ -458,7 +494,11 @@ func sameWant(x, y wanted) bool {
 // are left out. Two service files that map to the same znode (same name
 // and port): it is up if either is, with the data of the first up one in
 // file order.
-func wantedZnodes(cfg *model.Config, services map[string]*serviceRun, host Identity) map[string]wanted {
+//
+// Each node's metadata is its service's, with MetaState: drain when the
+// drain file names the port or when the reporter is stopping and the
+// service has drain_on_stop, ready otherwise.
+func wantedZnodes(cfg *model.Config, services map[string]*serviceRun, host Identity, stopping bool) map[string]wanted {
 	out := map[string]wanted{}
 	for _, id := range slices.Sorted(maps.Keys(services)) {
 		run := services[id]
@@ -478,9 +518,18 @@ func wantedZnodes(cfg *model.Config, services map[string]*serviceRun, host Ident
 			if !p.judged {
 				continue
 			}
+			state := model.StateReady
+			if cfg.Draining(id, sv, port) || stopping && sv.DrainOnStop > 0 {
+				state = model.StateDrain
+			}
+			md := make(map[string]any, len(sv.Metadata)+1)
+			for k, v := range sv.Metadata {
+				md[k] = v
+			}
+			md[model.MetaState] = state
 			node := model.Node{Host: host.Name, IP: host.IP, Port: port,
 				Peer:     &model.Peer{Name: host.Name, IP: host.IP, Port: model.DefaultPeerPort},
-				Metadata: sv.Metadata}
+				Metadata: md}
 			path := strings.TrimSuffix(d.Path, "/") + "/" + sv.Name + "/" + node.Name()
 			if e, seen := ws.Every[path]; !seen || sv.Interval < e {
 				ws.Every[path] = sv.Interval

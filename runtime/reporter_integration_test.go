@@ -241,7 +241,7 @@ checks:
 	if n := web1.passes.Load(); n < 3 {
 		t.Errorf("registered after %d passes, rise is 3", n)
 	}
-	if got, want := string(data), wantData(rig.host, web1.port, `{\"role\": \"master\"}`); got != want {
+	if got, want := string(data), wantData(rig.host, web1.port, `{\"role\": \"master\", \"state\": \"ready\"}`); got != want {
 		t.Errorf("znode data:\n got %s\nwant %s", got, want)
 	}
 	if st.EphemeralOwner == 0 {
@@ -354,7 +354,7 @@ checks:
 	rig.start()
 	pc, pl := rig.znode("cache", redis.Port), rig.znode("line", line.port)
 	data, _ := rig.waitPresent(pc)
-	if got, want := string(data), wantData(rig.host, redis.Port, "{}"); got != want {
+	if got, want := string(data), wantData(rig.host, redis.Port, `{\"state\": \"ready\"}`); got != want {
 		t.Errorf("znode data:\n got %s\nwant %s", got, want)
 	}
 	rig.waitPresent(pl)
@@ -397,7 +397,7 @@ func TestReporterFollowsConfig(t *testing.T) {
 		return ok && string(data) != "stale" && st.EphemeralOwner != other.SessionID()
 	})
 	data, st := rig.waitPresent(pa)
-	if got, want := string(data), wantData(rig.host, a.port, `{\"v\": 1}`); got != want {
+	if got, want := string(data), wantData(rig.host, a.port, `{\"state\": \"ready\", \"v\": 1}`); got != want {
 		t.Errorf("znode data:\n got %s\nwant %s", got, want)
 	}
 	created := st.Czxid
@@ -420,7 +420,7 @@ func TestReporterFollowsConfig(t *testing.T) {
 	rig.write("services/api.yaml", service(strconv.Itoa(a.port), "{v: 2}"))
 	testenv.WaitFor(t, 10*time.Second, "new metadata", func() bool {
 		data, _, ok := rig.get(pa)
-		return ok && strings.Contains(string(data), `{\"v\": 2}`)
+		return ok && strings.Contains(string(data), `{\"state\": \"ready\", \"v\": 2}`)
 	})
 	if _, st, _ := rig.get(pa); st.Czxid != created {
 		t.Error("the znode was re-created for a metadata change (the service flapped)")

@@ -342,7 +342,7 @@ func testWriterEndToEnd(t *testing.T, r testenv.HAProxyRelease) {
 
 	// server_options changed: one reload, and the running servers have them.
 	before := e.proc().Master.Reloads
-	writeFile(t, filepath.Join(e.dir, "config/clusters/web.yaml"), fmt.Sprintf("discovery: zookeeper\nhaproxy:\n  port: %d\n  backend: [\"mode http\", \"balance roundrobin\"]\n  server_options: weight 7\n", e.webPort))
+	writeFile(t, filepath.Join(e.dir, "config/clusters/web.yaml"), fmt.Sprintf("discovery: zookeeper\nhaproxy:\n  port: %d\n  backend: [\"mode http\", \"balance roundrobin\"]\n  server_options: maxconn 50 weight 7\n", e.webPort))
 	testenv.WaitFor(t, 10*time.Second, "servers run with weight 7", func() bool {
 		states, err := e.local.Socket.ShowServersState(context.Background(), "web")
 		if err != nil || len(states) == 0 {

@@ -41,6 +41,8 @@ func init() {
 	commands = []command{
 		{"writer", "watch ZooKeeper and keep the local HAProxy in sync", func(e env, a []string) int { return runWriter(e, a) }},
 		{"reporter", "health-check local services and register them in ZooKeeper", func(e env, a []string) int { return runReporter(e, a) }},
+		{"drain", "have the reporter publish services as draining (state: drain)", func(e env, a []string) int { return drainMain(e, a, true) }},
+		{"undrain", "undo `lighthouse drain`", func(e env, a []string) int { return drainMain(e, a, false) }},
 		{"plan", "print the actions a change would trigger (a dry run)", func(e env, a []string) int { return runPlan(e, a) }},
 		{"render", "print the HAProxy config for a config dir and a membership file", func(e env, a []string) int { return runRender(e, a) }},
 		{"validate", "check a config dir and print every problem, located", runValidate},

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
-	"os/signal"
-	"syscall"
 
 	"lighthouse/effects"
 	"lighthouse/effects/metrics"
@@ -22,7 +19,9 @@ healthy service port in ZooKeeper as the ephemeral znode
 <path>/<service>/<host-name>:<port>, holding the original Lighthouse's JSON.
 The config directory is watched; SIGHUP re-reads it and registers everything
 again. SIGTERM or SIGINT deletes every znode, closes the ZooKeeper session
-and exits 0.
+and exits 0; when a service has drain_on_stop, its ports are first
+published with state: drain for that long (a second signal cuts the wait
+short). ` + "`lighthouse drain`" + ` drains services while the reporter runs.
 
 The registered host name and IP are this host's FQDN and the address it
 resolves to (as the original found them: os.Hostname, then a lookup);
@@ -66,7 +65,7 @@ func reporterMain(e env, args []string) int {
 	logs := effects.NewLiveLoggerTo(model.Load(nil, files).Config.Logging, "reporter", e.stdout, e.stderr)
 	log := logs.Logger()
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	ctx, hurry, stop := stops()
 	defer stop()
 	id, err := zk.DetectIdentity(ctx, *hostName, *hostIP)
 	if err != nil {
@@ -99,6 +98,7 @@ func reporterMain(e env, args []string) int {
 		Log:     log,
 		Config:  src,
 		Refresh: refresh,
+		Hurry:   hurry,
 		Prober:  probe.Prober{},
 		NewRegistry: func(d model.Discovery) (runtime.Registry, error) {
 			reg, err := zk.Connect(d.Hosts, d.SessionTimeout, log)

@@ -191,7 +191,7 @@ func TestReporterBinarySignals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf(`{"host": "web01.example.com", "ip": "127.0.0.5", "metadata": "{}", "peer": "{\"ip\": \"127.0.0.5\", \"name\": \"web01.example.com\", \"port\": 1024}", "port": %d}`, port)
+	want := fmt.Sprintf(`{"host": "web01.example.com", "ip": "127.0.0.5", "metadata": "{\"state\": \"ready\"}", "peer": "{\"ip\": \"127.0.0.5\", \"name\": \"web01.example.com\", \"port\": 1024}", "port": %d}`, port)
 	if string(data) != want {
 		t.Errorf("znode data:\n got %s\nwant %s", data, want)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"os/signal"
 	"syscall"
@@ -28,4 +29,29 @@ func hangups() (refresh <-chan struct{}, stop func()) {
 		}
 	}()
 	return out, func() { signal.Stop(hup); close(done) }
+}
+
+// stops turns the first SIGTERM or SIGINT into the end of ctx, and a later
+// one into hurry: a reporter waiting for drain_on_stop to pass deregisters
+// at once. stop ends the forwarding.
+func stops() (ctx context.Context, hurry <-chan struct{}, stop func()) {
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	ctx, cancel := context.WithCancel(context.Background())
+	h := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sig:
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case <-sig:
+			close(h)
+		case <-done:
+		}
+	}()
+	return ctx, h, func() { signal.Stop(sig); close(done); cancel() }
 }
