@@ -83,6 +83,26 @@ func sameNodes(a, b []model.Node) bool {
 		case x.Peer == nil || y.Peer == nil || *x.Peer != *y.Peer:
 			return false
 		}
+		if !sameServerMetadata(x, y) {
+			return false
+		}
 	}
 	return true
+}
+
+// sameServerMetadata reports whether two nodes' metadata render the same:
+// the weight and the state, and their diagnostics.
+func sameServerMetadata(x, y *model.Node) bool {
+	xw, xerr := x.Weight()
+	yw, yerr := y.Weight()
+	xd, xderr := x.Draining()
+	yd, yderr := y.Draining()
+	return xw == yw && xd == yd && errText(xerr) == errText(yerr) && errText(xderr) == errText(yderr)
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
