@@ -410,6 +410,9 @@ func TestWriterDrainCycleUnderLoad(t *testing.T) {
 
 var errNotSvc1 = errors.New("served by another node")
 
+// chkResFailed is srv_check_result of a failed check (CHK_RES_FAILED).
+const chkResFailed = "2"
+
 // drain_on_stop: a reporter stopped under load publishes drain, waits,
 // then deregisters; its service stopped after it fails no request.
 func TestReporterDrainOnStopUnderLoad(t *testing.T) {
@@ -476,10 +479,13 @@ haproxy:
 		sick.sick.Store(true)
 		e.register(e.conn, "web", b1)
 		e.registerData("web", sick.znode(), model.Node{Host: "sick.test", IP: sick.ip, Port: sick.port, Metadata: map[string]any{}}.Encode())
-		testenv.WaitFor(t, 20*time.Second, "the sick node is DOWN", func() bool {
+		// DOWN by its checks: ready, stopped, its last check failed (a
+		// server just added is stopped too, in maintenance, unchecked).
+		down := func() bool {
 			s, ok := e.server(sick.znode())
-			return ok && s.OpState == haproxy.OpStopped
-		})
+			return ok && s.State == haproxy.Ready && s.OpState == haproxy.OpStopped && s.Field("srv_check_result") == chkResFailed
+		}
+		testenv.WaitFor(t, 20*time.Second, "the sick node is DOWN", down)
 		l := startLoad(e.webPort, 4)
 		defer l.end(t)
 		before, reloads := sick.hits.Load(), e.proc().Master.Reloads
@@ -496,7 +502,8 @@ haproxy:
 		if n := sick.hits.Load() - before; n != 0 {
 			t.Errorf("%d requests reached the DOWN node across the reload", n)
 		}
-		if s, ok := e.server(sick.znode()); !ok || s.OpState != haproxy.OpStopped {
+		if !down() {
+			s, _ := e.server(sick.znode())
 			t.Errorf("after the reload the sick node runs as %+v, want DOWN", s)
 		}
 	})
