@@ -139,6 +139,7 @@ func Make(in Input) Plan {
 		}
 		if install("HAProxy is not running", false) {
 			add(Start{}, "HAProxy is not running")
+			p.Steps = append(p.Steps, afterLoad(nil, want)...)
 		}
 		return p
 	}
@@ -185,11 +186,38 @@ func Make(in Input) Plan {
 			r.NotBefore = t
 		}
 	}
+	kept := map[string][]Server(nil)
 	if in.Version.AtLeast(1, 6) {
 		add(SaveState{Path: render.StateFile(b), NotBefore: r.NotBefore}, "servers keep their health, drain, maint and weight across the reload")
+		kept = running
 	}
 	add(r, "%s", why)
+	p.Steps = append(p.Steps, afterLoad(kept, want)...)
 	return p
+}
+
+// afterLoad sets the servers of a config HAProxy just loaded to the
+// administrative state they should be in, where the load leaves them in
+// another: HAProxy starts every server ready, but for the state the server
+// state file kept of the servers in kept (those that ran before a reload).
+func afterLoad(kept map[string][]Server, want parsedConfig) []Step {
+	var steps []Step
+	for _, be := range want.names {
+		for _, s := range want.backends[be] {
+			loaded := Ready
+			if old := find(kept[be], s.Name); old != nil {
+				loaded = old.State
+			}
+			if st := wantState(s); st != loaded {
+				why := "HAProxy loads it " + string(loaded)
+				if st == Drain {
+					why = "node drains (state: drain in its znode); " + why
+				}
+				steps = append(steps, Step{Action: SetServerState{Backend: be, Server: s.Name, State: st}, Reason: why})
+			}
+		}
+	}
+	return steps
 }
 
 // fromRender takes the structure and the servers of a render: the

@@ -75,6 +75,7 @@ func Apply(o Observed, p Plan) Observed {
 		servers = serversOf(o.loadedConfig().backends)
 	}
 	out := Observed{Running: o.Running, Loaded: o.Loaded, File: o.File, Servers: cloneServers(servers)}
+	var saved map[string][]Server // the server states a SaveState step kept
 	for _, s := range p.Steps {
 		switch a := s.Action.(type) {
 		case Validate:
@@ -82,10 +83,24 @@ func Apply(o Observed, p Plan) Observed {
 			out.File = a.Data
 		case Kill:
 			out = Observed{File: out.File}
+		case SaveState:
+			saved = cloneServers(out.Servers)
 		case Start, Reload:
 			out.Running, out.Unresponsive = true, false
 			out.Loaded = IndexConfig(out.File)
 			out.Servers = serversOf(out.Loaded.parsed.backends)
+			if _, ok := a.(Reload); ok && saved != nil {
+				// HAProxy loads the saved administrative states (drain,
+				// maint) of the servers that are still there.
+				for be, list := range out.Servers {
+					for i := range list {
+						if old := find(saved[be], list[i].Name); old != nil {
+							list[i].State = old.State
+						}
+					}
+				}
+			}
+			saved = nil
 		case AddServer:
 			out.Servers[a.Backend] = append(out.Servers[a.Backend], Server{Name: a.Server, Addr: a.Addr, Port: a.Port, State: Maint, Weight: weightOf(a.Options)})
 		case RemoveServer:
@@ -108,7 +123,7 @@ func Apply(o Observed, p Plan) Observed {
 			if sv := find(out.Servers[a.Backend], a.Server); sv != nil {
 				sv.Weight = a.Weight
 			}
-		case SaveState, ShutdownSessions, EnableHealth:
+		case ShutdownSessions, EnableHealth:
 		default:
 			panic("plan: Apply does not know " + s.Action.Kind())
 		}

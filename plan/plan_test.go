@@ -268,6 +268,7 @@ func TestPlanString(t *testing.T) {
 		{SetServerAddr{Backend: "web", Server: "b:80", Addr: "10.0.0.1", Port: 81}, "moved"},
 		{SetWeight{Backend: "web", Server: "b:80", Weight: 0}, "drain"},
 		{RemoveServer{Backend: "web", Server: "c:80"}, "left"},
+		{SaveState{Path: "/etc/haproxy.cfg.state", NotBefore: t0}, "keep states"},
 		{Reload{NotBefore: t0}, "structural"},
 		{Start{}, "not running"},
 	}}
@@ -278,6 +279,7 @@ func TestPlanString(t *testing.T) {
 ~ set_server_addr  web/b:80 10.0.0.1:81  # moved
 ~ set_weight       web/b:80 weight 0  # drain
 - remove_server    web/c:80  # left
+> save_state       /etc/haproxy.cfg.state not before 12:00:00.000  # keep states
 ! reload           haproxy not before 12:00:00.000  # structural
 ^ start            haproxy  # not running
 `
@@ -334,7 +336,12 @@ func TestPlanStateMachine(t *testing.T) {
 				for i, h := range hosts {
 					if rapid.Bool().Draw(t, fmt.Sprintf("has%d", i)) {
 						ip := fmt.Sprintf("10.0.0.%d", i+1+10*rapid.IntRange(0, 1).Draw(t, "moved"))
-						mem.Nodes = append(mem.Nodes, node(h, ip, 7000+i))
+						n := node(h, ip, 7000+i)
+						if w := rapid.SampledFrom([]int64{0, 1, 3}).Draw(t, "weight"); w > 0 {
+							n.Metadata[model.MetaWeight] = w
+						}
+						n.Metadata[model.MetaState] = rapid.SampledFrom([]string{model.StateReady, model.StateDrain}).Draw(t, "state")
+						mem.Nodes = append(mem.Nodes, n)
 					}
 				}
 				next := model.Membership{}

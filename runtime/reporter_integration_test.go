@@ -425,6 +425,15 @@ func TestReporterFollowsConfig(t *testing.T) {
 	if _, st, _ := rig.get(pa); st.Czxid != created {
 		t.Error("the znode was re-created for a metadata change (the service flapped)")
 	}
+	// A weight: the same, published in the metadata.
+	rig.write("services/api.yaml", "weight: 5\n"+service(strconv.Itoa(a.port), "{v: 2}"))
+	testenv.WaitFor(t, 10*time.Second, "the weight", func() bool {
+		data, _, ok := rig.get(pa)
+		return ok && strings.Contains(string(data), `{\"state\": \"ready\", \"v\": 2, \"weight\": 5}`)
+	})
+	if _, st, _ := rig.get(pa); st.Czxid != created {
+		t.Error("the znode was re-created for a weight change (the service flapped)")
+	}
 
 	// The discovery path changed: deregistered under the old path,
 	// registered under the new one.
