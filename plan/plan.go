@@ -14,7 +14,8 @@
 //     file only catches up with what already runs);
 //   - a Reload step is not carried out before its NotBefore time: the shell
 //     owns the timer; nor is the SaveState step before it, which the shell
-//     carries out just before the reload;
+//     carries out just before the reload (a SaveState that fails is no
+//     failure: the reload goes on, and servers start as the config says);
 //   - a RemoveServer step whose NotBefore has not come is pending: the shell
 //     skips it, carries out the steps after it, and plans again then;
 //   - a RemoveServer that HAProxy refuses because the server still has

@@ -755,7 +755,12 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 			if d := time.Until(a.NotBefore); d > 0 {
 				return earliest(wait, d), nil // the reload after it waits too
 			}
-			err = w.hap.SaveState(ctx, a.Path)
+			if err = w.hap.SaveState(ctx, a.Path); err != nil {
+				// No reason to hold the reload back: servers then start
+				// as the config says, and the next plans set them again.
+				w.Log.Warn("saving server states before the reload failed; reloading without them", "err", err)
+				err = nil
+			}
 		case plan.Reload:
 			if d := time.Until(a.NotBefore); d > 0 {
 				w.Log.Info("reload waits for restart_interval", "not_before", a.NotBefore.Format(time.RFC3339Nano))
