@@ -428,12 +428,12 @@ func decodeService(d *decoder, o *obj, stem string) Service {
 		}
 	}
 	if _, ok := s.Metadata[MetaState]; ok {
-		d.errorf(o.values["metadata"], "metadata."+MetaState, "is set by the reporter (ready, or drain after `lighthouse drain`); remove it")
+		d.warnf(o.values["metadata"], "metadata."+MetaState, "is the reporter's own key (ready, or drain after `lighthouse drain`): this value is not published")
 		delete(s.Metadata, MetaState)
 	}
 	if v, ok := s.Metadata[MetaWeight]; ok {
 		if w, err := weightValue(v); err != nil {
-			d.errorf(o.values["metadata"], "metadata."+MetaWeight, "%v", err)
+			d.warnf(o.values["metadata"], "metadata."+MetaWeight, "%v: not published (writers would ignore it)", err)
 			delete(s.Metadata, MetaWeight)
 		} else {
 			s.Weight = w

@@ -60,8 +60,8 @@ func TestServiceWeightAndDrainOnStop(t *testing.T) {
 		{extra: "weight: 0\n", want: "services/web.yaml:4: weight: must be an integer 1..256"},
 		{extra: "weight: 300\n", want: "services/web.yaml:4: weight: must be an integer 1..256"},
 		{extra: "weight: 2\nmetadata: {weight: 2}\n", want: "services/web.yaml:4: weight: give either weight or metadata.weight"},
-		{extra: "metadata: {weight: 1000}\n", want: "services/web.yaml:4: metadata.weight: weight 1000 is out of range"},
-		{extra: "metadata: {state: drain}\n", want: "services/web.yaml:4: metadata.state: is set by the reporter"},
+		{extra: "metadata: {weight: 1000}\n", want: "services/web.yaml:4: warning: metadata.weight: weight 1000 is out of range"},
+		{extra: "metadata: {state: drain}\n", want: "services/web.yaml:4: warning: metadata.state: is the reporter's own key"},
 		{extra: "drain_on_stop: 1h\n", want: "services/web.yaml:4: drain_on_stop: must be at most 10m0s"},
 	} {
 		s := Load(nil, append(baseFiles(), File{Path: "services/web.yaml", Data: []byte(base + c.extra)}))
@@ -120,4 +120,21 @@ func TestDrainFile(t *testing.T) {
 
 func baseFiles() []File {
 	return []File{{Path: "discovery/zookeeper.yaml", Data: []byte("hosts: [\"127.0.0.1:2181\"]\npath: /lh\n")}}
+}
+
+// Metadata the reporter owns is warned about and left out; the service
+// still loads.
+func TestServiceReservedMetadata(t *testing.T) {
+	const svc = "port: 80\ndiscovery: zookeeper\nmetadata: {state: CA, weight: heavy, zone: a}\nchecks: {interval: 1, tcp: {rise: 1, fall: 1}}\n"
+	s := Load(nil, append(baseFiles(), File{Path: "services/web.yaml", Data: []byte(svc)}))
+	if s.Diagnostics.HasErrors() {
+		t.Fatal(s.Diagnostics)
+	}
+	md := s.Config.Services["web"].Metadata
+	if _, ok := md[MetaState]; ok || md[MetaWeight] != nil || md["zone"] != "a" {
+		t.Errorf("metadata %v, want zone only", md)
+	}
+	if n := len(s.Diagnostics); n != 2 {
+		t.Errorf("%d diagnostics, want 2 warnings:\n%s", n, s.Diagnostics)
+	}
 }
