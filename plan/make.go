@@ -546,6 +546,11 @@ func serverSteps(in Input, running map[string][]Server, want parsedConfig) ([]St
 				add(SetServerAddr{Backend: be, Server: s.Name, Addr: s.Addr, Port: s.Port}, "node moved from %s", hostPort(old.Addr, old.Port))
 			}
 			if w := effectiveWeight(s.Weight); old.Weight != w {
+				if algo := staticBalance(api, cfg, b, be); algo != "" {
+					// HAProxy sets the weight of such a backend's server
+					// only to 0 or its initial weight.
+					return nil, fmt.Sprintf("weight of %s/%s changes to %d; backend %s balances with %q, whose weights change only through a reload", be, s.Name, w, be, algo)
+				}
 				add(SetWeight{Backend: be, Server: s.Name, Weight: w}, "%s", weightReason(s.Weight, old.Weight))
 			}
 			switch state := wantState(s); {
