@@ -178,6 +178,16 @@ type Discovery struct {
 	// file does not say; a Discovery made in code without it reads at
 	// once).
 	ResyncJitter time.Duration
+	// Auth is how sessions authenticate; nil means they do not.
+	Auth *DiscoveryAuth
+	// ACL is the ACL of the znodes the reporter creates, as written; nil
+	// means the default (see RegistrationACL).
+	ACL []ACLEntry
+	// TLS protects the connections; nil means plain TCP.
+	TLS *DiscoveryTLS
+	// Lines maps each key path the file set ("auth.credentials_file") to
+	// its YAML line, for the shell's errors about the files it names.
+	Lines map[string]int
 }
 
 // The range and default of discovery/zookeeper.yaml's resync_jitter.

@@ -316,7 +316,9 @@ func decodeDiscovery(d *decoder, o *obj, name string) Discovery {
 	if j, ok := o.secondsUpTo("resync_jitter", MaxResyncJitter); ok {
 		ds.ResyncJitter = j
 	}
+	seen := decodeSecurity(d, o, &ds)
 	o.unknown()
+	ds.Lines = keyLines(append(seen, o)...)
 	return ds
 }
 

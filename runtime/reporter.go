@@ -210,7 +210,7 @@ func (r *Reporter) load(ctx context.Context, files []model.File) {
 func (r *Reporter) followDiscovery(cfg *model.Config) {
 	for name, g := range r.registrars {
 		d, ok := cfg.Discovery[name]
-		if ok && reflect.DeepEqual(d.Hosts, g.cfg.Hosts) && d.Path == g.cfg.Path && d.SessionTimeout == g.cfg.SessionTimeout {
+		if ok && d.SameConnection(g.cfg) {
 			continue
 		}
 		if ok {

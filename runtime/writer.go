@@ -380,7 +380,7 @@ func (w *Writer) followDiscovery(cfg *model.Config) {
 			dcfg = d
 		}
 	}
-	if w.disc != nil && (!reflect.DeepEqual(dcfg.Hosts, w.discCfg.Hosts) || dcfg.Path != w.discCfg.Path || dcfg.SessionTimeout != w.discCfg.SessionTimeout) {
+	if w.disc != nil && !dcfg.SameConnection(w.discCfg) {
 		w.Log.Info("discovery config changed; reconnecting", "hosts", strings.Join(dcfg.Hosts, ","), "path", dcfg.Path)
 		w.closeDiscovery()
 	}

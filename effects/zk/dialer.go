@@ -1,7 +1,9 @@
 package zk
 
 import (
+	"crypto/tls"
 	"encoding/binary"
+	"errors"
 	"log/slog"
 	"net"
 	"strings"
@@ -43,14 +45,42 @@ func HandshakeTimeout(sessionTimeout time.Duration, servers int) time.Duration {
 // `hosts` or an ensemble that is down shows at warn level at once, without
 // a line per attempt. log may be nil.
 func Dialer(sessionTimeout time.Duration, hosts []string, log *slog.Logger) zk.Dialer {
+	return dialer(sessionTimeout, hosts, nil, log)
+}
+
+// Dialer is the package's Dialer for a client with this security: before
+// each attempt it reads the credentials (until read once) and the TLS
+// files, and with tls it runs the TLS handshake within the same bound as
+// ZooKeeper's own. A file that cannot be used, or a handshake that fails,
+// fails the attempt with an error naming the file or the server, and is
+// warned about like an unreachable ensemble: once until a connection works.
+func (s *Security) Dialer(sessionTimeout time.Duration, hosts []string, log *slog.Logger) zk.Dialer {
+	return dialer(sessionTimeout, hosts, s, log)
+}
+
+func dialer(sessionTimeout time.Duration, hosts []string, sec *Security, log *slog.Logger) zk.Dialer {
 	bound := HandshakeTimeout(sessionTimeout, len(hosts))
 	r := &reachability{log: log, hosts: hosts}
 	return func(network, address string, timeout time.Duration) (net.Conn, error) {
 		start := time.Now()
+		var tlsConfig *tls.Config
+		if sec != nil {
+			var err error
+			if tlsConfig, err = sec.prepare(); err != nil {
+				r.failed(err)
+				return nil, err
+			}
+		}
 		c, err := net.DialTimeout(network, address, min(timeout, bound))
 		if err != nil {
 			r.failed(err)
 			return nil, err
+		}
+		if tlsConfig != nil {
+			if c, err = sec.handshakeTLS(c, tlsConfig, address, start.Add(bound)); err != nil {
+				r.failed(err)
+				return nil, err
+			}
 		}
 		hc := &handshakeConn{Conn: c, deadline: start.Add(bound), reach: r}
 		if err := c.SetDeadline(hc.deadline); err != nil {
@@ -71,6 +101,12 @@ type reachability struct {
 
 func (r *reachability) failed(err error) {
 	if r.misses.Add(1) >= int64(len(r.hosts)) && r.log != nil && r.warned.CompareAndSwap(false, true) {
+		var se setupError
+		if errors.As(err, &se) {
+			r.log.Error("cannot connect to ZooKeeper: our credentials or TLS setup fails; trying again", "component", "zookeeper",
+				"hosts", strings.Join(r.hosts, ","), "err", err)
+			return
+		}
 		r.log.Warn("no ZooKeeper host answers; trying again (a wrong discovery host, or the ensemble is down?)", "component", "zookeeper",
 			"hosts", strings.Join(r.hosts, ","), "err", err)
 	}

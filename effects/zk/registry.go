@@ -39,14 +39,14 @@ var ErrNoSession = errors.New("no ZooKeeper session")
 // outcome is unknown.
 var errSessionChanged = errors.New("the ZooKeeper session changed during the operation")
 
-var acl = zk.WorldACL(zk.PermAll)
-
 // Registry is a ZooKeeper session that registers znodes. It satisfies
 // runtime.Registry. Its methods may be called from several goroutines.
 type Registry struct {
 	conn    *zk.Conn
 	hosts   string
 	changes chan struct{}
+	sec     *Security
+	stop    context.CancelFunc // of the credentials' submission
 }
 
 // Connect opens a session to the ensemble in the background and returns at
@@ -54,24 +54,42 @@ type Registry struct {
 // SessionTimeout. A server that does not answer the handshake is left after
 // HandshakeTimeout (see Dialer).
 func Connect(hosts []string, sessionTimeout time.Duration, log *slog.Logger) (*Registry, error) {
+	return connectWith(hosts, sessionTimeout, NewSecurity(model.Discovery{Hosts: hosts}), log)
+}
+
+// ConnectDiscovery is Connect for a discovery config: its hosts, session
+// timeout, and its auth, acl and tls (see Security). With auth, Session
+// stays 0 until the credentials have been submitted, so that nothing is
+// registered without them.
+func ConnectDiscovery(d model.Discovery, log *slog.Logger) (*Registry, error) {
+	return connectWith(d.Hosts, d.SessionTimeout, NewSecurity(d), log)
+}
+
+func connectWith(hosts []string, sessionTimeout time.Duration, sec *Security, log *slog.Logger) (*Registry, error) {
 	if sessionTimeout == 0 {
 		sessionTimeout = SessionTimeout
 	}
-	r := &Registry{hosts: strings.Join(hosts, ","), changes: make(chan struct{}, 1)}
+	r := &Registry{hosts: strings.Join(hosts, ","), changes: make(chan struct{}, 1), sec: sec}
+	signal := func() {
+		select {
+		case r.changes <- struct{}{}:
+		default:
+		}
+	}
 	conn, events, err := zk.Connect(hosts, sessionTimeout,
 		zk.WithLogger(zkLogger{log}),
-		zk.WithDialer(Dialer(sessionTimeout, hosts, log)),
+		zk.WithDialer(sec.Dialer(sessionTimeout, hosts, log)),
 		zk.WithEventCallback(func(ev zk.Event) {
 			if ev.Type == zk.EventSession {
-				select {
-				case r.changes <- struct{}{}:
-				default:
-				}
+				signal()
 			}
 		}))
 	if err != nil {
 		return nil, fmt.Errorf("connect to ZooKeeper %s: %w", r.hosts, err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.stop = cancel
+	sec.start(ctx, conn, log, signal)
 	go func() { // the callback sees every event; the channel is unused
 		for range events {
 		}
@@ -83,7 +101,7 @@ func Connect(hosts []string, sessionTimeout time.Duration, log *slog.Logger) (*R
 // Session returns the id of the current session, 0 while there is none
 // (connecting, or the session expired and a new one is not there yet).
 func (r *Registry) Session() int64 {
-	if r.conn.State() != zk.StateHasSession {
+	if r.conn.State() != zk.StateHasSession || !r.sec.Ready() {
 		return 0
 	}
 	return r.conn.SessionID()
@@ -103,7 +121,7 @@ func (r *Registry) SessionChanges() <-chan struct{} { return r.changes }
 func (r *Registry) Register(ctx context.Context, p string, data []byte) (int64, error) {
 	sid, err := await(ctx, func() (int64, error) { return r.register(p, data) })
 	if err != nil {
-		return 0, fmt.Errorf("register %s: %w", p, err)
+		return 0, fmt.Errorf("register %s: %w", p, r.sec.explain(err))
 	}
 	return sid, nil
 }
@@ -123,7 +141,7 @@ func (r *Registry) register(p string, data []byte) (int64, error) {
 		}
 		switch {
 		case !ok:
-			_, err = r.conn.Create(p, data, zk.FlagEphemeral, acl)
+			_, err = r.conn.Create(p, data, zk.FlagEphemeral, r.sec.ACL())
 			if errors.Is(err, zk.ErrNoNode) {
 				if err := r.makeParents(path.Dir(p)); err != nil {
 					return 0, err
@@ -139,7 +157,7 @@ func (r *Registry) register(p string, data []byte) (int64, error) {
 		case st.EphemeralOwner != sid:
 			_, err = r.conn.Multi(
 				&zk.DeleteRequest{Path: p, Version: st.Version},
-				&zk.CreateRequest{Path: p, Data: data, Acl: acl, Flags: zk.FlagEphemeral})
+				&zk.CreateRequest{Path: p, Data: data, Acl: r.sec.ACL(), Flags: zk.FlagEphemeral})
 			if errors.Is(err, zk.ErrNoNode) || errors.Is(err, zk.ErrBadVersion) || errors.Is(err, zk.ErrNodeExists) {
 				continue
 			}
@@ -170,7 +188,7 @@ func (r *Registry) makeParents(dir string) error {
 			continue
 		}
 		cur += "/" + part
-		_, err := r.conn.Create(cur, nil, 0, acl)
+		_, err := r.conn.Create(cur, nil, 0, r.sec.ACL())
 		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
 			return fmt.Errorf("create parent %s: %w", cur, err)
 		}
@@ -191,7 +209,7 @@ func (r *Registry) Deregister(ctx context.Context, p string) error {
 		return 0, err
 	})
 	if err != nil {
-		return fmt.Errorf("deregister %s: %w", p, err)
+		return fmt.Errorf("deregister %s: %w", p, r.sec.explain(err))
 	}
 	return nil
 }
@@ -234,7 +252,7 @@ func (r *Registry) Inspect(ctx context.Context, p string) (exists bool, owner in
 		return 0, errors.New("the znode kept changing under us")
 	})
 	if err != nil {
-		return false, 0, nil, nil, fmt.Errorf("inspect %s: %w", p, err)
+		return false, 0, nil, nil, fmt.Errorf("inspect %s: %w", p, r.sec.explain(err))
 	}
 	done := make(chan struct{})
 	go func() {
@@ -247,6 +265,7 @@ func (r *Registry) Inspect(ctx context.Context, p string) (exists bool, owner in
 // Close closes the session, which deletes every ephemeral znode it owns,
 // and stops reconnecting. It waits at most a second for the server.
 func (r *Registry) Close() error {
+	r.stop()
 	r.conn.Close()
 	return nil
 }

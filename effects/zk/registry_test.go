@@ -59,7 +59,7 @@ func TestRegistry(t *testing.T) {
 	if err := other.Delete(p, -1); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := other.Create(p, []byte("theirs"), gozk.FlagEphemeral, acl); err != nil {
+	if _, err := other.Create(p, []byte("theirs"), gozk.FlagEphemeral, gozk.WorldACL(gozk.PermAll)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.Register(ctx, p, []byte("three")); err != nil {
@@ -71,7 +71,7 @@ func TestRegistry(t *testing.T) {
 
 	// A persistent znode in the way: replaced by an ephemeral one too.
 	const q = "/lighthouse/services/web/app01.example.com:8001"
-	if _, err := other.Create(q, []byte("persistent"), 0, acl); err != nil {
+	if _, err := other.Create(q, []byte("persistent"), 0, gozk.WorldACL(gozk.PermAll)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.Register(ctx, q, []byte("mine")); err != nil {
