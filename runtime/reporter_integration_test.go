@@ -75,7 +75,7 @@ func newRig(t *testing.T) *reporterRig {
 	z := testenv.StartZooKeeper(t)
 	rig := &reporterRig{t: t, zk: z, conn: z.Conn(t), dir: t.TempDir(),
 		host: runtime.Identity{Name: "app01.example.com", IP: "10.0.0.11"}}
-	rig.write("discovery/zookeeper.yaml", fmt.Sprintf("hosts: [%q]\npath: %q\n", z.Addr, base))
+	rig.write("discovery/zookeeper.yaml", z.DiscoveryYAML(base))
 	return rig
 }
 
@@ -108,7 +108,7 @@ func (r *reporterRig) start() {
 		Config: src,
 		Prober: probe.Prober{},
 		NewRegistry: func(d model.Discovery) (runtime.Registry, error) {
-			reg, err := zk.Connect(d.Hosts, zk.SessionTimeout, log)
+			reg, err := zk.ConnectDiscovery(d, log)
 			if err != nil {
 				return nil, err
 			}
@@ -437,7 +437,7 @@ func TestReporterFollowsConfig(t *testing.T) {
 
 	// The discovery path changed: deregistered under the old path,
 	// registered under the new one.
-	rig.write("discovery/zookeeper.yaml", fmt.Sprintf("hosts: [%q]\npath: /elsewhere\n", rig.zk.Addr))
+	rig.write("discovery/zookeeper.yaml", rig.zk.DiscoveryYAML("/elsewhere"))
 	rig.waitPresent("/elsewhere/api/" + rig.host.Name + ":" + strconv.Itoa(a.port))
 	rig.waitAbsent(pa)
 
@@ -569,7 +569,7 @@ checks:
 	defer src.Close()
 	rep := &runtime.Reporter{Log: log, Config: src, Prober: prober, Host: rig.host,
 		NewRegistry: func(d model.Discovery) (runtime.Registry, error) {
-			return zk.Connect(d.Hosts, zk.SessionTimeout, log)
+			return zk.ConnectDiscovery(d, log)
 		}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -132,7 +132,7 @@ stats:
   port: %d
   bind_address: 127.0.0.1
 `, run, run, run, testenv.FreePort(t)))
-	writeFile(t, filepath.Join(e.dir, "config/discovery/zookeeper.yaml"), fmt.Sprintf("hosts: [%q]\npath: /lighthouse/services\n", e.zk.Addr))
+	writeFile(t, filepath.Join(e.dir, "config/discovery/zookeeper.yaml"), e.zk.DiscoveryYAML("/lighthouse/services"))
 	writeFile(t, filepath.Join(e.dir, "config/clusters/web.yaml"), fmt.Sprintf("discovery: zookeeper\nhaproxy:\n  port: %d\n  backend: %s\n", e.webPort, yamlList(webBackend)))
 	e.local = haproxy.NewLocal(r.Binary, run+"/haproxy.cfg", run+"/admin.sock", run+"/haproxy.pid")
 	e.local.SetVersion(r.Version)

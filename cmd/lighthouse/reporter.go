@@ -101,7 +101,7 @@ func reporterMain(e env, args []string) int {
 		Hurry:   hurry,
 		Prober:  probe.Prober{},
 		NewRegistry: func(d model.Discovery) (runtime.Registry, error) {
-			reg, err := zk.Connect(d.Hosts, d.SessionTimeout, log)
+			reg, err := zk.ConnectDiscovery(d, log)
 			if err != nil {
 				return nil, err
 			}

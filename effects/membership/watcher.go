@@ -16,6 +16,7 @@ package membership
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -40,6 +41,7 @@ type Watcher struct {
 	ensemble string // ensembleKey of the hosts
 	log      *slog.Logger
 	updates  chan model.MembershipUpdate
+	sec      *lzk.Security
 
 	onSession atomic.Pointer[func(connected, expired bool)]
 	jitter    time.Duration // re-reads after a reconnect are spread over [0, jitter]
@@ -82,14 +84,16 @@ func Connect(d model.Discovery, log *slog.Logger) (*Watcher, error) {
 	if timeout == 0 {
 		timeout = model.DefaultSessionTimeout
 	}
+	sec := lzk.NewSecurity(d)
 	conn, events, err := zk.Connect(d.Hosts, timeout, zk.WithLogger(zkLogger{log}),
-		zk.WithDialer(lzk.Dialer(timeout, d.Hosts, log)))
+		zk.WithDialer(sec.Dialer(timeout, d.Hosts, log)))
 	if err != nil {
 		return nil, fmt.Errorf("connect to ZooKeeper %v: %w", d.Hosts, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &Watcher{conn: conn, base: d.Path, ensemble: ensembleKey(d.Hosts), log: log, updates: make(chan model.MembershipUpdate, 256),
-		clusters: map[string]*cluster{}, ctx: ctx, cancel: cancel, jitter: d.ResyncJitter, inflight: make(chan struct{}, MaxReadsInFlight)}
+		sec: sec, clusters: map[string]*cluster{}, ctx: ctx, cancel: cancel, jitter: d.ResyncJitter, inflight: make(chan struct{}, MaxReadsInFlight)}
+	sec.Start(ctx, conn, log, func() { w.kickAll(false) })
 	w.wg.Add(1)
 	go w.session(events)
 	return w, nil
@@ -246,7 +250,8 @@ func (w *Watcher) watch(ctx context.Context, name string, c *cluster) {
 			w.send(u)
 		}
 	}
-	read := false // a read has succeeded: the last value is worth keeping
+	refused := false // a refusal by the ACL was logged
+	read := false    // a read has succeeded: the last value is worth keeping
 	// hold follows a reconnect: the last value is known again at once, and
 	// the cluster is read again only after the delay.
 	hold := func(d time.Duration) {
@@ -279,14 +284,22 @@ func (w *Watcher) watch(ctx context.Context, name string, c *cluster) {
 		case <-ctx.Done():
 			return
 		}
-		err := r.refresh()
+		err := errNoCredentials
+		if w.sec.Ready() {
+			err = r.refresh()
+		}
 		<-w.inflight
 		if err == errCreated {
 			continue
 		}
 		if err != nil {
 			backoff = min(max(2*backoff, time.Second), 30*time.Second)
-			w.log.Debug("reading cluster members failed; retrying", "cluster", name, "err", err, "retry_in", backoff)
+			if errors.Is(err, zk.ErrNoAuth) && !refused {
+				w.log.Error("reading cluster members refused; membership is unknown and the last known members stay", "cluster", name, "err", w.sec.Explain(err))
+				refused = true
+			} else {
+				w.log.Debug("reading cluster members failed; retrying", "cluster", name, "err", err, "retry_in", backoff)
+			}
 			emit(model.MembershipUpdate{Cluster: name, Known: false})
 			retry.Reset(backoff)
 			select {
@@ -298,6 +311,10 @@ func (w *Watcher) watch(ctx context.Context, name string, c *cluster) {
 			continue
 		}
 		backoff, read = 0, true
+		if refused {
+			w.log.Info("reading cluster members works again", "cluster", name)
+			refused = false
+		}
 		if r.state != said {
 			switch r.state {
 			case missing:
@@ -339,6 +356,9 @@ func (w *Watcher) watch(ctx context.Context, name string, c *cluster) {
 }
 
 var errCreated = fmt.Errorf("cluster znode created")
+
+// errNoCredentials: the credentials have not been submitted yet.
+var errNoCredentials = errors.New("the ZooKeeper credentials have not been submitted yet")
 
 // znodeState is what is known of a cluster znode.
 type znodeState int

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -20,10 +21,16 @@ import (
 
 // ZooKeeper is a standalone ZooKeeper server started by StartZooKeeper.
 type ZooKeeper struct {
-	// Addr is the client address, "127.0.0.1:<port>".
+	// Addr is the client address, "127.0.0.1:<port>": the secure port
+	// with WithTLS.
 	Addr string
-	// Port is the client port.
+	// Port is the client port (the secure one with WithTLS).
 	Port int
+	// PlainAddr is the plain client port's address (Addr without
+	// WithTLS): four-letter words and ExpireSession use it.
+	PlainAddr string
+	// TLS is the TLS setup with WithTLS, else nil.
+	TLS *ZKTLS
 	// Dir is the server's directory: zoo.cfg, data/, zookeeper.log.
 	Dir string
 	// ConfigPath is the zoo.cfg the server runs with.
@@ -44,6 +51,7 @@ type ZooKeeper struct {
 type zkConfig struct {
 	tickTime int
 	extra    []string
+	tls      string // ssl.clientAuth with WithTLS, else ""
 }
 
 // ZKOption changes how StartZooKeeper configures the server.
@@ -75,7 +83,7 @@ func StartZooKeeper(t testing.TB, opts ...ZKOption) *ZooKeeper {
 	t.Helper()
 	skipIfShort(t, "ZooKeeper")
 	Require(t, "zookeeper")
-	z := &ZooKeeper{t: t, cfg: zkConfig{tickTime: 500}}
+	z := &ZooKeeper{t: t, cfg: zkConfig{tickTime: 500, tls: TLSFromEnv()}}
 	for _, o := range opts {
 		o(&z.cfg)
 	}
@@ -96,6 +104,7 @@ func StartZooKeeper(t testing.TB, opts ...ZKOption) *ZooKeeper {
 	for attempt := 1; ; attempt++ {
 		z.Port = FreePort(t)
 		z.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(z.Port))
+		z.PlainAddr = z.Addr
 		z.writeConfig()
 		err := z.start()
 		if err == nil {
@@ -110,6 +119,14 @@ func StartZooKeeper(t testing.TB, opts ...ZKOption) *ZooKeeper {
 }
 
 func (z *ZooKeeper) writeConfig() {
+	plain := z.Port
+	var secure []string
+	if z.cfg.tls != "" {
+		// Port and Addr are the secure port's; the plain one is another.
+		plain = FreePort(z.t)
+		z.PlainAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(plain))
+		secure = z.setupTLS(z.Port)
+	}
 	cfg := fmt.Sprintf(`tickTime=%d
 initLimit=10
 syncLimit=5
@@ -119,7 +136,10 @@ clientPortAddress=127.0.0.1
 admin.enableServer=false
 4lw.commands.whitelist=*
 maxClientCnxns=0
-`, z.cfg.tickTime, filepath.Join(z.Dir, "data"), z.Port)
+`, z.cfg.tickTime, filepath.Join(z.Dir, "data"), plain)
+	for _, l := range secure {
+		cfg += l + "\n"
+	}
 	for _, l := range z.quorum {
 		cfg += l + "\n"
 	}
@@ -146,7 +166,11 @@ func (z *ZooKeeper) launch() error {
 	if z.quorum != nil {
 		argv = append(argv, "-Dzookeeper.cnxTimeout=1000")
 	}
-	argv = append(argv, "-cp", ZooKeeperJar+":"+SLF4JSimple,
+	cp := ZooKeeperJar + ":" + SLF4JSimple
+	if z.cfg.tls != "" {
+		cp += ":" + NettyCodecJar
+	}
+	argv = append(argv, "-cp", cp,
 		"org.apache.zookeeper.server.quorum.QuorumPeerMain", z.ConfigPath)
 	p, err := startProcess("zookeeper", z.LogPath, z.Dir, argv...)
 	if err != nil {
@@ -294,7 +318,7 @@ func (z *ZooKeeper) FourLetterWord(cmd string) (string, error) {
 
 // fourLetterWord is FourLetterWord with a deadline for the whole exchange.
 func (z *ZooKeeper) fourLetterWord(cmd string, deadline time.Duration) (string, error) {
-	c, err := net.DialTimeout("tcp", z.Addr, time.Second)
+	c, err := net.DialTimeout("tcp", z.PlainAddr, time.Second)
 	if err != nil {
 		return "", err
 	}
@@ -353,7 +377,7 @@ func (z *ZooKeeper) Sessions() []int64 {
 // See the package documentation for how it works.
 func (z *ZooKeeper) ExpireSession(t testing.TB, sessionID int64) {
 	t.Helper()
-	if err := expireSession(z.Addr, sessionID); err != nil {
+	if err := expireSession(z.PlainAddr, sessionID); err != nil {
 		t.Fatalf("testenv: expire zookeeper session 0x%x: %v", sessionID, err)
 	}
 }
@@ -364,13 +388,24 @@ func (z *ZooKeeper) ExpireSession(t testing.TB, sessionID int64) {
 // to read (go-zookeeper drops events nobody reads, it never blocks).
 func (z *ZooKeeper) Connect(t testing.TB, sessionTimeout time.Duration) (*zk.Conn, <-chan zk.Event) {
 	t.Helper()
-	return connectZK(t, z.Hosts(), sessionTimeout)
+	var dial zk.Dialer
+	if z.TLS != nil {
+		cfg := z.TLS.Config(t)
+		dial = func(network, address string, timeout time.Duration) (net.Conn, error) {
+			return tls.DialWithDialer(&net.Dialer{Timeout: timeout}, network, address, cfg)
+		}
+	}
+	return connectZK(t, z.Hosts(), sessionTimeout, dial)
 }
 
-func connectZK(t testing.TB, hosts []string, sessionTimeout time.Duration) (*zk.Conn, <-chan zk.Event) {
+// connectZK connects with dial, the default dialer when nil.
+func connectZK(t testing.TB, hosts []string, sessionTimeout time.Duration, dial zk.Dialer) (*zk.Conn, <-chan zk.Event) {
 	t.Helper()
 	lg := &tLogger{t: t}
-	conn, events, err := zk.Connect(hosts, sessionTimeout, zk.WithLogger(lg))
+	if dial == nil {
+		dial = net.DialTimeout
+	}
+	conn, events, err := zk.Connect(hosts, sessionTimeout, zk.WithLogger(lg), zk.WithDialer(dial))
 	if err != nil {
 		t.Fatalf("testenv: zk.Connect: %v", err)
 	}

@@ -88,6 +88,7 @@ func (e *Ensemble) start() error {
 	for i, z := range e.Servers {
 		z.Port = FreePort(e.t)
 		z.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(z.Port))
+		z.PlainAddr = z.Addr
 		quorum = append(quorum, fmt.Sprintf("server.%d=127.0.0.1:%d:%d", i+1, FreePort(e.t), FreePort(e.t)))
 	}
 	for _, z := range e.Servers {
@@ -174,7 +175,7 @@ func (e *Ensemble) Serves() bool {
 // (*ZooKeeper).Connect does to one server.
 func (e *Ensemble) Connect(t testing.TB, sessionTimeout time.Duration) (*zk.Conn, <-chan zk.Event) {
 	t.Helper()
-	return connectZK(t, e.Hosts(), sessionTimeout)
+	return connectZK(t, e.Hosts(), sessionTimeout, nil)
 }
 
 // Conn is Connect with a 5 s session timeout and no event channel.

@@ -89,7 +89,7 @@ func connectWith(hosts []string, sessionTimeout time.Duration, sec *Security, lo
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.stop = cancel
-	sec.start(ctx, conn, log, signal)
+	sec.Start(ctx, conn, log, signal)
 	go func() { // the callback sees every event; the channel is unused
 		for range events {
 		}
@@ -121,7 +121,7 @@ func (r *Registry) SessionChanges() <-chan struct{} { return r.changes }
 func (r *Registry) Register(ctx context.Context, p string, data []byte) (int64, error) {
 	sid, err := await(ctx, func() (int64, error) { return r.register(p, data) })
 	if err != nil {
-		return 0, fmt.Errorf("register %s: %w", p, r.sec.explain(err))
+		return 0, fmt.Errorf("register %s: %w", p, r.sec.Explain(err))
 	}
 	return sid, nil
 }
@@ -209,7 +209,7 @@ func (r *Registry) Deregister(ctx context.Context, p string) error {
 		return 0, err
 	})
 	if err != nil {
-		return fmt.Errorf("deregister %s: %w", p, r.sec.explain(err))
+		return fmt.Errorf("deregister %s: %w", p, r.sec.Explain(err))
 	}
 	return nil
 }
@@ -252,7 +252,7 @@ func (r *Registry) Inspect(ctx context.Context, p string) (exists bool, owner in
 		return 0, errors.New("the znode kept changing under us")
 	})
 	if err != nil {
-		return false, 0, nil, nil, fmt.Errorf("inspect %s: %w", p, r.sec.explain(err))
+		return false, 0, nil, nil, fmt.Errorf("inspect %s: %w", p, r.sec.Explain(err))
 	}
 	done := make(chan struct{})
 	go func() {

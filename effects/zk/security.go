@@ -71,10 +71,10 @@ func (s *Security) ACL() []zk.ACL { return s.acl }
 // submitted, or there are none to submit.
 func (s *Security) Ready() bool { return s.ready.Load() }
 
-// start submits the credentials once the dialer has read them, retrying
+// Start submits the credentials once the dialer has read them, retrying
 // until it succeeds or ctx ends, then calls onReady. Without auth it does
 // nothing.
-func (s *Security) start(ctx context.Context, conn *zk.Conn, log *slog.Logger, onReady func()) {
+func (s *Security) Start(ctx context.Context, conn *zk.Conn, log *slog.Logger, onReady func()) {
 	if s.d.Auth == nil {
 		return
 	}
@@ -127,8 +127,8 @@ func (s *Security) prepare() (*tls.Config, error) {
 	return TLSConfig(s.d, s.now())
 }
 
-// explain adds what a refusal by ZooKeeper means to err.
-func (s *Security) explain(err error) error {
+// Explain adds what a refusal by ZooKeeper means to err.
+func (s *Security) Explain(err error) error {
 	if !errors.Is(err, zk.ErrNoAuth) {
 		return err
 	}
