@@ -85,6 +85,17 @@ func webService(port int) string {
 	return fmt.Sprintf("port: %d\ndiscovery: zookeeper\nchecks:\n  interval: 100ms\n  http: {uri: /health, rise: 1, fall: 1}\n", port)
 }
 
+// ownACL is what the ACL entry auth becomes for the reporter of these
+// tests: its digest identity and, with a client certificate, its x509 one
+// (ZooKeeper authenticates a TLS client by its certificate's subject).
+func ownACL(z *testenv.ZooKeeper) []gozk.ACL {
+	own := []gozk.ACL{{Perms: gozk.PermAll, Scheme: "digest", ID: digestID("reporter", reporterPassword)}}
+	if z.TLS != nil && z.TLS.ClientAuth != "none" {
+		own = append(own, gozk.ACL{Perms: gozk.PermAll, Scheme: "x509", ID: "CN=lighthouse"})
+	}
+	return own
+}
+
 func wantACL(t *testing.T, c *gozk.Conn, p string, want []gozk.ACL) {
 	t.Helper()
 	got, _, err := c.GetACL(p)
@@ -125,10 +136,9 @@ func TestSecureRegistration(t *testing.T) {
 				return ok && err == nil
 			})
 
-			own := gozk.ACL{Perms: gozk.PermAll, Scheme: "digest", ID: digestID("reporter", reporterPassword)}
-			want := []gozk.ACL{own, {Perms: gozk.PermRead, Scheme: "world", ID: "anyone"}}
+			want := append(ownACL(rig.zk), gozk.ACL{Perms: gozk.PermRead, Scheme: "world", ID: "anyone"})
 			if !tc.anonRead {
-				want = []gozk.ACL{own, {Perms: gozk.PermRead, Scheme: "digest", ID: digestID("writer", writerPassword)}}
+				want = append(ownACL(rig.zk), gozk.ACL{Perms: gozk.PermRead, Scheme: "digest", ID: digestID("writer", writerPassword)})
 			}
 			// ZooKeeper shows digest ids in full to a client with
 			// admin permission only (to others: "user:x").
@@ -192,7 +202,7 @@ func TestSecureReregistrationAfterExpiry(t *testing.T) {
 		_, st, ok, err := rig.lookup(p)
 		return err == nil && ok && st.EphemeralOwner != first
 	})
-	want := []gozk.ACL{{Perms: gozk.PermAll, Scheme: "digest", ID: digestID("reporter", reporterPassword)}, {Perms: gozk.PermRead, Scheme: "world", ID: "anyone"}}
+	want := append(ownACL(rig.zk), gozk.ACL{Perms: gozk.PermRead, Scheme: "world", ID: "anyone"})
 	wantACL(t, authConn(t, rig.zk, "reporter", reporterPassword), p, want)
 	if err := rig.conn.Delete(p, -1); !errors.Is(err, gozk.ErrNoAuth) {
 		t.Errorf("delete without credentials after the re-registration: %v, want %v", err, gozk.ErrNoAuth)

@@ -31,8 +31,13 @@ type ZKTLS struct {
 	// CAFile is the CA's certificate, PEM.
 	CAFile string
 	// CertFile and KeyFile are a client certificate (CN "lighthouse")
-	// signed by CA, and its key, PEM.
+	// signed by CA, and its key, PEM: the daemons' (DiscoveryYAML).
 	CertFile, KeyFile string
+	// TestCertFile and TestKeyFile are another (CN "test-client"): the
+	// test's own clients' (Connect, Conn). With client certificates
+	// ZooKeeper authenticates each session as x509:<subject>, so the
+	// test's clients must not share the daemons' identity.
+	TestCertFile, TestKeyFile string
 	// ClientAuth is the server's ssl.clientAuth: "need", "want" or "none".
 	ClientAuth string
 }
@@ -47,10 +52,10 @@ func (s *ZKTLS) DiscoveryYAML(withCert bool) string {
 	return y
 }
 
-// Config is a client TLS config with the client certificate.
+// Config is a client TLS config with the test's client certificate.
 func (s *ZKTLS) Config(t testing.TB) *tls.Config {
 	t.Helper()
-	pair, err := tls.LoadX509KeyPair(s.CertFile, s.KeyFile)
+	pair, err := tls.LoadX509KeyPair(s.TestCertFile, s.TestKeyFile)
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
@@ -162,11 +167,12 @@ func (z *ZooKeeper) setupTLS(securePort int) []string {
 		now := time.Now()
 		srvCert, srvKey := ca.Issue(t, "zookeeper", now.Add(-time.Hour), now.Add(24*time.Hour))
 		cert, key := ca.Issue(t, "lighthouse", now.Add(-time.Hour), now.Add(24*time.Hour))
+		testCert, testKey := ca.Issue(t, "test-client", now.Add(-time.Hour), now.Add(24*time.Hour))
 		// ZooKeeper's PEM keystore: the key and the certificate in one file.
 		k, _ := os.ReadFile(srvKey)
 		c, _ := os.ReadFile(srvCert)
 		writePEM(t, filepath.Join(dir, "keystore.pem"), k, c)
-		z.TLS = &ZKTLS{CA: ca, CAFile: ca.CertFile, CertFile: cert, KeyFile: key, ClientAuth: z.cfg.tls}
+		z.TLS = &ZKTLS{CA: ca, CAFile: ca.CertFile, CertFile: cert, KeyFile: key, TestCertFile: testCert, TestKeyFile: testKey, ClientAuth: z.cfg.tls}
 	}
 	dir := filepath.Join(z.Dir, "tls")
 	return []string{
