@@ -31,6 +31,10 @@ func readMembership(ctx context.Context, cfg *model.Config) (model.Membership, e
 		if !ok {
 			continue
 		}
+		// plan never needs the secret: it reads as a client without
+		// credentials (under the default ACL everyone may read; under an
+		// ACL of digest readers the clusters stay unknown).
+		d.Auth = nil
 		w, err := membership.Connect(d, quiet)
 		if err != nil {
 			return nil, err

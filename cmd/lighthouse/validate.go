@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"lighthouse/effects"
 	"lighthouse/effects/haproxy"
+	"lighthouse/effects/zk"
 	"lighthouse/model"
 	"lighthouse/model/haproxyapi"
 	"lighthouse/render"
@@ -37,6 +40,12 @@ func runValidate(e env, args []string) int {
 	}
 	snap := model.Load(nil, files)
 	ds := snap.Diagnostics
+	// The files discovery names (credentials, certificates): the model
+	// keeps their paths, the shell reads them.
+	for _, name := range sortedNames(snap.Config.Discovery) {
+		ds = append(ds, zk.CheckFiles(snap.Config.Discovery[name], time.Now())...)
+	}
+	ds.Sort()
 	if snap.Config.Balancer != nil {
 		// Rendering checks every directive line against HAProxy's keyword
 		// table, and the names and listeners only a whole config shows.
@@ -158,4 +167,9 @@ func haproxyCheck(binary string, cfg *model.Config, text string) (model.Diagnost
 		ds = append(ds, model.Diagnostic{Severity: model.Error, File: "balancers/haproxy.yaml", Message: "haproxy -c: " + strings.ReplaceAll(err.Error(), path, "haproxy.cfg")})
 	}
 	return ds, nil
+}
+
+// sortedNames returns the keys of m in order.
+func sortedNames[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }

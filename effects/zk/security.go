@@ -143,11 +143,57 @@ func (s *Security) Explain(err error) error {
 }
 
 // setupError is a connection attempt that failed on our side or in TLS:
-// a file, a certificate, a handshake.
-type setupError struct{ err error }
+// a file, a certificate (diag locates the key that names it), a handshake.
+type setupError struct {
+	err  error
+	diag *model.Diagnostic
+}
 
 func (e setupError) Error() string { return e.err.Error() }
 func (e setupError) Unwrap() error { return e.err }
+
+// fileError is a located error about a file of discovery's config.
+func fileError(d model.Discovery, key, file, format string, args ...any) error {
+	diag := d.At(key).Diag(model.Error, file+": "+fmt.Sprintf(format, args...))
+	return setupError{err: errors.New(diag.String()), diag: &diag}
+}
+
+// CheckFiles checks the files discovery config d names, as `lighthouse
+// validate` does: the credentials file (there, readable by its owner
+// only, one line user:password), the CA file (certificates, none expired
+// at now), and the client certificate and key (a pair, valid at now; a
+// warning when it expires within a week). The password is never shown.
+func CheckFiles(d model.Discovery, now time.Time) model.Diagnostics {
+	var ds model.Diagnostics
+	add := func(err error) {
+		var se setupError
+		if errors.As(err, &se) && se.diag != nil {
+			ds = append(ds, *se.diag)
+		} else if err != nil {
+			ds = append(ds, d.Pos.Diag(model.Error, err.Error()))
+		}
+	}
+	if d.Auth != nil {
+		_, err := ReadCredentials(d)
+		add(err)
+	}
+	if t := d.TLS; t != nil {
+		_, err := TLSConfig(d, now)
+		add(err)
+		if err == nil {
+			if err := CheckCAFile(d, now); err != nil {
+				add(fileError(d, "tls.ca_file", t.CAFile, "%v", err))
+			}
+			if t.CertFile != "" {
+				b, _ := readBounded(t.CertFile)
+				if certs, err := parseCerts(b); err == nil && certs[0].NotAfter.Sub(now) < 7*24*time.Hour {
+					ds = append(ds, d.At("tls.cert_file").Diag(model.Warning, fmt.Sprintf("%s: the certificate expires at %s, in less than a week", t.CertFile, certs[0].NotAfter.UTC().Format(time.RFC3339))))
+				}
+			}
+		}
+	}
+	return ds
+}
 
 // MaxCredentialsFile bounds the credentials file.
 const MaxCredentialsFile = 4 << 10
@@ -158,7 +204,7 @@ const MaxCredentialsFile = 4 << 10
 func ReadCredentials(d model.Discovery) (*credentials, error) {
 	file := d.Auth.CredentialsFile
 	fail := func(format string, args ...any) error {
-		return setupError{fmt.Errorf("%s", d.At("auth.credentials_file").Diag(model.Error, file+": "+fmt.Sprintf(format, args...)).String())}
+		return fileError(d, "auth.credentials_file", file, format, args...)
 	}
 	f, err := os.Open(file)
 	if err != nil {
@@ -211,7 +257,7 @@ func unwrapPath(err error) error {
 func TLSConfig(d model.Discovery, now time.Time) (*tls.Config, error) {
 	t := d.TLS
 	fail := func(key, file string, format string, args ...any) error {
-		return setupError{fmt.Errorf("%s", d.At("tls."+key).Diag(model.Error, file+": "+fmt.Sprintf(format, args...)).String())}
+		return fileError(d, "tls."+key, file, format, args...)
 	}
 	pemCA, err := readBounded(t.CAFile)
 	if err != nil {
@@ -339,7 +385,7 @@ func (s *Security) handshakeTLS(c net.Conn, cfg *tls.Config, address string, dea
 	defer cancel()
 	if err := tc.HandshakeContext(ctx); err != nil {
 		c.Close()
-		return nil, setupError{fmt.Errorf("TLS handshake with ZooKeeper %s (server name %q, %s): %w", address, cfg.ServerName, s.tlsFiles(), err)}
+		return nil, setupError{err: fmt.Errorf("TLS handshake with ZooKeeper %s (server name %q, %s): %w", address, cfg.ServerName, s.tlsFiles(), err)}
 	}
 	return tc, nil
 }
