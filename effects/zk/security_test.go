@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	gozk "github.com/go-zookeeper/zk"
+
 	"lighthouse/effects/testenv"
 	"lighthouse/model"
 )
@@ -100,6 +102,7 @@ func TestTLSConfig(t *testing.T) {
 // names the server.
 func TestRegistryTLS(t *testing.T) {
 	z := testenv.StartZooKeeper(t, testenv.WithTLS("need"))
+	t.Logf("zoo.cfg:\n%s", z.ZooCfg()) // the README's snippet comes from here
 	log := slog.New(slog.DiscardHandler)
 	d := discoveryWith(t, z.TLS.DiscoveryYAML(true))
 	d.Hosts = z.Hosts()
@@ -118,5 +121,14 @@ func TestRegistryTLS(t *testing.T) {
 	_, err = NewSecurity(d).Dialer(time.Second*3, d.Hosts, nil)("tcp", z.Addr, time.Second)
 	if err == nil || !strings.Contains(err.Error(), "TLS handshake with ZooKeeper "+z.Addr) {
 		t.Errorf("without a client certificate: %v", err)
+	}
+}
+
+// Without auth and acl the registration ACL is the original's,
+// world:anyone:cdrwa: the wire format of an unsecured setup is unchanged.
+func TestDefaultACLUnchanged(t *testing.T) {
+	got := NewSecurity(discoveryWith(t, "")).ACL()
+	if want := gozk.WorldACL(gozk.PermAll); len(got) != 1 || got[0] != want[0] {
+		t.Errorf("ACL %+v, want %+v", got, want)
 	}
 }
