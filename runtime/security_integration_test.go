@@ -434,4 +434,18 @@ func TestSecureWriterKeepsMembers(t *testing.T) {
 	b2 := startBackend(t, "app2", "127.0.0.12")
 	registerAs(t, owner, acl, "web", b2)
 	testenv.WaitFor(t, 20*time.Second, "app1 and app2 serve", func() bool { return sameSet(seen(e.webPort, 6), "app1", "app2") })
+
+	// A wrong password: connected, but refused by the ACL; logged once,
+	// naming the file; the members stay.
+	wrong := secretFile(t, e.dir, "wrong.secret", "writer:"+wrongPassword)
+	writeFile(t, filepath.Join(e.dir, "config/discovery/zookeeper.yaml"), e.zk.DiscoveryYAML("/lighthouse/services")+authYAML(wrong))
+	want = "zk: not authenticated: the znode's ACL does not grant it to digest user writer of " + wrong
+	testenv.WaitFor(t, 10*time.Second, "the refusal logged", func() bool { return strings.Contains(e.logs.String(), want) })
+	time.Sleep(3 * time.Second) // retried meanwhile (1 s, then 2 s)
+	if !sameSet(seen(e.webPort, 6), "app1", "app2") {
+		t.Fatal("the last known members stopped serving")
+	}
+	if n := strings.Count(e.logs.String(), "msg=\"reading cluster members refused"); n != 1 {
+		t.Errorf("the refusal was logged %d times, want once", n)
+	}
 }

@@ -76,7 +76,8 @@ func WithZooCfg(lines ...string) ZKOption {
 //	java -Xms32m -Xmx256m -cp zookeeper.jar:slf4j-simple.jar \
 //	    org.apache.zookeeper.server.quorum.QuorumPeerMain zoo.cfg
 //
-// with tickTime=500, all four-letter words enabled and the admin server off.
+// with tickTime=500, all four-letter words enabled and the admin server off;
+// with LIGHTHOUSE_ZK_TLS set (see TLSFromEnv), as if WithTLS were given.
 // The server is killed when the test ends; its log is printed if the test
 // failed.
 func StartZooKeeper(t testing.TB, opts ...ZKOption) *ZooKeeper {
