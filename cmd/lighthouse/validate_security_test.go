@@ -26,7 +26,9 @@ func TestValidateSecurityFiles(t *testing.T) {
 	cert, key := ca.Issue(t, "client", now.Add(-time.Hour), now.Add(30*24*time.Hour))
 	old, oldKey := ca.Issue(t, "old", now.Add(-48*time.Hour), now.Add(-24*time.Hour))
 	soon, soonKey := ca.Issue(t, "soon", now.Add(-time.Hour), now.Add(24*time.Hour))
-	auth := func(file string) string { return fmt.Sprintf("auth:\n  scheme: digest\n  credentials_file: %s\n", file) }
+	auth := func(file string) string {
+		return fmt.Sprintf("auth:\n  scheme: digest\n  credentials_file: %s\n", file)
+	}
 	tls := func(ca, cert, key string) string {
 		return fmt.Sprintf("tls:\n  ca_file: %s\n  cert_file: %s\n  key_file: %s\n", ca, cert, key)
 	}
