@@ -69,7 +69,8 @@ func (s *ZKTLS) Config(t testing.TB) *tls.Config {
 // PEM files (ssl.keyStore.type=PEM, which ZooKeeper 3.8 reads: the
 // PKCS#8 key and the certificate in one file). Addr and Hosts then name
 // the secure port, Connect and Conn use TLS, and PlainAddr keeps the plain
-// port (four-letter words, ExpireSession).
+// port (four-letter words, ExpireSession). WithTLS("") serves plain TCP
+// only, whatever LIGHTHOUSE_ZK_TLS says.
 func WithTLS(clientAuth string) ZKOption {
 	return func(c *zkConfig) { c.tls = clientAuth }
 }

@@ -10,6 +10,11 @@
 // stopped) is left after HandshakeTimeout, a third of the session timeout
 // (see Dialer). While there is no session, Register and Deregister fail at
 // once with ErrNoSession.
+//
+// With discovery's auth, acl and tls keys (see Security), the client
+// connects over TLS, submits its digest credentials before any request, and
+// gives the configured ACL to what it creates; without them it speaks
+// plain TCP, anonymously, and creates world:anyone:cdrwa, as the original.
 package zk
 
 import (
@@ -19,6 +24,7 @@ import (
 	"log/slog"
 	"path"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -47,6 +53,7 @@ type Registry struct {
 	changes chan struct{}
 	sec     *Security
 	stop    context.CancelFunc // of the credentials' submission
+	closed  atomic.Bool
 }
 
 // Connect opens a session to the ensemble in the background and returns at
@@ -101,7 +108,7 @@ func connectWith(hosts []string, sessionTimeout time.Duration, sec *Security, lo
 // Session returns the id of the current session, 0 while there is none
 // (connecting, or the session expired and a new one is not there yet).
 func (r *Registry) Session() int64 {
-	if r.conn.State() != zk.StateHasSession || !r.sec.Ready() {
+	if r.closed.Load() || r.conn.State() != zk.StateHasSession || !r.sec.Ready() {
 		return 0
 	}
 	return r.conn.SessionID()
@@ -265,6 +272,7 @@ func (r *Registry) Inspect(ctx context.Context, p string) (exists bool, owner in
 // Close closes the session, which deletes every ephemeral znode it owns,
 // and stops reconnecting. It waits at most a second for the server.
 func (r *Registry) Close() error {
+	r.closed.Store(true) // the client's state follows only later
 	r.stop()
 	r.conn.Close()
 	return nil

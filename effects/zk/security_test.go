@@ -2,6 +2,7 @@ package zk
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -130,5 +131,46 @@ func TestDefaultACLUnchanged(t *testing.T) {
 	got := NewSecurity(discoveryWith(t, "")).ACL()
 	if want := gozk.WorldACL(gozk.PermAll); len(got) != 1 || got[0] != want[0] {
 		t.Errorf("ACL %+v, want %+v", got, want)
+	}
+}
+
+// BenchmarkConnect measures what a new session costs: plain, with digest
+// credentials, and over mutual TLS with credentials (connect, handshake,
+// credentials submitted, close).
+func BenchmarkConnect(b *testing.B) {
+	plain := testenv.StartZooKeeper(b, testenv.WithTLS(""))
+	secure := testenv.StartZooKeeper(b, testenv.WithTLS("need"))
+	dir := b.TempDir()
+	creds := filepath.Join(dir, "zk.secret")
+	if err := os.WriteFile(creds, []byte("reporter:bench-pw\n"), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	auth := "auth:\n  scheme: digest\n  credentials_file: " + creds + "\n"
+	for _, bc := range []struct {
+		name string
+		z    *testenv.ZooKeeper
+		yaml string
+	}{
+		{"plain", plain, ""},
+		{"digest", plain, auth},
+		{"tls+digest", secure, auth + secure.TLS.DiscoveryYAML(true)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			s := model.Load(nil, []model.File{{Path: "discovery/zookeeper.yaml", Data: []byte(fmt.Sprintf("hosts: [%q]\npath: /lh\n", bc.z.Addr) + bc.yaml)}})
+			if s.Diagnostics.HasErrors() {
+				b.Fatal(s.Diagnostics)
+			}
+			d := s.Config.Discovery["zookeeper"]
+			for b.Loop() {
+				r, err := ConnectDiscovery(d, slog.New(slog.DiscardHandler))
+				if err != nil {
+					b.Fatal(err)
+				}
+				for r.Session() == 0 {
+					time.Sleep(100 * time.Microsecond)
+				}
+				r.Close()
+			}
+		})
 	}
 }
