@@ -103,7 +103,7 @@ func (r *reachability) failed(err error) {
 	if r.misses.Add(1) >= int64(len(r.hosts)) && r.log != nil && r.warned.CompareAndSwap(false, true) {
 		var se setupError
 		if errors.As(err, &se) {
-			r.log.Error("cannot connect to ZooKeeper: our credentials or TLS setup fails; trying again", "component", "zookeeper",
+			r.log.Error("cannot connect to ZooKeeper: a credentials or TLS problem; trying again", "component", "zookeeper",
 				"hosts", strings.Join(r.hosts, ","), "err", err)
 			return
 		}
