@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"lighthouse/effects"
@@ -23,6 +24,9 @@ The membership file is a JSON object mapping cluster names to arrays of nodes
 as reporters register them, e.g.
   {"web": [{"host": "app01.example.com", "ip": "10.0.0.11", "port": 8000}]}
 Without --membership every backend is empty.`
+
+// renderHeap is the heap a render may use before garbage is collected.
+const renderHeap = 256 << 20
 
 // renderCommand is `lighthouse render`.
 func renderCommand(e env, args []string) int {
@@ -55,6 +59,12 @@ func renderCommand(e env, args []string) int {
 			return exitError
 		}
 	}
+
+	// A render allocates what it needs and exits: collecting garbage before
+	// renderHeap is in use would only cost time (about a fifth of it at
+	// 50,000 servers, whose render peaks near 80 MB).
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(renderHeap))
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 
 	// The membership file is decoded while the config directory is read
 	// and loaded: the two are independent, and a machine has cores.
