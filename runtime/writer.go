@@ -495,6 +495,11 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 	return 0
 }
 
+// maxPartialObserve is the most backends observed one by one: beyond it
+// one `show servers state` of everything costs less (about 20 ms at
+// 10,000 servers, against 0.3 to 0.7 ms a backend).
+const maxPartialObserve = 32
+
 // PartialObserver is an HAProxy that can observe some backends only (see
 // observe).
 type PartialObserver interface {
@@ -515,7 +520,7 @@ func (w *Writer) observe(ctx context.Context) (plan.Observed, error) {
 	if w.balancer != nil && w.balancer.ObserveInterval > 0 {
 		every = w.balancer.ObserveInterval
 	}
-	if po, ok := w.hap.(PartialObserver); ok && w.belief != nil && time.Since(w.lastFull) < every {
+	if po, ok := w.hap.(PartialObserver); ok && w.belief != nil && time.Since(w.lastFull) < every && len(w.touched) <= maxPartialObserve {
 		part, err := po.ObserveBackends(ctx, slices.Sorted(maps.Keys(w.touched)))
 		if err == nil && part.Running && !part.Unresponsive {
 			o := *w.belief
@@ -530,8 +535,11 @@ func (w *Writer) observe(ctx context.Context) (plan.Observed, error) {
 		}
 	}
 	why := "observe_interval passed"
-	if w.belief == nil {
+	switch {
+	case w.belief == nil:
 		why = "no belief"
+	case len(w.touched) > maxPartialObserve:
+		why = "many backends changed"
 	}
 	w.Log.Debug("observing every backend", "why", why)
 	w.belief = nil

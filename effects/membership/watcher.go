@@ -453,31 +453,61 @@ func (r *reader) readList() error {
 // readChildren reads the data of the dirty children and sets a watch on
 // each; gone reports that one of them no longer exists.
 func (r *reader) readChildren() (gone bool, err error) {
+	// The reads go out together (go-zookeeper pipelines them on the
+	// session), a burst of changed children costing about one round trip
+	// rather than one each.
+	type read struct {
+		child string
+		data  []byte
+		ch    <-chan zk.Event
+		err   error
+	}
+	reads := make([]read, 0, len(r.dirty))
 	for child := range r.dirty {
-		cp := path.Join(r.p, child)
-		r.w.reads.Add(1)
-		data, _, ch, err := r.w.conn.GetW(cp)
-		if err == zk.ErrNoNode {
-			delete(r.nodes, child)
-			delete(r.dirty, child)
+		reads = append(reads, read{child: child})
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, childReadsInFlight)
+	for i := range reads {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			r.w.reads.Add(1)
+			reads[i].data, _, reads[i].ch, reads[i].err = r.w.conn.GetW(path.Join(r.p, reads[i].child))
+		}()
+	}
+	wg.Wait()
+	for _, rd := range reads {
+		cp := path.Join(r.p, rd.child)
+		if rd.err == zk.ErrNoNode {
+			delete(r.nodes, rd.child)
+			delete(r.dirty, rd.child)
 			gone = true
 			continue
 		}
-		if err != nil {
-			return gone, fmt.Errorf("read %s: %w", cp, err)
-		}
-		r.fire(child, ch)
-		delete(r.dirty, child)
-		n, err := model.DecodeNode(data)
-		if err != nil {
-			r.w.log.Warn("ignoring a bad node", "cluster", path.Base(r.p), "znode", cp, "err", err)
-			r.nodes[child] = nil
+		if rd.err != nil {
+			if err == nil {
+				err = fmt.Errorf("read %s: %w", cp, rd.err)
+			}
 			continue
 		}
-		r.nodes[child] = &n
+		r.fire(rd.child, rd.ch)
+		delete(r.dirty, rd.child)
+		n, derr := model.DecodeNode(rd.data)
+		if derr != nil {
+			r.w.log.Warn("ignoring a bad node", "cluster", path.Base(r.p), "znode", cp, "err", derr)
+			r.nodes[rd.child] = nil
+			continue
+		}
+		r.nodes[rd.child] = &n
 	}
-	return gone, nil
+	return gone, err
 }
+
+// childReadsInFlight bounds the reads of one cluster's children that are
+// out at once.
+const childReadsInFlight = 32
 
 // snapshot lists the good nodes in child order.
 func snapshot(nodes map[string]*model.Node) []model.Node {
