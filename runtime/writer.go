@@ -520,7 +520,18 @@ func (w *Writer) observe(ctx context.Context) (plan.Observed, error) {
 	if w.balancer != nil && w.balancer.ObserveInterval > 0 {
 		every = w.balancer.ObserveInterval
 	}
-	if po, ok := w.hap.(PartialObserver); ok && w.belief != nil && time.Since(w.lastFull) < every && len(w.touched) <= maxPartialObserve {
+	po, partial := w.hap.(PartialObserver)
+	why := ""
+	switch {
+	case !partial:
+		why = "this HAProxy is observed whole"
+	case w.belief == nil:
+		why = "no belief"
+	case time.Since(w.lastFull) >= every:
+		why = "observe_interval passed"
+	case len(w.touched) > maxPartialObserve:
+		why = "many backends changed"
+	default:
 		part, err := po.ObserveBackends(ctx, slices.Sorted(maps.Keys(w.touched)))
 		if err == nil && part.Running && !part.Unresponsive {
 			o := *w.belief
@@ -530,16 +541,10 @@ func (w *Writer) observe(ctx context.Context) (plan.Observed, error) {
 			clear(w.touched)
 			return o, nil
 		}
+		why = "observing the changed backends failed"
 		if err != nil {
-			w.Log.Debug("observing the changed backends failed; observing everything", "err", err)
+			why += ": " + err.Error()
 		}
-	}
-	why := "observe_interval passed"
-	switch {
-	case w.belief == nil:
-		why = "no belief"
-	case len(w.touched) > maxPartialObserve:
-		why = "many backends changed"
 	}
 	w.Log.Debug("observing every backend", "why", why)
 	w.belief = nil
