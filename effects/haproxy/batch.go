@@ -47,20 +47,15 @@ func (l *Local) Apply(ctx context.Context, changes []plan.Action) []error {
 	return out
 }
 
-// moved is a server whose new address a release applies after answering.
-type moved struct {
-	i       int
-	backend string
-	server  string
-	addr    netip.AddrPort
-}
-
 // apply sends one batch and judges each answer.
 func (l *Local) apply(ctx context.Context, changes []plan.Action) []error {
 	s := l.Socket
 	out := make([]error, len(changes))
 	reqs := make([]request, 0, len(changes))
-	var waits []moved
+	// Servers whose new address the release applies after answering, by
+	// backend, with their change's index.
+	waits := map[string]map[string]moving{}
+	at := map[string]int{}
 	for i, a := range changes {
 		req, ap, err := s.request(a)
 		if err != nil {
@@ -72,7 +67,11 @@ func (l *Local) apply(ctx context.Context, changes []plan.Action) []error {
 		}
 		reqs = append(reqs, req)
 		if m, ok := a.(plan.SetServerAddr); ok && s.answers().SetServerAddrAsync {
-			waits = append(waits, moved{i: i, backend: m.Backend, server: m.Server, addr: ap})
+			if waits[m.Backend] == nil {
+				waits[m.Backend] = map[string]moving{}
+			}
+			waits[m.Backend][m.Server] = moving{cmd: req.cmd, addr: ap}
+			at[m.Backend+"/"+m.Server] = i
 		}
 	}
 	if len(reqs) == 0 {
@@ -92,9 +91,14 @@ func (l *Local) apply(ctx context.Context, changes []plan.Action) []error {
 			out[i] = fmt.Errorf("haproxy %s: %s: no answer", s.Path, req.cmd)
 		}
 	}
-	for _, m := range waits {
-		if m.i < len(out) && out[m.i] == nil {
-			out[m.i] = s.waitAddr(ctx, reqs[m.i].cmd, m.backend, m.server, m.addr)
+	for backend, want := range waits {
+		for server := range want {
+			if i := at[backend+"/"+server]; out[i] != nil {
+				delete(want, server) // refused: nothing to wait for
+			}
+		}
+		for server, err := range s.waitAddrs(ctx, backend, want) {
+			out[at[backend+"/"+server]] = err
 		}
 	}
 	return out

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
@@ -332,33 +333,63 @@ func (s Socket) setAddrReq(backend, server, addr string, port int) (request, net
 
 // waitAddr polls `show servers state BACKEND` until SERVER has address ap.
 func (s Socket) waitAddr(ctx context.Context, cmd, backend, server string, ap netip.AddrPort) error {
+	return s.waitAddrs(ctx, backend, map[string]moving{server: {cmd: cmd, addr: ap}})[server]
+}
+
+// moving is a server whose new address is awaited, and the command that
+// set it.
+type moving struct {
+	cmd  string
+	addr netip.AddrPort
+}
+
+// waitAddrs polls `show servers state BACKEND` until every server of want
+// has its new address, and returns an error for each that has not by the
+// timeout.
+func (s Socket) waitAddrs(ctx context.Context, backend string, want map[string]moving) map[string]error {
 	timeout := s.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
 	ctx, cancel := withDefault(ctx, timeout)
 	defer cancel()
-	var last string
-	for {
+	errs := map[string]error{}
+	left := maps.Clone(want)
+	last := map[string]string{}
+	for len(left) > 0 {
 		list, err := s.ShowServersState(ctx, backend)
 		if err != nil {
-			return fmt.Errorf("haproxy %s: %s: waiting for the new address: %w", s.Path, cmd, err)
+			for server, m := range left {
+				errs[server] = fmt.Errorf("haproxy %s: %s: waiting for the new address: %w", s.Path, m.cmd, err)
+			}
+			return errs
 		}
-		last = "no server " + server
+		for server := range left {
+			last[server] = "no server " + server
+		}
 		for _, st := range list {
-			if st.Name != server {
+			m, ok := left[st.Name]
+			if !ok {
 				continue
 			}
 			ip, _ := netip.ParseAddr(st.Addr)
-			if ip == ap.Addr() && st.Port == int(ap.Port()) {
-				return nil
+			if ip == m.addr.Addr() && st.Port == int(m.addr.Port()) {
+				delete(left, st.Name)
+				continue
 			}
-			last = net.JoinHostPort(st.Addr, strconv.Itoa(st.Port))
+			last[st.Name] = net.JoinHostPort(st.Addr, strconv.Itoa(st.Port))
+		}
+		if len(left) == 0 {
+			break
 		}
 		if err := sleep(ctx, addrPollEvery); err != nil {
-			return fmt.Errorf("haproxy %s: %s: the new address is not applied (show servers state says %s): %w", s.Path, cmd, last, err)
+			for server, m := range left {
+				errs[server] = fmt.Errorf("haproxy %s: %s: the new address is not applied (show servers state says %s): %w", s.Path, m.cmd, last[server], err)
+			}
+			return errs
 		}
 	}
+	return errs
 }
 
 // addrPollEvery is how often waitAddr asks; the change takes about a
