@@ -30,7 +30,7 @@ drain of that service; with --service and --port (or --port alone, for
 Exit codes: 0 done (also when there was nothing to undo), 1 the config
 directory or the drain file is broken, 2 usage error.`
 
-func drainMain(e env, args []string, drain bool) int {
+func drainCommand(e env, args []string, drain bool) int {
 	name, summary := "drain", drainSummary
 	if !drain {
 		name, summary = "undrain", undrainSummary

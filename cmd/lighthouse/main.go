@@ -18,7 +18,7 @@ import (
 const (
 	exitOK    = 0 // success; for plan --detailed-exitcode: no changes
 	exitError = 1 // the command ran and found errors
-	exitUsage = 2 // the command line was wrong, or the command is not built yet
+	exitUsage = 2 // the command line was wrong
 )
 
 // env is what a command may touch of the process: its streams.
@@ -32,21 +32,22 @@ type command struct {
 	run     func(e env, args []string) int
 }
 
-// commands lists the subcommands in the order --help shows them. The
-// commands built in other files set their run variable in an init function,
-// so the table calls through the variables.
+// commands lists the subcommands in the order --help shows them; each is
+// the function <name>Command of its own file.
 var commands []command
 
+// The table is filled at start, not where it is declared: usage, which
+// the commands call for --help, reads it.
 func init() {
 	commands = []command{
-		{"writer", "watch ZooKeeper and keep the local HAProxy in sync", func(e env, a []string) int { return runWriter(e, a) }},
-		{"reporter", "health-check local services and register them in ZooKeeper", func(e env, a []string) int { return runReporter(e, a) }},
-		{"drain", "have the reporter publish services as draining (state: drain)", func(e env, a []string) int { return drainMain(e, a, true) }},
-		{"undrain", "undo `lighthouse drain`", func(e env, a []string) int { return drainMain(e, a, false) }},
-		{"plan", "print the actions a change would trigger (a dry run)", func(e env, a []string) int { return runPlan(e, a) }},
-		{"render", "print the HAProxy config for a config dir and a membership file", func(e env, a []string) int { return runRender(e, a) }},
-		{"validate", "check a config dir and print every problem, located", runValidate},
-		{"version", "print the version", runVersion},
+		{"writer", "watch ZooKeeper and keep the local HAProxy in sync", writerCommand},
+		{"reporter", "health-check local services and register them in ZooKeeper", reporterCommand},
+		{"drain", "have the reporter publish services as draining (state: drain)", func(e env, a []string) int { return drainCommand(e, a, true) }},
+		{"undrain", "undo `lighthouse drain`", func(e env, a []string) int { return drainCommand(e, a, false) }},
+		{"plan", "print the actions a change would trigger (a dry run)", planCommand},
+		{"render", "print the HAProxy config for a config dir and a membership file", renderCommand},
+		{"validate", "check a config dir and print every problem, located", validateCommand},
+		{"version", "print the version", versionCommand},
 	}
 }
 
@@ -61,9 +62,9 @@ func run(argv []string, e env) int {
 	// The original's entry points: lighthouse-writer DIR, lighthouse-reporter DIR.
 	switch filepath.Base(argv[0]) {
 	case "lighthouse-writer":
-		return runWriter(e, legacyArgs(argv[1:]))
+		return writerCommand(e, legacyArgs(argv[1:]))
 	case "lighthouse-reporter":
-		return runReporter(e, legacyArgs(argv[1:]))
+		return reporterCommand(e, legacyArgs(argv[1:]))
 	}
 	if len(argv) < 2 {
 		usage(e.stderr)
@@ -102,10 +103,10 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\nRun 'lighthouse COMMAND --help' for a command's flags.\n")
-	fmt.Fprintf(w, "Exit codes: 0 success, 1 errors found, 2 usage error or command not available.\n")
+	fmt.Fprintf(w, "Exit codes: 0 success, 1 errors found, 2 usage error (a wrong flag, an unknown command).\n")
 }
 
-func runVersion(e env, args []string) int {
+func versionCommand(e env, args []string) int {
 	fs := newFlags("version", "print the version", e)
 	if code, done := fs.parse(args); done {
 		return code
@@ -113,23 +114,3 @@ func runVersion(e env, args []string) int {
 	fmt.Fprintf(e.stdout, "lighthouse %s\n", version)
 	return exitOK
 }
-
-// notBuilt is the answer of a command whose implementation has not landed.
-func notBuilt(name string) func(e env, args []string) int {
-	return func(e env, args []string) int {
-		fs := newFlags(name, "(not built yet)", e)
-		fs.String("config-dir", "", "the config directory")
-		if code, done := fs.parse(args); done {
-			return code
-		}
-		fmt.Fprintf(e.stderr, "lighthouse %s: not built yet in this version\n", name)
-		return exitUsage
-	}
-}
-
-var (
-	runWriter   = notBuilt("writer")
-	runReporter = notBuilt("reporter")
-	runPlan     = notBuilt("plan")
-	runRender   = notBuilt("render")
-)

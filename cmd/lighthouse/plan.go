@@ -14,8 +14,6 @@ import (
 	"lighthouse/render"
 )
 
-func init() { runPlan = planCommand }
-
 // Exit code of plan --detailed-exitcode when the plan has changes.
 const exitChanges = 2
 
@@ -81,7 +79,7 @@ Exit codes: 0 success, 1 error, 2 usage error; with --detailed-exitcode:
 		mem, ds = model.DecodeMembershipFile(*membership, data)
 		diags = append(diags, ds...)
 	} else {
-		if mem, err = liveMembership(ctx, cfg); err != nil {
+		if mem, err = readMembership(ctx, cfg); err != nil {
 			return fail(err)
 		}
 	}
@@ -94,7 +92,7 @@ Exit codes: 0 success, 1 error, 2 usage error; with --detailed-exitcode:
 		}
 		text := render.TextBytes(data)
 		obs = plan.Observed{Running: true, Loaded: plan.IndexConfig(text), File: text}
-	} else if obs, err = liveObserved(ctx, cfg.Balancer, *binary, version); err != nil {
+	} else if obs, err = askHAProxy(ctx, cfg.Balancer, *binary, version); err != nil {
 		return fail(err)
 	}
 
@@ -118,14 +116,3 @@ Exit codes: 0 success, 1 error, 2 usage error; with --detailed-exitcode:
 	}
 	return exitOK
 }
-
-// liveMembership and liveObserved are set by the files that wire ZooKeeper
-// and the HAProxy socket; until then the offline flags are required.
-var (
-	liveMembership = func(ctx context.Context, cfg *model.Config) (model.Membership, error) {
-		return nil, errors.New("reading membership from ZooKeeper is not built yet: give --membership FILE")
-	}
-	liveObserved = func(ctx context.Context, b *model.Balancer, binary string, v model.Version) (plan.Observed, error) {
-		return plan.Observed{}, errors.New("asking the running HAProxy is not built yet: give --current FILE")
-	}
-)

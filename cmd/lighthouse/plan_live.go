@@ -12,11 +12,6 @@ import (
 	"lighthouse/plan"
 )
 
-func init() {
-	liveMembership = readMembership
-	liveObserved = askHAProxy
-}
-
 // readMembership reads every configured cluster's members from ZooKeeper
 // once. A cluster that cannot be read within the context is unknown.
 func readMembership(ctx context.Context, cfg *model.Config) (model.Membership, error) {

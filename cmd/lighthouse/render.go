@@ -12,8 +12,6 @@ import (
 	"lighthouse/render"
 )
 
-func init() { runRender = renderCommand }
-
 const renderSummary = `Print the HAProxy config that the writer would write for a config directory
 and a membership file. The config goes to stdout, every problem (config,
 membership, render) to stderr, one per line. Items with errors are left out;

@@ -12,8 +12,6 @@ import (
 	"lighthouse/runtime"
 )
 
-func init() { runReporter = reporterMain }
-
 const reporterSummary = `Health-check the services of <config-dir>/services/*.yaml and register each
 healthy service port in ZooKeeper as the ephemeral znode
 <path>/<service>/<host-name>:<port>, holding the original Lighthouse's JSON.
@@ -31,7 +29,7 @@ resolves to (as the original found them: os.Hostname, then a lookup);
 Exit codes: 0 stopped by a signal, 1 runtime failure (unreadable config
 directory, no host identity), 2 usage error.`
 
-func reporterMain(e env, args []string) int {
+func reporterCommand(e env, args []string) int {
 	fs := newFlags("reporter", reporterSummary, e)
 	dir := fs.String("config-dir", "", "the config directory (required)")
 	hostName := fs.String("host-name", "", "the host name to register (default: this host's FQDN)")

@@ -20,7 +20,7 @@ import (
 	"lighthouse/render"
 )
 
-func runValidate(e env, args []string) int {
+func validateCommand(e env, args []string) int {
 	fs := newFlags("validate", "Load a config directory and print every problem, one per line:\nFILE:LINE: KEY: MESSAGE. With --haproxy, also run that HAProxy's\n`haproxy -c` on the rendered config and map what it refuses back to the\nfile and line it came from. Exit 0 when there are no errors (warnings\nallowed), 1 when there are errors, 2 on a usage error.", e)
 	dir := fs.String("config-dir", "", "the config directory (required)")
 	asJSON := fs.Bool("json", false, "print {\"diagnostics\": [...], \"errors\": N, \"warnings\": N} instead")

@@ -18,8 +18,6 @@ import (
 	"lighthouse/runtime"
 )
 
-func init() { runWriter = writerCommand }
-
 func writerCommand(e env, args []string) int {
 	fs := newFlags("writer", `Watch ZooKeeper for the members of the clusters in clusters/*.yaml and keep
 the local HAProxy in sync: membership changes through the runtime API,
