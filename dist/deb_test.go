@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 )
 
 func run(t *testing.T, name string, args ...string) string {

@@ -7,10 +7,10 @@
 // client's HAProxy as a user of the example would.
 //
 // Each test runs once per supported HAProxy release, in subtests named
-// haproxy-X.Y (effects/testenv.ForEachHAProxy; LIGHTHOUSE_HAPROXY=3.4
+// haproxy-X.Y (internal/testenv.ForEachHAProxy; LIGHTHOUSE_HAPROXY=3.4
 // selects): the example's writers run that release's binary.
 //
 // They are skipped under -short (make unit); a missing server program or
-// release skips them, or fails them when CI is set (effects/testenv.Require,
-// effects/testenv.HAProxyReleases).
+// release skips them, or fails them when CI is set (internal/testenv.Require,
+// internal/testenv.HAProxyReleases).
 package e2e

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"lighthouse/effects/testenv"
 	"lighthouse/examples/demo/cluster"
+	"lighthouse/internal/testenv"
 )
 
 // checkInterval replaces the examples' check intervals (2 and 3 s): short,

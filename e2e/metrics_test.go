@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"lighthouse/effects/testenv"
 	"lighthouse/examples/demo/cluster"
+	"lighthouse/internal/testenv"
 )
 
 // promQuery runs an instant query against Prometheus's HTTP API and returns

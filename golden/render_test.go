@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"lighthouse/effects"
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 	"lighthouse/model"
 	"lighthouse/render"
 )

@@ -7,7 +7,7 @@ import (
 
 	"pgregory.net/rapid"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 	"lighthouse/model"
 	"lighthouse/render"
 )

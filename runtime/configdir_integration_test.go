@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 )
 
 // badEntries puts the unreadable entries of issue #13 into sub: a symlink

@@ -21,8 +21,8 @@ import (
 
 	"lighthouse/effects"
 	"lighthouse/effects/probe"
-	"lighthouse/effects/testenv"
 	"lighthouse/effects/zk"
+	"lighthouse/internal/testenv"
 	"lighthouse/model"
 	"lighthouse/runtime"
 )

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 	"lighthouse/model"
 )
 

@@ -8,7 +8,7 @@ import (
 
 	gozk "github.com/go-zookeeper/zk"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 )
 
 // The check interval of the services in these tests: a registration

@@ -12,7 +12,7 @@ import (
 
 	gozk "github.com/go-zookeeper/zk"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 	"lighthouse/runtime"
 )
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 )
 
 // overTLS are the writer and reporter integration tests that run again

@@ -10,7 +10,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 	"lighthouse/model"
 )
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 )
 
 // A cluster file whose lines haproxy -c rejects (`balance nonsense`) stops

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 )
 
 // A request in flight on a server that left its cluster holds back no

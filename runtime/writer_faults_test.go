@@ -11,8 +11,8 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"lighthouse/effects/testenv"
 	lzk "lighthouse/effects/zk"
+	"lighthouse/internal/testenv"
 )
 
 // A missing cluster znode is unknown, not empty: deleting

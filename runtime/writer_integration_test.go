@@ -23,7 +23,7 @@ import (
 	"lighthouse/effects/haproxy"
 	"lighthouse/effects/lastgood"
 	"lighthouse/effects/membership"
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 	"lighthouse/model"
 	"lighthouse/render"
 	"lighthouse/runtime"

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 )
 
 // A writer restarted while a cluster file is broken runs that file's last

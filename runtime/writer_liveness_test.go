@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"lighthouse/effects/haproxy"
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 )
 
 // killBound is how soon traffic must come back after HAProxy's master or

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"lighthouse/effects/haproxy"
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 )
 
 // Between full observations the writer reads only the backends whose

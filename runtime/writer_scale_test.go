@@ -16,7 +16,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"lighthouse/effects/membership"
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 	"lighthouse/model"
 	"lighthouse/plan"
 )

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 )
 
 // A config file that cannot be written (here: its candidate's path is taken

@@ -20,8 +20,8 @@ import (
 	"lighthouse/effects"
 	"lighthouse/effects/haproxy"
 	"lighthouse/effects/probe"
-	"lighthouse/effects/testenv"
 	"lighthouse/effects/zk"
+	"lighthouse/internal/testenv"
 	"lighthouse/model"
 	"lighthouse/runtime"
 )

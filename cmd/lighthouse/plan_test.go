@@ -12,7 +12,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"lighthouse/effects"
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 	"lighthouse/model"
 )
 

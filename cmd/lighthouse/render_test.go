@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 )
 
 // Every golden render case, run through the command line, prints exactly

@@ -19,8 +19,8 @@ import (
 
 	gozk "github.com/go-zookeeper/zk"
 
-	"lighthouse/effects/testenv"
 	"lighthouse/effects/zk"
+	"lighthouse/internal/testenv"
 )
 
 func TestReporterUsage(t *testing.T) {

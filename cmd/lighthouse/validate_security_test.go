@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 )
 
 // validate checks the files discovery's auth and tls name: each problem is

@@ -17,7 +17,7 @@ import (
 	gozk "github.com/go-zookeeper/zk"
 
 	"lighthouse/effects/haproxy"
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 	"lighthouse/model"
 )
 

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 	"lighthouse/plan"
 )
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 )
 
 // benchReleases runs f in a sub-benchmark per installed release

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 )
 
 // forEachRelease runs f in a parallel subtest per installed HAProxy release

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 )
 
 // watchExit notices a killed process within milliseconds, and a closed

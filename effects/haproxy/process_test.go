@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 )
 
 func proxyTo(fe, port int) string {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"lighthouse/effects/testenv"
 	lzk "lighthouse/effects/zk"
+	"lighthouse/internal/testenv"
 	"lighthouse/model"
 )
 

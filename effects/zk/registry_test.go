@@ -9,7 +9,7 @@ import (
 
 	gozk "github.com/go-zookeeper/zk"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 )
 
 func connect(t *testing.T, z *testenv.ZooKeeper) *Registry {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 	"lighthouse/model/haproxyapi"
 )
 

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 )
 
 // TestMatchAgreesWithHAProxy checks Match's verdict against "haproxy -c" of

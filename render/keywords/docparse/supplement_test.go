@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"lighthouse/effects/testenv"
+	"lighthouse/internal/testenv"
 )
 
 func TestSupplementEntries(t *testing.T) {

@@ -41,6 +41,6 @@ import "testing"
 
 func init() {
 	if !testing.Testing() {
-		panic("lighthouse/effects/testenv is test-only: import it from _test.go files only")
+		panic("lighthouse/internal/testenv is test-only: import it from _test.go files only")
 	}
 }
