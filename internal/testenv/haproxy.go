@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"lighthouse/internal/proc"
 	"net"
 	"os"
 	"os/exec"
@@ -40,7 +41,7 @@ type HAProxy struct {
 
 	t         testing.TB
 	extraArgs []string
-	proc      *process
+	proc      *proc.Proc
 }
 
 // StartHAProxy runs
@@ -103,8 +104,8 @@ func startHAProxy(t testing.TB, binary string, version model.Version, cfgPath st
 		// SIGTERM first (a hard stop, ~2 ms): the master reaps its workers.
 		// A plain SIGKILL of the group would leave the workers as orphans
 		// for init to reap.
-		if h.proc != nil && !h.proc.exited() {
-			h.proc.stop(5 * time.Second)
+		if h.proc != nil && !h.proc.Exited() {
+			stopProcess(h.proc, 5*time.Second)
 		}
 	})
 	if err := h.start(); err != nil {
@@ -121,11 +122,11 @@ func (h *HAProxy) start() error {
 		return err
 	}
 	h.proc = p
-	h.Cmd = p.cmd
+	h.Cmd = p.Cmd()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if p.exited() {
-			return fmt.Errorf("haproxy exited (%v); log %s:\n%s", p.werr, h.LogPath, logTail(h.LogPath, 8<<10))
+		if p.Exited() {
+			return fmt.Errorf("haproxy exited (%v); log %s:\n%s", p.Err(), h.LogPath, logTail(h.LogPath, 8<<10))
 		}
 		if out, err := h.MasterCLI("show proc"); err == nil {
 			if w := h.parseProc(out).workers; len(w) > 0 && h.serves() {
@@ -133,7 +134,7 @@ func (h *HAProxy) start() error {
 			}
 		}
 		if time.Now().After(deadline) {
-			p.kill()
+			p.Kill()
 			return fmt.Errorf("haproxy master CLI %s lists no serving worker after 10s; log %s:\n%s", h.MasterSocket, h.LogPath, logTail(h.LogPath, 8<<10))
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -163,7 +164,7 @@ func (h *HAProxy) serves() bool {
 }
 
 // Running reports whether the master process is running.
-func (h *HAProxy) Running() bool { return h.proc != nil && !h.proc.exited() }
+func (h *HAProxy) Running() bool { return h.proc != nil && !h.proc.Exited() }
 
 // Stop stops HAProxy (SIGTERM to the process group: hard stop) and waits for
 // the master to exit.
@@ -172,7 +173,7 @@ func (h *HAProxy) Stop() {
 	if !h.Running() {
 		h.t.Fatalf("testenv: haproxy: Stop while not running")
 	}
-	if err := h.proc.stop(10 * time.Second); !cleanExit(err) {
+	if err := stopProcess(h.proc, 10*time.Second); !cleanExit(err) {
 		h.t.Logf("testenv: haproxy stopped: %v", err)
 	}
 }
@@ -282,8 +283,8 @@ func (h *HAProxy) TryReload() error {
 		break
 	}
 	for {
-		if h.proc.exited() {
-			return fmt.Errorf("haproxy reload: the master exited (%v)", h.proc.werr)
+		if h.proc.Exited() {
+			return fmt.Errorf("haproxy reload: the master exited (%v)", h.proc.Err())
 		}
 		if out, err := h.MasterCLI("show proc"); err == nil {
 			now := h.parseProc(out)

@@ -2,9 +2,8 @@ package testenv
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
+	"lighthouse/internal/proc"
 	"net"
 	"os"
 	"os/exec"
@@ -12,7 +11,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -180,129 +178,30 @@ func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 	}
 }
 
-// process is one started server: the leader of its own process group, with
-// stdout and stderr appended to a log file.
-type process struct {
-	name    string
-	cmd     *exec.Cmd
-	logPath string
-	done    chan struct{} // closed when Wait returned
-	werr    error         // Wait's result, valid after done
-	started time.Time
-}
-
-// startProcess starts argv in its own process group with output appended to
-// logPath.
-func startProcess(name, logPath, dir string, argv ...string) (*process, error) {
-	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fmt.Fprintf(f, "=== testenv %s: %s\n", time.Now().Format("15:04:05.000"), strings.Join(argv, " "))
+// startProcess starts argv (argv[0] looked up with LookPath) in its own
+// process group with output appended to logPath (internal/proc).
+func startProcess(name, logPath, dir string, argv ...string) (*proc.Proc, error) {
 	bin := LookPath(argv[0])
 	if bin == "" {
 		return nil, fmt.Errorf("start %s: %s not found", name, argv[0])
 	}
-	cmd := exec.Command(bin, argv[1:]...)
-	cmd.Dir = dir
-	cmd.Stdin = nil
-	cmd.Stdout = f
-	cmd.Stderr = f
-	// Setpgid: Stop and the cleanup signal the whole group (HAProxy workers,
-	// anything a server forks). Pdeathsig: if the test binary dies without
-	// running cleanups (e.g. killed by go test -timeout), the server dies too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	p := &process{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{}), started: time.Now()}
-	if err := cmd.Start(); err != nil {
+	p, err := proc.Start("testenv", dir, logPath, append([]string{bin}, argv[1:]...))
+	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	go func() {
-		p.werr = cmd.Wait()
-		close(p.done)
-	}()
 	return p, nil
 }
 
-// exited reports whether the process has exited.
-func (p *process) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
+// stopProcess stops p within grace and returns how it ended.
+func stopProcess(p *proc.Proc, grace time.Duration) error {
+	p.Stop(grace, nil)
+	return p.Err()
 }
 
-// signalGroup sends sig to the process group; errors (ESRCH) are ignored.
-func (p *process) signalGroup(sig syscall.Signal) {
-	_ = syscall.Kill(-p.cmd.Process.Pid, sig)
-}
-
-// stop sends SIGTERM to the group and waits up to grace for the leader to
-// exit, then SIGKILLs the group. It returns the leader's Wait error.
-func (p *process) stop(grace time.Duration) error {
-	p.signalGroup(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(grace):
-		p.signalGroup(syscall.SIGKILL)
-		<-p.done
-	}
-	// Anything the leader left behind in its group.
-	p.signalGroup(syscall.SIGKILL)
-	return p.werr
-}
-
-// kill SIGKILLs the whole group and waits for the leader.
-func (p *process) kill() {
-	p.signalGroup(syscall.SIGKILL)
-	<-p.done
-	p.signalGroup(syscall.SIGKILL)
-}
-
-// cleanExit reports whether err (from Wait after SIGTERM) is a normal stop:
-// exit 0, exit 143 (JVM on SIGTERM) or death by SIGTERM.
-func cleanExit(err error) bool {
-	if err == nil {
-		return true
-	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		return false
-	}
-	if ws, ok := ee.Sys().(syscall.WaitStatus); ok {
-		if ws.Signaled() && ws.Signal() == syscall.SIGTERM {
-			return true
-		}
-		if ws.Exited() && ws.ExitStatus() == 143 {
-			return true
-		}
-	}
-	return false
-}
-
-// logTail returns at most the last max bytes of a log file.
-func logTail(path string, max int64) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Sprintf("(cannot read %s: %v)", path, err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return fmt.Sprintf("(cannot stat %s: %v)", path, err)
-	}
-	prefix := ""
-	if st.Size() > max {
-		if _, err := f.Seek(st.Size()-max, io.SeekStart); err != nil {
-			return err.Error()
-		}
-		prefix = fmt.Sprintf("(... first %d bytes cut ...)\n", st.Size()-max)
-	}
-	b, _ := io.ReadAll(f)
-	return prefix + string(b)
-}
+var (
+	cleanExit = proc.CleanExit
+	logTail   = proc.LogTail
+)
 
 // logContains reports whether the log file contains s.
 func logContains(path, s string) bool {

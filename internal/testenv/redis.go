@@ -3,6 +3,7 @@ package testenv
 import (
 	"fmt"
 	"io"
+	"lighthouse/internal/proc"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -22,7 +23,7 @@ type Redis struct {
 	LogPath string
 
 	t    testing.TB
-	proc *process
+	proc *proc.Proc
 }
 
 // StartRedis runs
@@ -42,7 +43,7 @@ func StartRedis(t testing.TB) *Redis {
 	registerLogDump(t, "redis", r.LogPath)
 	t.Cleanup(func() {
 		if r.proc != nil {
-			r.proc.kill()
+			r.proc.Kill()
 		}
 	})
 	for attempt := 1; ; attempt++ {
@@ -70,14 +71,14 @@ func (r *Redis) start() error {
 	r.proc = p
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if p.exited() {
-			return fmt.Errorf("redis-server exited (%v); log %s:\n%s", p.werr, r.LogPath, logTail(r.LogPath, 8<<10))
+		if p.Exited() {
+			return fmt.Errorf("redis-server exited (%v); log %s:\n%s", p.Err(), r.LogPath, logTail(r.LogPath, 8<<10))
 		}
 		if r.Ping() == nil {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			p.kill()
+			p.Kill()
 			return fmt.Errorf("redis-server on %s no PONG after 10s; log %s:\n%s", r.Addr, r.LogPath, logTail(r.LogPath, 8<<10))
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -107,7 +108,7 @@ func (r *Redis) Ping() error {
 }
 
 // Running reports whether the server process is running.
-func (r *Redis) Running() bool { return r.proc != nil && !r.proc.exited() }
+func (r *Redis) Running() bool { return r.proc != nil && !r.proc.Exited() }
 
 // Stop stops the server with SIGTERM and waits for it to exit.
 func (r *Redis) Stop() {
@@ -115,7 +116,7 @@ func (r *Redis) Stop() {
 	if !r.Running() {
 		r.t.Fatalf("testenv: redis %s: Stop while not running", r.Addr)
 	}
-	if err := r.proc.stop(10 * time.Second); !cleanExit(err) {
+	if err := stopProcess(r.proc, 10*time.Second); !cleanExit(err) {
 		r.t.Logf("testenv: redis %s stopped: %v", r.Addr, err)
 	}
 }

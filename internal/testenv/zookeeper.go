@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"lighthouse/internal/proc"
 	"net"
 	"os"
 	"path/filepath"
@@ -41,7 +42,7 @@ type ZooKeeper struct {
 
 	t      testing.TB
 	cfg    zkConfig
-	proc   *process
+	proc   *proc.Proc
 	paused bool
 	// quorum is the zoo.cfg lines of an ensemble member (myid is in its
 	// data directory), nil for a standalone server.
@@ -97,7 +98,7 @@ func StartZooKeeper(t testing.TB, opts ...ZKOption) *ZooKeeper {
 	registerLogDump(t, "zookeeper", z.LogPath)
 	t.Cleanup(func() {
 		if z.proc != nil {
-			z.proc.kill()
+			z.proc.Kill()
 		}
 	})
 	// The free port may be taken by someone else before java binds it:
@@ -188,8 +189,8 @@ func (z *ZooKeeper) waitServing(timeout time.Duration) error {
 	p := z.proc
 	deadline := time.Now().Add(timeout)
 	for {
-		if p.exited() {
-			return fmt.Errorf("zookeeper exited before serving (%v); log %s:\n%s", p.werr, z.LogPath, logTail(z.LogPath, 8<<10))
+		if p.Exited() {
+			return fmt.Errorf("zookeeper exited before serving (%v); log %s:\n%s", p.Err(), z.LogPath, logTail(z.LogPath, 8<<10))
 		}
 		// A short deadline: a JVM still starting may accept and not answer.
 		if out, err := z.fourLetterWord("srvr", 300*time.Millisecond); err == nil {
@@ -198,7 +199,7 @@ func (z *ZooKeeper) waitServing(timeout time.Duration) error {
 			}
 		}
 		if time.Now().After(deadline) {
-			p.kill()
+			p.Kill()
 			return fmt.Errorf("zookeeper on %s not serving after %v; log %s:\n%s", z.Addr, timeout, z.LogPath, logTail(z.LogPath, 8<<10))
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -237,11 +238,11 @@ func (z *ZooKeeper) Pause() {
 	if !z.Running() || z.paused {
 		z.t.Fatalf("testenv: zookeeper %s: Pause while not running or paused", z.Addr)
 	}
-	z.proc.signalGroup(syscall.SIGSTOP)
+	z.proc.Signal(syscall.SIGSTOP)
 	z.paused = true
 	// The signal is delivered to the JVM's threads asynchronously: wait
 	// until all of them are stopped, so that nothing answers after Pause.
-	task := fmt.Sprintf("/proc/%d/task", z.proc.cmd.Process.Pid)
+	task := fmt.Sprintf("/proc/%d/task", z.proc.Pid())
 	WaitFor(z.t, 5*time.Second, "zookeeper "+z.Addr+" to stop", func() bool {
 		ids, err := os.ReadDir(task)
 		if err != nil {
@@ -268,7 +269,7 @@ func (z *ZooKeeper) Resume() {
 	if !z.paused {
 		z.t.Fatalf("testenv: zookeeper %s: Resume while not paused", z.Addr)
 	}
-	z.proc.signalGroup(syscall.SIGCONT)
+	z.proc.Signal(syscall.SIGCONT)
 	z.paused = false
 }
 
@@ -279,7 +280,7 @@ func (z *ZooKeeper) Paused() bool { return z.paused }
 func (z *ZooKeeper) Hosts() []string { return []string{z.Addr} }
 
 // Running reports whether the server process is running.
-func (z *ZooKeeper) Running() bool { return z.proc != nil && !z.proc.exited() }
+func (z *ZooKeeper) Running() bool { return z.proc != nil && !z.proc.Exited() }
 
 // Stop stops the server with SIGTERM and waits for it to exit (about 0.4 s;
 // SIGKILL after 10 s). The data directory is kept: Start brings the same
@@ -293,7 +294,7 @@ func (z *ZooKeeper) Stop() {
 	if z.paused {
 		z.Resume()
 	}
-	if err := z.proc.stop(10 * time.Second); !cleanExit(err) {
+	if err := stopProcess(z.proc, 10*time.Second); !cleanExit(err) {
 		z.t.Logf("testenv: zookeeper %s stopped: %v", z.Addr, err)
 	}
 }

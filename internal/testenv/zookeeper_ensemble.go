@@ -53,7 +53,7 @@ func StartEnsemble(t testing.TB, opts ...ZKOption) *Ensemble {
 		registerLogDump(t, fmt.Sprintf("zookeeper %d", i+1), z.LogPath)
 		t.Cleanup(func() {
 			if z.proc != nil {
-				z.proc.kill()
+				z.proc.Kill()
 			}
 		})
 		e.Servers = append(e.Servers, z)
@@ -66,7 +66,7 @@ func StartEnsemble(t testing.TB, opts ...ZKOption) *Ensemble {
 		}
 		for _, z := range e.Servers {
 			if z.proc != nil {
-				z.proc.kill()
+				z.proc.Kill()
 			}
 		}
 		taken := false

@@ -395,11 +395,11 @@ func (c *Cluster) startProc(host, name string, argv ...string) (*Proc, error) {
 	c.bg.Add(1)
 	go func() {
 		defer c.bg.Done()
-		<-p.done
+		<-p.Done()
 		if !c.stopping.Load() && !p.stopping.Load() {
 			how := "exit status 0"
-			if p.err != nil {
-				how = p.err.Error()
+			if p.Err() != nil {
+				how = p.Err().Error()
 			}
 			c.say(p.Host, "%s exited (%s; log: %s)", p.Name, how, p.Log)
 		}
@@ -419,7 +419,7 @@ func (c *Cluster) waitFor(ctx context.Context, what string, p *Proc, cond func()
 		}
 		var exited <-chan struct{}
 		if p != nil {
-			exited = p.done
+			exited = p.Done()
 		}
 		tail := func() string {
 			if p == nil {
@@ -434,7 +434,7 @@ func (c *Cluster) waitFor(ctx context.Context, what string, p *Proc, cond func()
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-exited:
-			return fmt.Errorf("%s: %s exited (%v) while waiting for %s%s", p.Label(), p.Name, p.err, what, tail())
+			return fmt.Errorf("%s: %s exited (%v) while waiting for %s%s", p.Label(), p.Name, p.Err(), what, tail())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
