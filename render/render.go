@@ -6,9 +6,9 @@
 // clock, so identical inputs give identical bytes (unlike the original,
 // the header carries no timestamp).
 //
-// The file keeps the original Lighthouse's layout and naming (see
-// /work/shared/research/lighthouse-original.md §2): frontends and backends
-// are named after their cluster, servers after their node ("host:port"),
+// The file keeps the original Lighthouse's layout and naming: backends are
+// named after their cluster (frontends `fe:<cluster>`, see the README's
+// HAProxy releases), servers after their node ("host:port"),
 // meta-cluster frontends route with `acl is_<cluster>` and `use_backend`.
 // It differs on purpose where the original produced configs that HAProxy 2.x
 // rejects or that changed on every write: every cluster gets a backend even
