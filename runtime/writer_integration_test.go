@@ -139,6 +139,14 @@ stats:
 	t.Cleanup(func() { e.local.Process.Stop(context.Background()) })
 
 	e.resync = resync
+	// A failed test shows what the writer said (at debug level), the
+	// last 64 KiB of it.
+	t.Cleanup(func() {
+		if t.Failed() && !testing.Verbose() {
+			out := e.logs.String()
+			t.Logf("the writer's log:\n%s", out[max(0, len(out)-64<<10):])
+		}
+	})
 	return e
 }
 
