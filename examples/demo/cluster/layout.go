@@ -3,6 +3,7 @@ package cluster
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -95,9 +96,13 @@ func ExamplePorts(root string, ex *Example) ([]int, error) {
 	return out, nil
 }
 
-// FreePorts maps each port to a distinct port that was free on 127.0.0.1 a
-// moment ago (bind 127.0.0.1:0, read, close). Another process may take one
-// before it is bound; Start then fails with the address it could not bind.
+// The range FreePorts picks from.
+const pickLow, pickHigh = 20000, 32000
+
+// FreePorts maps each port to a distinct port, picked at random between
+// pickLow and pickHigh, that was free on every address a moment ago (bind,
+// read, close). Another process may take one before it is bound; Start
+// then fails with the address it could not bind.
 func FreePorts(ports []int) (map[int]int, error) {
 	out := map[int]int{}
 	used := map[int]bool{}
@@ -109,16 +114,27 @@ func FreePorts(ports []int) (map[int]int, error) {
 	}()
 	for _, p := range ports {
 		// Keep each listener open until all are picked, so that no port is
-		// handed out twice.
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("free port: %w", err)
+		// handed out twice. The ports come from below the kernel's
+		// ephemeral range (32768 and up): an ephemeral port that is free
+		// now may be taken a moment later as the source port of an
+		// outgoing connection (tests running beside open many), and a
+		// program of the example would then fail to bind it.
+		var l net.Listener
+		for try := 0; l == nil; try++ {
+			if try == 200 {
+				return nil, fmt.Errorf("free port: none found between %d and %d", pickLow, pickHigh)
+			}
+			q := pickLow + rand.N(pickHigh-pickLow)
+			if used[q] {
+				continue
+			}
+			// On every address: the example's hosts are 127.0.0.x.
+			if c, err := net.Listen("tcp", ":"+strconv.Itoa(q)); err == nil {
+				l = c
+			}
 		}
 		held = append(held, l)
 		q := l.Addr().(*net.TCPAddr).Port
-		if used[q] {
-			return nil, fmt.Errorf("free port: %d handed out twice", q)
-		}
 		used[q] = true
 		out[p] = q
 	}
