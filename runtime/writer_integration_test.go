@@ -22,7 +22,7 @@ import (
 	"lighthouse/effects"
 	"lighthouse/effects/haproxy"
 	"lighthouse/effects/lastgood"
-	"lighthouse/effects/membership"
+	lzk "lighthouse/effects/zk"
 	"lighthouse/internal/testenv"
 	"lighthouse/model"
 	"lighthouse/render"
@@ -75,7 +75,7 @@ type writerEnv struct {
 	resync  time.Duration
 	metrics runtime.WriterMetrics // nil: none
 	// onDiscovery, when set, is handed each watcher the writer connects.
-	onDiscovery func(*membership.Watcher)
+	onDiscovery func(*lzk.Watcher)
 }
 
 func writeFile(t testing.TB, path, content string) {
@@ -169,7 +169,7 @@ func (e *writerEnv) run() {
 			return l
 		},
 		NewDiscovery: func(d model.Discovery) (runtime.Discovery, error) {
-			w, err := membership.Connect(d, log)
+			w, err := lzk.ConnectWatcher(d, log)
 			if err == nil && e.onDiscovery != nil {
 				e.onDiscovery(w)
 			}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	"lighthouse/effects/membership"
+	lzk "lighthouse/effects/zk"
 	"lighthouse/internal/testenv"
 	"lighthouse/model"
 	"lighthouse/plan"
@@ -28,7 +28,7 @@ type scale struct {
 	clusters int
 	// nodes maps a cluster to its nodes' znode names and addresses.
 	nodes map[string]map[string]string
-	reads atomic.Pointer[membership.Watcher]
+	reads atomic.Pointer[lzk.Watcher]
 }
 
 func clusterName(c int) string { return fmt.Sprintf("s%03d", c) }
@@ -38,7 +38,7 @@ func clusterName(c int) string { return fmt.Sprintf("s%03d", c) }
 func newScale(b *testing.B, r testenv.HAProxyRelease, clusters, nodes int) *scale {
 	e := newWriterEnv(b, r, 2*time.Second)
 	s := &scale{e: e, clusters: clusters, nodes: map[string]map[string]string{}}
-	e.onDiscovery = func(w *membership.Watcher) { s.reads.Store(w) }
+	e.onDiscovery = func(w *lzk.Watcher) { s.reads.Store(w) }
 	var ops []any
 	for _, p := range []string{"/lighthouse", "/lighthouse/services"} {
 		e.conn.Create(p, nil, 0, zk.WorldACL(zk.PermAll))

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"lighthouse/effects/haproxy"
-	"lighthouse/effects/membership"
+	"lighthouse/effects/zk"
 	"lighthouse/model"
 	"lighthouse/plan"
 )
@@ -30,7 +30,7 @@ func readMembership(ctx context.Context, cfg *model.Config) (model.Membership, e
 		// credentials (under the default ACL everyone may read; under an
 		// ACL of digest readers the clusters stay unknown).
 		d.Auth = nil
-		w, err := membership.Connect(d, quiet)
+		w, err := zk.ConnectWatcher(d, quiet)
 		if err != nil {
 			return nil, err
 		}

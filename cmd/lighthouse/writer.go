@@ -11,8 +11,8 @@ import (
 	"lighthouse/effects"
 	"lighthouse/effects/haproxy"
 	"lighthouse/effects/lastgood"
-	"lighthouse/effects/membership"
 	"lighthouse/effects/metrics"
+	"lighthouse/effects/zk"
 	"lighthouse/model"
 	"lighthouse/render"
 	"lighthouse/runtime"
@@ -75,7 +75,7 @@ Also installed as lighthouse-writer CONFIG_DIR.`, e)
 			return l
 		},
 		NewDiscovery: func(d model.Discovery) (runtime.Discovery, error) {
-			w, err := membership.Connect(d, log)
+			w, err := zk.ConnectWatcher(d, log)
 			if err == nil {
 				w.OnSession(m.ZooKeeper)
 			}

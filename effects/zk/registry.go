@@ -1,20 +1,3 @@
-// Package zk registers the reporter's services in ZooKeeper: one ephemeral
-// znode per healthy service port, owned by the reporter's session. It does
-// what it is told; deciding what to register, and when to do it again after
-// a session expired, is the runtime's job.
-//
-// The ZooKeeper client (go-zookeeper) connects in the background and
-// reconnects by itself: it tries each server of the list in turn and waits
-// a second after each round that failed, so an unreachable ensemble is never
-// hammered. A server that accepts the connection but does not answer (hung,
-// stopped) is left after HandshakeTimeout, a third of the session timeout
-// (see Dialer). While there is no session, Register and Deregister fail at
-// once with ErrNoSession.
-//
-// With discovery's auth, acl and tls keys (see Security), the client
-// connects over TLS, submits its digest credentials before any request, and
-// gives the configured ACL to what it creates; without them it speaks
-// plain TCP, anonymously, and creates world:anyone:cdrwa, as the original.
 package zk
 
 import (

@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"lighthouse/effects/haproxy"
-	"lighthouse/effects/membership"
+	"lighthouse/effects/zk"
 	"lighthouse/model"
 )
 
@@ -65,7 +65,7 @@ type Cluster struct {
 	services, writers, apps, reps []*Proc
 	balancers                     []haproxy.Process
 
-	watcher       *membership.Watcher
+	watcher       *zk.Watcher
 	prometheusURL string
 	lock          *os.File
 	start         time.Time
@@ -477,7 +477,7 @@ maxClientCnxns=0
 	}
 	c.say("zookeeper", "ZooKeeper serving on %s (log: %s)", c.zkAddr(), c.zk.Log)
 	quiet := slog.New(slog.NewTextHandler(c.logFile, nil)).With("component", "demo-membership")
-	if c.watcher, err = membership.Connect(c.discovery, quiet); err != nil {
+	if c.watcher, err = zk.ConnectWatcher(c.discovery, quiet); err != nil {
 		return err
 	}
 	var names []string

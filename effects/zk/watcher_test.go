@@ -1,4 +1,4 @@
-package membership
+package zk
 
 import (
 	"fmt"
@@ -10,7 +10,6 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	lzk "lighthouse/effects/zk"
 	"lighthouse/internal/testenv"
 	"lighthouse/model"
 )
@@ -71,7 +70,7 @@ func TestWatcherFollowsMembers(t *testing.T) {
 	z := testenv.StartZooKeeper(t)
 	c := z.Conn(t)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	w, err := Connect(model.Discovery{Hosts: z.Hosts(), Path: "/lh/services"}, log)
+	w, err := ConnectWatcher(model.Discovery{Hosts: z.Hosts(), Path: "/lh/services"}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +151,7 @@ func TestMissingClusterZnodeIsUnknown(t *testing.T) {
 	c := z.Conn(t)
 	logs := &testenv.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	w, err := Connect(model.Discovery{Hosts: z.Hosts(), Path: "/lh/services"}, log)
+	w, err := ConnectWatcher(model.Discovery{Hosts: z.Hosts(), Path: "/lh/services"}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +206,7 @@ func TestMissingClusterZnodeIsUnknown(t *testing.T) {
 	// unknown there; never still has not, so it is empty.
 	w.Close()
 	logs2 := &testenv.Buffer{}
-	w2, err := Connect(model.Discovery{Hosts: z.Hosts(), Path: "/lh/servics"}, slog.New(slog.NewTextHandler(logs2, nil)))
+	w2, err := ConnectWatcher(model.Discovery{Hosts: z.Hosts(), Path: "/lh/servics"}, slog.New(slog.NewTextHandler(logs2, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +236,7 @@ func TestWatcherMovesPastAHungServer(t *testing.T) {
 		}
 	})
 	create(t, e.Servers[0].Conn(t), "/lh/services/web/a.example:80", nodeData("a.example", "10.0.0.1", 80), 0)
-	w, err := Connect(model.Discovery{Hosts: e.Hosts(), Path: "/lh/services", SessionTimeout: sessionTimeout},
+	w, err := ConnectWatcher(model.Discovery{Hosts: e.Hosts(), Path: "/lh/services", SessionTimeout: sessionTimeout},
 		slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
@@ -265,7 +264,7 @@ func TestWatcherMovesPastAHungServer(t *testing.T) {
 			}
 			return dropped && has && w.conn.SessionID() == sid && w.conn.Server() != z.Addr
 		})
-		testenv.CheckSessionMove(t, what, z.Addr, w.conn.Server(), start, served, within, lzk.HandshakeTimeout(sessionTimeout, 3))
+		testenv.CheckSessionMove(t, what, z.Addr, w.conn.Server(), start, served, within, HandshakeTimeout(sessionTimeout, 3))
 		// The watches stand: a new member is seen.
 		member++
 		n := fmt.Sprintf("m%d.example:%d", member, 80+member)
@@ -282,7 +281,7 @@ func TestWatcherMovesPastAHungServer(t *testing.T) {
 	}
 
 	on := e.Index(w.conn.Server())
-	within := sessionTimeout*2/3 + lzk.HandshakeTimeout(sessionTimeout, 3) + time.Second
+	within := sessionTimeout*2/3 + HandshakeTimeout(sessionTimeout, 3) + time.Second
 	if e.Servers[on].Mode() == "leader" {
 		within = 3 * sessionTimeout // the followers elect another: see testenv.CheckSessionMove
 	}
@@ -307,7 +306,7 @@ func TestWatcherSpreadsReadsAfterReconnect(t *testing.T) {
 		}
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	w, err := Connect(model.Discovery{Hosts: z.Hosts(), Path: "/lh/services", ResyncJitter: jitter}, log)
+	w, err := ConnectWatcher(model.Discovery{Hosts: z.Hosts(), Path: "/lh/services", ResyncJitter: jitter}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,18 +1,4 @@
-// Package membership watches cluster members in ZooKeeper for the writer:
-// the children of <path>/<cluster> and each child's data, delivered as
-// whole-cluster snapshots. While ZooKeeper cannot be reached a cluster's
-// membership is reported unknown and its last known nodes stand.
-//
-// A missing cluster znode is unknown too, never empty: a deleted
-// <path>/<cluster>, or a path with a typo, keeps the last known members and
-// is warned about, naming the znode. The one exception is a cluster whose
-// znode has not existed in the ensemble since the process started: it is
-// empty (a cluster nobody has registered into yet). Either way the znode is
-// watched until it appears. What has existed is remembered per ensemble
-// (its host list) and cluster name for the life of the process, across
-// Watchers: a writer that reconnects because the discovery path changed
-// still knows which clusters it has seen.
-package membership
+package zk
 
 import (
 	"context"
@@ -30,7 +16,6 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
-	lzk "lighthouse/effects/zk"
 	"lighthouse/model"
 )
 
@@ -41,7 +26,7 @@ type Watcher struct {
 	ensemble string // ensembleKey of the hosts
 	log      *slog.Logger
 	updates  chan model.MembershipUpdate
-	sec      *lzk.Security
+	sec      *Security
 
 	onSession atomic.Pointer[func(connected, expired bool)]
 	jitter    time.Duration // re-reads after a reconnect are spread over [0, jitter]
@@ -74,17 +59,17 @@ func ensembleKey(hosts []string) string {
 	return strings.Join(h, ",")
 }
 
-// Connect opens a ZooKeeper session for the discovery config, with its
+// ConnectWatcher opens a ZooKeeper session for the discovery config, with its
 // session timeout (model.DefaultSessionTimeout if unset). Connecting
 // happens in the background: membership stays unknown until it succeeds.
 // A server that does not answer the handshake is left after
-// lzk.HandshakeTimeout.
-func Connect(d model.Discovery, log *slog.Logger) (*Watcher, error) {
+// HandshakeTimeout.
+func ConnectWatcher(d model.Discovery, log *slog.Logger) (*Watcher, error) {
 	timeout := d.SessionTimeout
 	if timeout == 0 {
 		timeout = model.DefaultSessionTimeout
 	}
-	sec := lzk.NewSecurity(d)
+	sec := NewSecurity(d)
 	conn, events, err := zk.Connect(d.Hosts, timeout, zk.WithLogger(zkLogger{log}),
 		zk.WithDialer(sec.Dialer(timeout, d.Hosts, log)))
 	if err != nil {
@@ -523,11 +508,4 @@ func snapshot(nodes map[string]*model.Node) []model.Node {
 		out = append(out, *nodes[child])
 	}
 	return out
-}
-
-// zkLogger sends the ZooKeeper library's messages to slog at debug level.
-type zkLogger struct{ log *slog.Logger }
-
-func (l zkLogger) Printf(format string, args ...any) {
-	l.log.Debug(fmt.Sprintf(format, args...), "component", "zookeeper")
 }
