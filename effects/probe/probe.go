@@ -1,7 +1,7 @@
 // Package probe runs the health checks of the reporter. Each check type
 // ("http", "tcp", "redis") is a Checker registered by name from its own
 // file; adding a check type is one file here plus its keys in
-// model/decode.go (checkKinds).
+// model/decode_service.go (checkKinds).
 //
 // Every check runs under a timeout: the check's own (model.Check.Timeout,
 // never longer than the service's interval) or, if that is zero,
