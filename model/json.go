@@ -240,34 +240,9 @@ func (p *jsonParser) array() (any, error) {
 func (p *jsonParser) skip() error {
 	switch c := p.peek(); {
 	case c == '{':
-		if err := p.open('{'); err != nil {
-			return err
-		}
-		for first := true; ; first = false {
-			more, err := p.next('}', first)
-			if err != nil || !more {
-				return err
-			}
-			if _, _, err := p.key(); err != nil {
-				return err
-			}
-			if err := p.skip(); err != nil {
-				return err
-			}
-		}
+		return p.skipMembers('{', '}', true)
 	case c == '[':
-		if err := p.open('['); err != nil {
-			return err
-		}
-		for first := true; ; first = false {
-			more, err := p.next(']', first)
-			if err != nil || !more {
-				return err
-			}
-			if err := p.skip(); err != nil {
-				return err
-			}
-		}
+		return p.skipMembers('[', ']', false)
 	case c == p.quote():
 		_, _, err := p.scanString()
 		return err
@@ -282,6 +257,28 @@ func (p *jsonParser) skip() error {
 		return p.lit("null")
 	}
 	return p.fail("expected a value")
+}
+
+// skipMembers checks the object or array at pos (keyed tells which: its
+// members have keys) and moves past it.
+func (p *jsonParser) skipMembers(open, close byte, keyed bool) error {
+	if err := p.open(open); err != nil {
+		return err
+	}
+	for first := true; ; first = false {
+		more, err := p.next(close, first)
+		if err != nil || !more {
+			return err
+		}
+		if keyed {
+			if _, _, err := p.key(); err != nil {
+				return err
+			}
+		}
+		if err := p.skip(); err != nil {
+			return err
+		}
+	}
 }
 
 // rawValue is a value as fields() keeps it.

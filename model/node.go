@@ -54,25 +54,26 @@ func validHostName(h string) bool {
 
 // Validate checks every field that will reach an HAProxy config.
 func (n Node) Validate() error {
-	if !validHostName(n.Host) {
-		return fmt.Errorf("host %s is not a valid host name", quote(n.Host))
-	}
-	if _, err := netip.ParseAddr(n.IP); err != nil || strings.Contains(n.IP, "%") {
-		return fmt.Errorf("ip %s is not an IP address", quote(n.IP))
-	}
-	if n.Port < 1 || n.Port > 65535 {
-		return fmt.Errorf("port %d is out of range 1..65535", n.Port)
+	if err := validateEndpoint("", "host", n.Host, n.IP, n.Port); err != nil {
+		return err
 	}
 	if p := n.Peer; p != nil {
-		if !validHostName(p.Name) {
-			return fmt.Errorf("peer name %s is not a valid host name", quote(p.Name))
-		}
-		if _, err := netip.ParseAddr(p.IP); err != nil || strings.Contains(p.IP, "%") {
-			return fmt.Errorf("peer ip %s is not an IP address", quote(p.IP))
-		}
-		if p.Port < 1 || p.Port > 65535 {
-			return fmt.Errorf("peer port %d is out of range 1..65535", p.Port)
-		}
+		return validateEndpoint("peer ", "name", p.Name, p.IP, p.Port)
+	}
+	return nil
+}
+
+// validateEndpoint checks a host name, IP address and port; prefix and
+// nameKey name them in the error ("peer " and "name": "peer name ...").
+func validateEndpoint(prefix, nameKey, name, ip string, port int) error {
+	if !validHostName(name) {
+		return fmt.Errorf("%s%s %s is not a valid host name", prefix, nameKey, quote(name))
+	}
+	if _, err := netip.ParseAddr(ip); err != nil || strings.Contains(ip, "%") {
+		return fmt.Errorf("%sip %s is not an IP address", prefix, quote(ip))
+	}
+	if port < 1 || port > 65535 {
+		return fmt.Errorf("%sport %d is out of range 1..65535", prefix, port)
 	}
 	return nil
 }
