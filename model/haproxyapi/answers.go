@@ -289,9 +289,10 @@ var (
 	loadStatus = "_loadstatus"
 )
 
-// answersData is the data of the releases, oldest first.
-var answersData = []Answers{
-	{
+// answersData is the data of the releases, oldest first. Each release
+// answers as the one before it but for what is set here.
+var answersData = func() []Answers {
+	r26 := Answers{
 		Release:      "2.6",
 		AddServer:    addServer,
 		DelServer:    delServer,
@@ -304,58 +305,34 @@ var answersData = []Answers{
 			// Known to the classifier before the answers were recorded.
 			RefusalText{Text: "No such proxy", Means: NoSuchBackend},
 			RefusalText{Text: "not supported for dynamic server", Anywhere: true, Means: NotDynamic}),
-	},
-	{
-		Release:       "2.8",
-		AddServer:     addServer,
-		DelServer:     delServer,
-		ServerAction:  serverAction,
-		ServersState:  serversState,
-		SetServerAddr: Reply{Prefixes: []string{"IP changed from", "no need to change the addr"}},
-		Refusals:      append(slices.Clone(commonRefusals), mustUseDynamicLB),
-		Proc:          ProcAnswers{LoadStatus: loadStatus},
-		Reload:        ReloadAnswers{Reports: true},
-	},
-	{
-		Release:            "3.0",
-		AddServer:          addServer,
-		DelServer:          delServer,
-		ServerAction:       serverAction,
-		ServersState:       serversState,
-		SetServerAddr:      Reply{Prefixes: []string{"IP changed from", "port changed from", "nothing changed"}},
-		SetServerAddrAsync: true,
-		Refusals:           append(slices.Clone(commonRefusals), mustUseDynamicLB),
-		Proc:               ProcAnswers{LoadStatus: loadStatus},
-		Reload:             ReloadAnswers{Reports: true},
-	},
-	{
-		Release:            "3.2",
-		AddServer:          addServer,
-		DelServer:          delServer,
-		ServerAction:       serverAction,
-		ServersState:       serversState,
-		SetServerAddr:      Reply{Prefixes: []string{"IP changed from", "port changed from", "nothing changed"}},
-		SetServerAddrAsync: true,
-		Refusals:           append(slices.Clone(commonRefusals), mustUseDynamicLB),
-		Proc:               ProcAnswers{ListsLoadingWorker: true, ServingWorkerAmongOld: true, LoadStatus: loadStatus},
-		Reload:             ReloadAnswers{Reports: true, Busy: "Another reload is still in progress."},
-	},
-	{
-		Release:            "3.4",
-		AddServer:          addServer,
-		DelServer:          delServer,
-		ServerAction:       serverAction,
-		ServersState:       serversState,
-		SetServerAddr:      Reply{Prefixes: []string{"IP changed from", "port changed from", "nothing changed"}},
-		SetServerAddrAsync: true,
-		Refusals: append(slices.Clone(commonRefusals),
-			// "Backend does not support dynamic servers : backend 'static'
-			// uses a non dynamic load balancing method."
-			RefusalText{Text: "Backend does not support dynamic servers", Means: NotDynamic}),
-		Proc:   ProcAnswers{ListsLoadingWorker: true, ServingWorkerAmongOld: true, LoadStatus: loadStatus},
-		Reload: ReloadAnswers{Reports: true, Busy: "Another reload is still in progress."},
-	},
-}
+	}
+
+	r28 := r26
+	r28.Release = "2.8"
+	r28.SetServerAddr = Reply{Prefixes: []string{"IP changed from", "no need to change the addr"}}
+	r28.Refusals = append(slices.Clone(commonRefusals), mustUseDynamicLB)
+	r28.Proc = ProcAnswers{LoadStatus: loadStatus}
+	r28.Reload = ReloadAnswers{Reports: true}
+
+	r30 := r28
+	r30.Release = "3.0"
+	r30.SetServerAddr = Reply{Prefixes: []string{"IP changed from", "port changed from", "nothing changed"}}
+	r30.SetServerAddrAsync = true
+
+	r32 := r30
+	r32.Release = "3.2"
+	r32.Proc.ListsLoadingWorker, r32.Proc.ServingWorkerAmongOld = true, true
+	r32.Reload.Busy = "Another reload is still in progress."
+
+	r34 := r32
+	r34.Release = "3.4"
+	r34.Refusals = append(slices.Clone(commonRefusals),
+		// "Backend does not support dynamic servers : backend 'static'
+		// uses a non dynamic load balancing method."
+		RefusalText{Text: "Backend does not support dynamic servers", Means: NotDynamic})
+
+	return []Answers{r26, r28, r30, r32, r34}
+}()
 
 // AnswersFor returns the answers of HAProxy v:
 //
