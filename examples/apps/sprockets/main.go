@@ -30,13 +30,11 @@ import (
 const setKey = "sprockets"
 
 func main() {
-	listen := flag.String("listen", "127.0.0.1:8000", "address to serve on")
-	cache := flag.String("cache", "127.0.0.1:9999", "the cache cluster: this host's HAProxy port for it")
 	partner := flag.String("partner", "127.0.0.1:7777", "the partner's token API: this host's HAProxy port for the proxy cluster")
-	name := flag.String("name", "", "the node name sent in the X-Served-By header (default: the listen address)")
-	flag.Parse()
-	s := &server{redis: resp.Client{Addr: *cache}, partner: "http://" + *partner, http: &http.Client{Timeout: 3 * time.Second}}
-	app.Run("sprockets", *name, *listen, s.handler())
+	app.RunWithCache("sprockets", func(cache resp.Client) http.Handler {
+		s := &server{redis: cache, partner: "http://" + *partner, http: &http.Client{Timeout: 3 * time.Second}}
+		return s.handler()
+	})
 }
 
 type server struct {
@@ -124,18 +122,12 @@ func (s *server) handler() http.Handler {
 			Token   string `json:"token"`
 		}{true, tok})
 	})
-	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
-		if err := s.redis.Ping(r.Context()); err != nil {
-			app.Logger.Warn("health: cache unavailable", "err", err)
-			http.Error(w, "cache unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		if _, err := s.get(r.Context(), "/status"); err != nil {
-			app.Logger.Warn("health: partner unavailable", "err", err)
-			http.Error(w, "partner unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "a-ok!")
-	})
+	mux.HandleFunc("GET /health", app.Health(
+		app.Dependency{What: "cache", Check: s.redis.Ping},
+		app.Dependency{What: "partner", Check: func(ctx context.Context) error {
+			_, err := s.get(ctx, "/status")
+			return err
+		}},
+	))
 	return mux
 }

@@ -9,7 +9,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"net/http"
 
@@ -21,11 +20,7 @@ import (
 const counterKey = "webapp:counter"
 
 func main() {
-	listen := flag.String("listen", "127.0.0.1:8000", "address to serve on")
-	cache := flag.String("cache", "127.0.0.1:9999", "the cache cluster: this host's HAProxy port for it")
-	name := flag.String("name", "", "the node name sent in the X-Served-By header (default: the listen address)")
-	flag.Parse()
-	app.Run("webapp", *name, *listen, handler(resp.Client{Addr: *cache}))
+	app.RunWithCache("webapp", handler)
 }
 
 func handler(redis resp.Client) http.Handler {
@@ -40,13 +35,6 @@ func handler(redis resp.Client) http.Handler {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, "<h1>Current count: %d</h1>\n", n)
 	})
-	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
-		if err := redis.Ping(r.Context()); err != nil {
-			app.Logger.Warn("health: cache unavailable", "err", err)
-			http.Error(w, "cache unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "a-ok!")
-	})
+	mux.HandleFunc("GET /health", app.Health(app.Dependency{What: "cache", Check: redis.Ping}))
 	return mux
 }

@@ -10,7 +10,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -22,11 +21,7 @@ import (
 const hashKey = "widgets"
 
 func main() {
-	listen := flag.String("listen", "127.0.0.1:8000", "address to serve on")
-	cache := flag.String("cache", "127.0.0.1:9999", "the cache cluster: this host's HAProxy port for it")
-	name := flag.String("name", "", "the node name sent in the X-Served-By header (default: the listen address)")
-	flag.Parse()
-	app.Run("widgets", *name, *listen, handler(resp.Client{Addr: *cache}))
+	app.RunWithCache("widgets", handler)
 }
 
 func handler(redis resp.Client) http.Handler {
@@ -65,13 +60,6 @@ func handler(redis resp.Client) http.Handler {
 		}
 		app.JSON(w, http.StatusOK, map[string]any{"success": true})
 	})
-	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
-		if err := redis.Ping(r.Context()); err != nil {
-			app.Logger.Warn("health: cache unavailable", "err", err)
-			http.Error(w, "cache unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "a-ok!")
-	})
+	mux.HandleFunc("GET /health", app.Health(app.Dependency{What: "cache", Check: redis.Ping}))
 	return mux
 }

@@ -1,12 +1,15 @@
-// Package app holds what the example apps share: serving on one host's
-// address, naming the node in every answer (the X-Served-By header), a log
-// line per request, JSON answers, and a graceful stop on SIGTERM or SIGINT.
+// Package app holds what the example apps share: their flags, serving on
+// one host's address, naming the node in every answer (the X-Served-By
+// header), a log line per request, JSON answers, the health check, and a
+// graceful stop on SIGTERM or SIGINT.
 package app
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,6 +17,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"lighthouse/examples/apps/internal/resp"
 )
 
 // ServedBy is the response header naming the node that answered.
@@ -21,6 +26,18 @@ const ServedBy = "X-Served-By"
 
 // Logger is the apps' logger: text lines on stderr.
 var Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+
+// RunWithCache is the main of an app that uses the cache cluster: it
+// declares -listen, -cache and -name (flags of the app's own are declared
+// before), parses the command line, and runs (see Run) the handler that
+// handler makes with a client of the cache cluster.
+func RunWithCache(program string, handler func(cache resp.Client) http.Handler) {
+	listen := flag.String("listen", "127.0.0.1:8000", "address to serve on")
+	cache := flag.String("cache", "127.0.0.1:9999", "the cache cluster: this host's HAProxy port for it")
+	name := flag.String("name", "", "the node name sent in the X-Served-By header (default: the listen address)")
+	flag.Parse()
+	Run(program, *name, *listen, handler(resp.Client{Addr: *cache}))
+}
 
 // Run serves h on listen until SIGTERM or SIGINT, then shuts down
 // gracefully. Every answer carries the header X-Served-By: name. Requests
@@ -98,4 +115,27 @@ func JSON(w http.ResponseWriter, status int, v any) {
 func Fail(w http.ResponseWriter, status int, err error) {
 	Logger.Warn("failed", "status", status, "err", err)
 	JSON(w, status, map[string]any{"success": false, "error": err.Error()})
+}
+
+// Dependency is something an app needs to answer: what it is, as the
+// health check names it, and how to check it.
+type Dependency struct {
+	What  string
+	Check func(context.Context) error
+}
+
+// Health answers GET /health (the reporter's check): "a-ok!" when every
+// dependency passes its check, else 503 "<what> unavailable" for the first
+// that fails, logged with its error.
+func Health(deps ...Dependency) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for _, d := range deps {
+			if err := d.Check(r.Context()); err != nil {
+				Logger.Warn("health: "+d.What+" unavailable", "err", err)
+				http.Error(w, d.What+" unavailable", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		fmt.Fprintln(w, "a-ok!")
+	}
 }
