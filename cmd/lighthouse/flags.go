@@ -4,6 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
+	"lighthouse/effects"
+	"lighthouse/model"
 )
 
 // flags is a command's flag set; --help prints to stdout, errors to stderr.
@@ -44,6 +47,25 @@ func (f *flags) parse(args []string) (code int, done bool) {
 		return exitUsage, true
 	}
 	return 0, false
+}
+
+// parseConfigDir is parse for a command that reads the config directory
+// given by --config-dir (dir, declared on f) before anything else: done is
+// also true when the flag is missing (code 2) or the directory cannot be
+// read (code 1, said on stderr).
+func (f *flags) parseConfigDir(args []string, dir *string) (files []model.File, code int, done bool) {
+	if code, done := f.parse(args); done {
+		return nil, code, true
+	}
+	if !f.require("config-dir", *dir) {
+		return nil, exitUsage, true
+	}
+	files, err := effects.ReadConfigDir(*dir)
+	if err != nil {
+		fmt.Fprintf(f.e.stderr, "%s: %v\n", f.Name(), err)
+		return nil, exitError, true
+	}
+	return files, 0, false
 }
 
 func (f *flags) printUsage(w io.Writer) {

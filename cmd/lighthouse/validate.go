@@ -27,16 +27,9 @@ func validateCommand(e env, args []string) int {
 	versionFlag := fs.String("haproxy-version", "", "the HAProxy version the directives are checked for (default: ask the --haproxy binary with -v, else 2.6)")
 	check := &optionalBinary{path: "haproxy"}
 	fs.Var(check, "haproxy", "also run `haproxy -c` on the rendered config: --haproxy runs haproxy from PATH, --haproxy=BINARY that one (also asked for the version)")
-	if code, done := fs.parse(args); done {
+	files, code, done := fs.parseConfigDir(args, dir)
+	if done {
 		return code
-	}
-	if !fs.require("config-dir", *dir) {
-		return exitUsage
-	}
-	files, err := effects.ReadConfigDir(*dir)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "lighthouse validate: %v\n", err)
-		return exitError
 	}
 	snap := model.Load(nil, files)
 	ds := snap.Diagnostics

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -32,16 +31,9 @@ Also installed as lighthouse-writer CONFIG_DIR.`, e)
 	bin := fs.String("haproxy", "haproxy", "the HAProxy binary")
 	metricsAddr := fs.String("metrics-address", "", metricsAddressHelp)
 	stateDir := fs.String("state-dir", "", "where the last good version of each config file is kept across restarts (default: $STATE_DIRECTORY or /var/lib/lighthouse, then last-good/ and the config directory's path)")
-	if code, done := fs.parse(args); done {
+	files, code, done := fs.parseConfigDir(args, dir)
+	if done {
 		return code
-	}
-	if !fs.require("config-dir", *dir) {
-		return exitUsage
-	}
-	files, err := effects.ReadConfigDir(*dir)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "lighthouse writer: %v\n", err)
-		return exitError
 	}
 	live := effects.NewLiveLogger(model.Load(nil, files).Config.Logging, "writer")
 	log := live.Logger()
