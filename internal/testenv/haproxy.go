@@ -194,20 +194,7 @@ func (h *HAProxy) Start() {
 // half-closes the connection after writing (the master CLI answers only
 // then) and reads to EOF.
 func (h *HAProxy) MasterCLI(cmd string) (string, error) {
-	c, err := net.DialTimeout("unix", h.MasterSocket, 2*time.Second)
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(c, cmd+"\n"); err != nil {
-		return "", err
-	}
-	if err := c.(*net.UnixConn).CloseWrite(); err != nil {
-		return "", err
-	}
-	b, err := io.ReadAll(c)
-	return string(b), err
+	return unixCommand(h.MasterSocket, cmd, true)
 }
 
 // ShowProc returns the master CLI's `show proc` output, e.g.
@@ -378,6 +365,13 @@ func sameInts(a, b []int) bool {
 // closes the connection (it does after one command line; several commands
 // can be joined with ";").
 func HAProxyAdmin(sockPath, cmd string) (string, error) {
+	return unixCommand(sockPath, cmd, false)
+}
+
+// unixCommand writes cmd and a newline on a new connection to the unix
+// socket sockPath, half-closes it after writing if halfClose, and reads
+// the reply to EOF.
+func unixCommand(sockPath, cmd string, halfClose bool) (string, error) {
 	c, err := net.DialTimeout("unix", sockPath, 2*time.Second)
 	if err != nil {
 		return "", err
@@ -386,6 +380,11 @@ func HAProxyAdmin(sockPath, cmd string) (string, error) {
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := io.WriteString(c, cmd+"\n"); err != nil {
 		return "", err
+	}
+	if halfClose {
+		if err := c.(*net.UnixConn).CloseWrite(); err != nil {
+			return "", err
+		}
 	}
 	b, err := io.ReadAll(c)
 	return string(b), err

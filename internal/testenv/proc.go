@@ -3,7 +3,6 @@ package testenv
 import (
 	"bytes"
 	"fmt"
-	"lighthouse/internal/proc"
 	"net"
 	"os"
 	"os/exec"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"lighthouse/internal/proc"
 )
 
 // Paths of the ZooKeeper server jars installed by Debian's zookeeper package

@@ -85,22 +85,7 @@ func StartZooKeeper(t testing.TB, opts ...ZKOption) *ZooKeeper {
 	t.Helper()
 	skipIfShort(t, "ZooKeeper")
 	Require(t, "zookeeper")
-	z := &ZooKeeper{t: t, cfg: zkConfig{tickTime: 500, tls: TLSFromEnv()}}
-	for _, o := range opts {
-		o(&z.cfg)
-	}
-	z.Dir = ShortTempDir(t)
-	z.ConfigPath = filepath.Join(z.Dir, "zoo.cfg")
-	z.LogPath = filepath.Join(z.Dir, "zookeeper.log")
-	if err := os.Mkdir(filepath.Join(z.Dir, "data"), 0o755); err != nil {
-		t.Fatalf("testenv: %v", err)
-	}
-	registerLogDump(t, "zookeeper", z.LogPath)
-	t.Cleanup(func() {
-		if z.proc != nil {
-			z.proc.Kill()
-		}
-	})
+	z := newZooKeeper(t, "zookeeper", zkConfig{tickTime: 500, tls: TLSFromEnv()}, opts)
 	// The free port may be taken by someone else before java binds it:
 	// retry with another one.
 	for attempt := 1; ; attempt++ {
@@ -118,6 +103,29 @@ func StartZooKeeper(t testing.TB, opts ...ZKOption) *ZooKeeper {
 		}
 		t.Fatalf("testenv: start zookeeper: %v", err)
 	}
+}
+
+// newZooKeeper prepares a server: cfg with opts applied, a fresh directory
+// with data/ in it; when the test ends its process is killed, and its log
+// is printed under name if the test failed.
+func newZooKeeper(t testing.TB, name string, cfg zkConfig, opts []ZKOption) *ZooKeeper {
+	z := &ZooKeeper{t: t, cfg: cfg}
+	for _, o := range opts {
+		o(&z.cfg)
+	}
+	z.Dir = ShortTempDir(t)
+	z.ConfigPath = filepath.Join(z.Dir, "zoo.cfg")
+	z.LogPath = filepath.Join(z.Dir, "zookeeper.log")
+	if err := os.Mkdir(filepath.Join(z.Dir, "data"), 0o755); err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	registerLogDump(t, name, z.LogPath)
+	t.Cleanup(func() {
+		if z.proc != nil {
+			z.proc.Kill()
+		}
+	})
+	return z
 }
 
 func (z *ZooKeeper) writeConfig() {

@@ -37,25 +37,10 @@ func StartEnsemble(t testing.TB, opts ...ZKOption) *Ensemble {
 	Require(t, "zookeeper")
 	e := &Ensemble{t: t}
 	for i := range 3 {
-		z := &ZooKeeper{t: t, cfg: zkConfig{tickTime: 500}}
-		for _, o := range opts {
-			o(&z.cfg)
-		}
-		z.Dir = ShortTempDir(t)
-		z.ConfigPath = filepath.Join(z.Dir, "zoo.cfg")
-		z.LogPath = filepath.Join(z.Dir, "zookeeper.log")
-		if err := os.Mkdir(filepath.Join(z.Dir, "data"), 0o755); err != nil {
-			t.Fatalf("testenv: %v", err)
-		}
+		z := newZooKeeper(t, fmt.Sprintf("zookeeper %d", i+1), zkConfig{tickTime: 500}, opts)
 		if err := os.WriteFile(filepath.Join(z.Dir, "data", "myid"), []byte(strconv.Itoa(i+1)+"\n"), 0o644); err != nil {
 			t.Fatalf("testenv: %v", err)
 		}
-		registerLogDump(t, fmt.Sprintf("zookeeper %d", i+1), z.LogPath)
-		t.Cleanup(func() {
-			if z.proc != nil {
-				z.proc.Kill()
-			}
-		})
 		e.Servers = append(e.Servers, z)
 	}
 	// A free port may be taken before java binds it: retry with others.
