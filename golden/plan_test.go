@@ -87,16 +87,20 @@ func TestPlanGolden(t *testing.T) {
 				obs = plan.Observed{Running: true, Loaded: plan.IndexConfig(cur), File: cur}
 			}
 			in := plan.Input{Config: afterCfg, Membership: afterMem, Version: version, Observed: obs,
-				Now: planNow, LastReload: planNow.Add(-lastReload), Busy: busy}
+				Now: planNow, History: plan.History{LastReload: planNow.Add(-lastReload), Busy: busy}}
 			p := plan.Make(in)
 			if rejected {
-				in.Rejected = p.Basis.Desired
+				for _, s := range p.Steps {
+					if v, ok := s.Action.(plan.Validate); ok {
+						in.History.Rejected = v.Fingerprint
+					}
+				}
 				p = plan.Make(in)
 			}
 			got := p.String() + memDiags.String() + p.Diagnostics.String()
 			checkGolden(t, filepath.Join(dir, "want", "plan.txt"), []byte(got), false)
 			if after := plan.Apply(obs, p); !plan.Make(plan.Input{Config: afterCfg, Membership: afterMem, Version: version, Observed: after,
-				Now: planNow, LastReload: planNow}).Empty() && !p.Diagnostics.HasErrors() {
+				Now: planNow, History: plan.History{LastReload: planNow}}).Empty() && !p.Diagnostics.HasErrors() {
 				t.Errorf("planning again after applying the plan is not empty")
 			}
 		})

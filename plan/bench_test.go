@@ -18,16 +18,15 @@ func BenchmarkPlanOneNodeChange(b *testing.B) {
 		b.Fatal(snap.Diagnostics, ds)
 	}
 	in := Input{Config: &snap.Config, Membership: mem, Version: v26, Now: t0}
-	first := Make(in)
+	var pl Planner // as the writer keeps it
+	first := pl.Plan(in)
 	in.Observed = Apply(Observed{}, first)
-	in.Memo = first.Memo // as the writer passes it on
 	// The writer plans again once HAProxy runs: nothing to do.
 	in.Now = t0.Add(time.Minute)
-	idle := Make(in)
+	idle := pl.Plan(in)
 	if !idle.Empty() {
 		b.Fatalf("converged HAProxy, yet a plan:\n%s", idle)
 	}
-	in.Memo = idle.Memo
 	// One node of one cluster leaves.
 	name := synth.ClusterName(7)
 	m := mem[name]
@@ -41,7 +40,8 @@ func BenchmarkPlanOneNodeChange(b *testing.B) {
 	b.ReportAllocs()
 	var p Plan
 	for b.Loop() {
-		p = Make(in)
+		each := pl // every round plans the change after the idle plan
+		p = each.Plan(in)
 	}
 	if p.HasReload() || len(p.Steps) != 4 {
 		b.Fatalf("unexpected plan:\n%s", p)

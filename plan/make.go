@@ -3,7 +3,6 @@ package plan
 import (
 	"bytes"
 	"fmt"
-	"hash/crc32"
 	"slices"
 	"sort"
 	"strconv"
@@ -22,33 +21,11 @@ type Input struct {
 	Membership model.Membership
 	Version    render.Version
 	Observed   Observed
-	// Now is the time of planning; LastReload the time of the last start or
-	// reload (zero when none).
-	Now, LastReload time.Time
-	// Rejected is the fingerprint of the last candidate config that
-	// `haproxy -c` rejected: the same candidate is not tried again.
-	Rejected string
-	// StartFailed is the fingerprint of the config file on disk that the
-	// last Start failed on: HAProxy is then started on the rendered config,
-	// validated and written first, rather than on that file again.
-	StartFailed string
-	// Unwritable is set while the shell cannot write the config file (a
-	// write failed, a full disk, and its backoff has not passed): no
-	// candidate is installed, as for a rejected one, and membership goes
-	// on through the runtime API.
-	Unwritable bool
-	// Busy holds the servers ("backend/server") that HAProxy refused to
-	// delete because they still had requests in flight, as the shell found
-	// them. A busy server's removal is retried a second after the last
-	// refusal, and once it left longer than drain_timeout ago its sessions
-	// are shut down first. The shell drops servers that no longer run.
-	Busy map[string]Busy
-	// RuntimeFailed is set by the shell when a runtime API command of the
-	// previous plan failed: the planner then converges through a reload.
-	RuntimeFailed bool
-	// Memo is the previous plan's Memo (optional): planning then redoes
-	// only what changed. Plans do not depend on it.
-	Memo *Memo
+	// Now is the time of planning.
+	Now time.Time
+	// History is what the outcomes of earlier plans taught (a Planner
+	// fills it in).
+	History History
 	// ReadsPending counts the clusters whose first membership read is not
 	// done yet, and StartNotBefore is how long a start of HAProxy waits for
 	// them (the shell's bound: ZooKeeper may not answer). A HAProxy that
@@ -58,28 +35,30 @@ type Input struct {
 	StartNotBefore time.Time
 }
 
-// Busy is a server HAProxy refused to delete: it had requests in flight
-// at Since, the first refusal, and still at Last, the latest.
-type Busy struct {
-	Since, Last time.Time
-}
-
 // BusyRetry is how long after a refusal the removal of a busy server is
 // tried again.
 const BusyRetry = time.Second
 
 // Make computes the plan that brings the observed HAProxy to the desired
-// config. It is pure: same input, same plan.
+// config. It is pure: same input, same plan. A Planner gives the same plans
+// for less work, one change at a time.
 func Make(in Input) Plan {
+	p, _ := makePlan(in, nil)
+	return p
+}
+
+// makePlan is Make given the previous plan's memo (nil: none); it returns
+// this plan's memo with it.
+func makePlan(in Input, prev *Memo) (Plan, *Memo) {
 	var p Plan
 	if in.Config == nil || in.Config.Balancer == nil {
 		p.Diagnostics = append(p.Diagnostics, model.Diagnostic{Severity: model.Error, File: "balancers/haproxy.yaml", Message: "no valid balancer config: nothing to plan"})
-		return p
+		return p, prev
 	}
 	b := in.Config.Balancer
 	obs, restarting := restart(in)
 	if len(restarting) > 0 && obs.Running {
-		in.LastReload = in.Now // the start loads the file: restart_interval counts from it
+		in.History.LastReload = in.Now // the start loads the file: restart_interval counts from it
 	}
 	loaded := obs.loadedConfig()
 	running := obs.Servers
@@ -94,13 +73,11 @@ func Make(in Input) Plan {
 	}
 
 	nodes := desiredNodes(in.Config, in.Membership, running)
-	prev := in.Memo
 	if prev == nil {
 		prev = &Memo{}
 	}
 	res := render.Render(render.Input{Config: in.Config, Nodes: nodes, Version: in.Version, Memo: prev.render, Running: runningAddr(running)})
 	memo := &Memo{render: res.Memo, skeleton: res.Skeleton, loaded: obs.Loaded, checked: map[string][]render.Server{}}
-	p.Memo = memo
 	p.Diagnostics = append(p.Diagnostics, res.Diagnostics...)
 	if note := haproxyapi.For(in.Version).Note; note != "" {
 		p.Diagnostics = append(p.Diagnostics, model.Diagnostic{Severity: model.Warning, File: "balancers/haproxy.yaml", Message: note})
@@ -108,9 +85,8 @@ func Make(in Input) Plan {
 	desired := res.Config
 	fp := Fingerprint(desired)
 	want := fromRender(res, prev, memo)
-	p.Basis = Basis{Desired: fp, Observed: observedFingerprint(in.Observed, desired, fp, want.names)}
-	rejected := in.Rejected != "" && in.Rejected == fp
-	unwritable := !rejected && in.Unwritable
+	rejected := in.History.Rejected != "" && in.History.Rejected == fp
+	unwritable := !rejected && in.History.Unwritable
 
 	add := func(a Action, why string, args ...any) {
 		p.Steps = append(p.Steps, Step{Action: a, Reason: fmt.Sprintf(why, args...)})
@@ -135,16 +111,16 @@ func Make(in Input) Plan {
 	if !obs.Running {
 		if in.ReadsPending > 0 && in.StartNotBefore.After(in.Now) {
 			add(Start{NotBefore: in.StartNotBefore}, "HAProxy is not running; it starts once the first read of every cluster is done (%d to go)", in.ReadsPending)
-			return p
+			return p, memo
 		}
 		if install("HAProxy is not running", false) {
 			add(Start{}, "HAProxy is not running")
 			p.Steps = append(p.Steps, afterLoad(nil, want)...)
 		}
-		return p
+		return p, memo
 	}
 
-	why := structuralChange(obs.Loaded != nil, loaded, want, in.RuntimeFailed, prev, memo)
+	why := structuralChange(obs.Loaded != nil, loaded, want, in.History.RuntimeFailed, prev, memo)
 	var runtime []Step
 	if why == "" {
 		var fallback string
@@ -160,7 +136,7 @@ func Make(in Input) Plan {
 			}
 			install(reason, true)
 		}
-		return p
+		return p, memo
 	}
 	if rejected || unwritable {
 		// The candidate cannot be installed, but the loaded config still
@@ -168,7 +144,7 @@ func Make(in Input) Plan {
 		// backend the candidate leaves as it was.
 		p.Steps = append(p.Steps, containedSteps(in, running, loaded, want, &p.Diagnostics)...)
 		install(why, false)
-		return p
+		return p, memo
 	}
 	// A reload is needed. Departing servers stop taking new requests at
 	// once, before the (possibly delayed) reload.
@@ -177,12 +153,12 @@ func Make(in Input) Plan {
 	// only its reload is left to do.
 	if !obs.File.Equal(desired) {
 		if !install(why, false) {
-			return p
+			return p, memo
 		}
 	}
 	r := Reload{}
-	if !in.LastReload.IsZero() {
-		if t := in.LastReload.Add(b.RestartInterval); t.After(in.Now) {
+	if !in.History.LastReload.IsZero() {
+		if t := in.History.LastReload.Add(b.RestartInterval); t.After(in.Now) {
 			r.NotBefore = t
 		}
 	}
@@ -193,7 +169,7 @@ func Make(in Input) Plan {
 	}
 	add(r, "%s", why)
 	p.Steps = append(p.Steps, afterLoad(kept, want)...)
-	return p
+	return p, memo
 }
 
 // afterLoad sets the servers of a config HAProxy just loaded to the
@@ -245,75 +221,6 @@ func fromRender(res render.Result, prev, memo *Memo) parsedConfig {
 // defend against forgery.
 func Fingerprint(config render.Text) string {
 	return fmt.Sprintf("%08x%x", config.Checksum(), config.Len())
-}
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-// observedFingerprint identifies the observed state. desired and its
-// fingerprint stand in for a file equal to them, which is the common case,
-// so that megabytes are not hashed again.
-//
-// sorted is a guess at the sorted backends of o.Servers: usually they are
-// the rendered backends.
-func observedFingerprint(o Observed, desired render.Text, desiredFP string, sorted []string) string {
-	buf := make([]byte, 0, 17<<10)
-	buf = strconv.AppendBool(buf, o.Running)
-	if o.Unresponsive {
-		buf = append(buf, " unresponsive"...)
-	}
-	buf = append(buf, ' ')
-	if o.Loaded != nil {
-		buf = append(buf, o.Loaded.fingerprint...)
-	} else {
-		buf = append(buf, '-')
-	}
-	buf = append(buf, ' ')
-	if o.File.Equal(desired) {
-		buf = append(buf, desiredFP...)
-	} else {
-		buf = append(buf, Fingerprint(o.File)...)
-	}
-	names := sortedKeys(o.Servers, sorted)
-	crc := uint32(0)
-	for _, b := range names {
-		for _, s := range o.Servers[b] {
-			if len(buf) > 16<<10 {
-				crc, buf = crc32.Update(crc, castagnoli, buf), buf[:0]
-			}
-			buf = append(buf, '\n')
-			buf = append(buf, b...)
-			buf = append(buf, '/')
-			buf = append(buf, s.Name...)
-			buf = append(buf, ' ')
-			buf = append(buf, s.Addr...)
-			buf = append(buf, ' ', byte(s.Port>>8), byte(s.Port), ' ')
-			buf = append(buf, s.State...)
-			buf = append(buf, ' ', byte(s.Weight>>8), byte(s.Weight))
-		}
-	}
-	return fmt.Sprintf("%08x", crc32.Update(crc, castagnoli, buf))
-}
-
-// sortedKeys returns the keys of m in order: guess when it holds them
-// exactly (checking costs less than sorting), else a sorted copy.
-func sortedKeys[V any](m map[string]V, guess []string) []string {
-	if len(guess) == len(m) {
-		ok := true
-		for _, k := range guess {
-			if _, ok = m[k]; !ok {
-				break
-			}
-		}
-		if ok && sort.StringsAreSorted(guess) {
-			return guess
-		}
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // desiredNodes is the node list of every cluster. Where membership is
@@ -575,7 +482,7 @@ func serverSteps(in Input, running map[string][]Server, want parsedConfig) ([]St
 				add(SetServerState{Backend: be, Server: name, State: Maint}, "node left cluster %s: no new requests, those in flight finish", be)
 			}
 			if dynamic {
-				bz, busy := in.Busy[be+"/"+name]
+				bz, busy := in.History.Busy[be+"/"+name]
 				switch {
 				case !busy:
 					add(RemoveServer{Backend: be, Server: name}, "node left cluster %s", be)

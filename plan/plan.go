@@ -1,13 +1,17 @@
-// Package plan is the heart of the writer: a pure function from what should
-// be (config, membership, HAProxy version) and what is (the observed HAProxy)
-// to a Plan, an ordered list of actions for the shell to carry out.
+// Package plan is the heart of the writer: a pure function (Make) from what
+// should be (config, membership, HAProxy version), what is (the observed
+// HAProxy) and what earlier outcomes taught (History) to a Plan, an ordered
+// list of actions for the shell to carry out. The writer owns a Planner,
+// which keeps the History and the work one plan can hand to the next.
 //
 // The shell must honour a plan as follows:
 //   - carry out the steps in order and stop at the first failure, then
-//     report the outcome back as input and plan again;
+//     hand what happened back as one Outcome (Planner.Record) and plan
+//     again;
 //   - a Validate step checks the candidate config with `haproxy -c` beside
-//     the live file; when it fails, the candidate is never installed and its
-//     fingerprint comes back as Input.Rejected;
+//     the live file; when it fails, the candidate is never installed, and
+//     the Outcome says whether `haproxy -c` rejected it (Rejected: the
+//     same candidate is not tried again) or could not run;
 //   - a WriteFile step installs the validated candidate atomically;
 //   - a Validate step marked Background, and the WriteFile after it, may be
 //     carried out off the loop: no step after them depends on them (the
@@ -20,7 +24,7 @@
 //     skips it, carries out the steps after it, and plans again then;
 //   - a RemoveServer that HAProxy refuses because the server still has
 //     requests in flight is no failure: the shell goes on with the steps
-//     after it and reports the server back as Input.Busy.
+//     after it and reports the server back in Outcome.Busy.
 package plan
 
 import (
@@ -42,17 +46,6 @@ type Plan struct {
 	// Diagnostics are problems met while planning (bad nodes, invalid
 	// directives, a rejected config that is not retried).
 	Diagnostics model.Diagnostics
-	// Basis fingerprints the inputs this plan was computed from, so that a
-	// saved plan can be refused once they changed.
-	Basis Basis
-	// Memo is this plan's work, for the next Input.
-	Memo *Memo
-}
-
-// Basis identifies the inputs of a plan.
-type Basis struct {
-	Desired  string // fingerprint of the config the plan converges to
-	Observed string // fingerprint of the observed HAProxy state
 }
 
 // Step is one action and the reason for it. The reason is for people: the
@@ -371,13 +364,12 @@ type jsonStep struct {
 	Reason      string `json:"reason,omitempty"`
 }
 
-// MarshalJSON writes {"actions": [...], "diagnostics": [...], "basis": {...}}.
+// MarshalJSON writes {"actions": [...], "diagnostics": [...]}.
 func (p Plan) MarshalJSON() ([]byte, error) {
 	out := struct {
 		Actions     []jsonStep        `json:"actions"`
 		Diagnostics model.Diagnostics `json:"diagnostics"`
-		Basis       Basis             `json:"basis"`
-	}{Actions: []jsonStep{}, Diagnostics: p.Diagnostics, Basis: p.Basis}
+	}{Actions: []jsonStep{}, Diagnostics: p.Diagnostics}
 	if out.Diagnostics == nil {
 		out.Diagnostics = model.Diagnostics{}
 	}

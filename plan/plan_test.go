@@ -120,7 +120,7 @@ func TestMembershipChangesWithoutReload(t *testing.T) {
 	cfg := testConfig(tcpCluster("cache", 9999))
 	in := Input{Config: cfg, Membership: model.Membership{"cache": known(node("c1.example", "10.0.0.1", 6379), node("c2.example", "10.0.0.2", 6379))}, Version: v26, Now: t0}
 	in.Observed = converged(t, in)
-	in.LastReload = t0
+	in.History.LastReload = t0
 
 	// c2 leaves, c3 joins, c1 moves.
 	in.Membership = model.Membership{"cache": known(node("c1.example", "10.0.0.9", 6379), node("c3.example", "10.0.0.3", 6379))}
@@ -164,7 +164,7 @@ func TestCookieWithoutDirectiveAddsAtRuntime(t *testing.T) {
 func TestCookieServersNeedReload(t *testing.T) {
 	web := httpCluster("web", 8000)
 	web.HAProxy.Backend = append(web.HAProxy.Backend, model.Line{Text: "cookie SRV insert indirect nocache"})
-	in := Input{Config: testConfig(web), Membership: model.Membership{"web": known(node("a.example", "10.0.0.1", 80))}, Version: v26, Now: t0.Add(time.Second), LastReload: t0}
+	in := Input{Config: testConfig(web), Membership: model.Membership{"web": known(node("a.example", "10.0.0.1", 80))}, Version: v26, Now: t0.Add(time.Second), History: History{LastReload: t0}}
 	in.Observed = converged(t, in)
 	in.Membership = model.Membership{"web": known(node("a.example", "10.0.0.1", 80), node("b.example", "10.0.0.2", 80))}
 	p := Make(in)
@@ -212,7 +212,7 @@ func TestStructuralChangeReloads(t *testing.T) {
 	in := Input{Config: testConfig(tcpCluster("cache", 9999)), Version: v26, Now: t0}
 	in.Observed = converged(t, in)
 	in.Config = testConfig(tcpCluster("cache", 9999), tcpCluster("db", 5432))
-	in.LastReload = t0.Add(-10 * time.Second)
+	in.History.LastReload = t0.Add(-10 * time.Second)
 	p := Make(in)
 	want := "validate /tmp/lh/haproxy.cfg\nwrite_file /tmp/lh/haproxy.cfg\nsave_state /tmp/lh/haproxy.cfg.state\nreload haproxy"
 	if got := kinds(p); got != want {
@@ -231,7 +231,7 @@ func TestRejectedIsNotRetried(t *testing.T) {
 	in.Observed = converged(t, in)
 	in.Config = testConfig(tcpCluster("cache", 9999), tcpCluster("db", 5432))
 	first := Make(in)
-	in.Rejected = first.Steps[0].Action.(Validate).Fingerprint
+	in.History.Rejected = first.Steps[0].Action.(Validate).Fingerprint
 	p := Make(in)
 	if !p.Empty() {
 		t.Errorf("rejected candidate planned again:\n%s", p)
@@ -293,8 +293,8 @@ func TestPlanString(t *testing.T) {
 
 // The state machine: random membership and config changes. After applying
 // a plan, planning again gives nothing; membership-only changes never reload;
-// unknown membership never removes a server. Each plan made with the
-// previous plan's Memo is the plan made without one.
+// unknown membership never removes a server. The Planner, fed the outcome
+// of each plan, plans what Make plans from the same History.
 func TestPlanStateMachine(t *testing.T) {
 	hosts := []string{"a.example", "b.example", "c.example", "d.example"}
 	rapid.Check(t, func(t *rapid.T) {
@@ -310,19 +310,30 @@ func TestPlanStateMachine(t *testing.T) {
 			return testConfig(cs...)
 		}
 		in := Input{Config: cfgOf(), Membership: model.Membership{}, Version: version, Now: t0}
-		p := Make(in)
-		in.Observed = Apply(in.Observed, p)
-		memo := p.Memo
-		makePlan := func(in Input) Plan {
+		var pl Planner
+		planBoth := func(in Input) Plan {
 			p := Make(in)
-			in.Memo = memo
-			withMemo := Make(in)
-			if a, b := describePlan(p), describePlan(withMemo); a != b {
-				t.Fatalf("the plan made with the memo differs:\n%s", cmp.Diff(a, b))
+			if a, b := describePlan(p), describePlan(pl.Plan(in)); a != b {
+				t.Fatalf("the Planner's plan differs from Make's:\n%s", cmp.Diff(a, b))
 			}
-			memo = withMemo.Memo
 			return p
 		}
+		// carried records a plan carried out in full at now, in the
+		// History and with the Planner.
+		carried := func(p Plan, now time.Time) {
+			var done []Action
+			for _, s := range p.Steps {
+				done = append(done, s.Action)
+				switch s.Action.(type) {
+				case Start, Reload:
+					in.History.LastReload = now
+				}
+			}
+			pl.Record(Outcome{At: now, Done: done})
+		}
+		p := planBoth(in)
+		in.Observed = Apply(in.Observed, p)
+		carried(p, t0)
 		now := t0
 		for step := 0; step < 20; step++ {
 			now = now.Add(time.Duration(rapid.IntRange(0, 3000).Draw(t, "ms")) * time.Millisecond)
@@ -359,7 +370,7 @@ func TestPlanStateMachine(t *testing.T) {
 			case 4: // nothing changes
 			}
 			before := in.Observed
-			p := makePlan(in)
+			p := planBoth(in)
 			if !structural && in.Version == v26 && p.HasReload() && !addsCookieServer(p, before, in) {
 				t.Fatalf("membership-only change planned a reload:\n%s", p)
 			}
@@ -377,10 +388,8 @@ func TestPlanStateMachine(t *testing.T) {
 				}
 			}
 			in.Observed = Apply(before, p)
-			if p.HasReload() {
-				in.LastReload = now
-			}
-			if again := makePlan(in); !again.Empty() {
+			carried(p, now)
+			if again := planBoth(in); !again.Empty() {
 				t.Fatalf("plan after apply is not empty:\n%s\nafter:\n%s", again, p)
 			}
 		}
@@ -389,7 +398,7 @@ func TestPlanStateMachine(t *testing.T) {
 
 // describePlan is everything a plan says, as text.
 func describePlan(p Plan) string {
-	return fmt.Sprintf("%s%s%+v", p, p.Diagnostics, p.Basis)
+	return fmt.Sprintf("%s%s", p, p.Diagnostics)
 }
 
 // addsCookieServer reports whether the plan's reload is for a new server of
@@ -417,46 +426,6 @@ func TestUnknownEverythingKeepsFileServers(t *testing.T) {
 	}
 	if !strings.Contains(Apply(in.Observed, p).File.String(), "server c1.example:6379 10.0.0.1:6379") {
 		t.Errorf("the reload drops the file's servers:\n%s", p)
-	}
-}
-
-// The basis tells observed states apart by every field of every server,
-// whatever order the backends come in.
-func TestObservedFingerprint(t *testing.T) {
-	base := func() Observed {
-		return Observed{Running: true, File: render.TextOf("x\n"), Servers: map[string][]Server{
-			"a": {{Name: "h:80", Addr: "10.0.0.1", Port: 80, State: Ready}},
-			"b": {{Name: "h:81", Addr: "10.0.0.2", Port: 81, State: Ready}, {Name: "i:81", Addr: "10.0.0.3", Port: 81, State: Maint}},
-		}}
-	}
-	desired := render.TextOf("y\n")
-	fp := func(o Observed, guess []string) string {
-		return observedFingerprint(o, desired, Fingerprint(desired), guess)
-	}
-	want := fp(base(), nil)
-	if got := fp(base(), []string{"a", "b"}); got != want {
-		t.Errorf("with the right guess: %s, want %s", got, want)
-	}
-	if got := fp(base(), []string{"b", "a"}); got != want {
-		t.Errorf("with a wrong guess: %s, want %s", got, want)
-	}
-	changes := map[string]func(o *Observed){
-		"running": func(o *Observed) { o.Running = false },
-		"file":    func(o *Observed) { o.File = desired },
-		"name":    func(o *Observed) { o.Servers["b"][1].Name = "j:81" },
-		"addr":    func(o *Observed) { o.Servers["b"][1].Addr = "10.0.0.4" },
-		"port":    func(o *Observed) { o.Servers["a"][0].Port = 80 + 256 },
-		"state":   func(o *Observed) { o.Servers["b"][1].State = Ready },
-		"moved": func(o *Observed) {
-			o.Servers["a"], o.Servers["b"] = o.Servers["b"][:1], append(o.Servers["a"], o.Servers["b"][1])
-		},
-	}
-	for name, change := range changes {
-		o := base()
-		change(&o)
-		if got := fp(o, []string{"a", "b"}); got == want {
-			t.Errorf("%s: the fingerprint did not change", name)
-		}
 	}
 }
 
@@ -496,7 +465,7 @@ func TestRejectedCandidateKeepsMembershipMoving(t *testing.T) {
 	in.Observed = converged(t, in)
 	in.Config = testConfig(tcpCluster("cache", 9999), tcpCluster("db", 5432))
 	in.Membership = model.Membership{"cache": known(node("c2.example", "10.0.0.2", 6379))}
-	in.Rejected = Make(in).Basis.Desired
+	in.History.Rejected = candidate(t, Make(in))
 	p := Make(in)
 	want := "add_server cache/c2.example:6379\nset_server_state cache/c2.example:6379\nset_server_state cache/c1.example:6379\nremove_server cache/c1.example:6379"
 	if got := kinds(p); got != want {
@@ -515,7 +484,7 @@ func TestUnwritableKeepsMembershipMoving(t *testing.T) {
 	in.Observed = converged(t, in)
 	in.Config = testConfig(tcpCluster("cache", 9999), tcpCluster("db", 5432))
 	in.Membership = model.Membership{"cache": known(node("c1.example", "10.0.0.1", 6379), node("c2.example", "10.0.0.2", 6379))}
-	in.Unwritable = true
+	in.History.Unwritable = true
 	p := Make(in)
 	if got, want := kinds(p), "add_server cache/c2.example:6379\nset_server_state cache/c2.example:6379"; got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
@@ -523,8 +492,20 @@ func TestUnwritableKeepsMembershipMoving(t *testing.T) {
 	if !strings.Contains(p.Diagnostics.String(), "cannot be written") {
 		t.Errorf("diagnostics: %s", p.Diagnostics)
 	}
-	in.Unwritable = false
+	in.History.Unwritable = false
 	if got := kinds(Make(in)); !strings.Contains(got, "reload haproxy") {
 		t.Errorf("once the file can be written, the structural change reloads:\n%s", got)
 	}
+}
+
+// candidate is the fingerprint of the config p validates.
+func candidate(t *testing.T, p Plan) string {
+	t.Helper()
+	for _, s := range p.Steps {
+		if v, ok := s.Action.(Validate); ok {
+			return v.Fingerprint
+		}
+	}
+	t.Fatalf("the plan validates no candidate:\n%s", p)
+	return ""
 }

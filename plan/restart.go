@@ -14,7 +14,7 @@ func (Kill) isAction()      {}
 // carried out. HAProxy starts on the config file on disk, the last good one,
 // before anything is written: a restart must not wait for `haproxy -c` nor
 // depend on writing a candidate (the disk may be full). Only when the last
-// start on that very file failed (Input.StartFailed) is the rendered config
+// start on that very file failed (History.StartFailed) is the rendered config
 // validated and written first, as for a first start without a file.
 func restart(in Input) (Observed, []Step) {
 	obs := in.Observed
@@ -23,7 +23,7 @@ func restart(in Input) (Observed, []Step) {
 		steps = append(steps, Step{Action: Kill{}, Reason: "its worker stopped answering the admin socket"})
 		obs = Observed{File: obs.File}
 	}
-	if obs.Running || obs.File.Len() == 0 || Fingerprint(obs.File) == in.StartFailed {
+	if obs.Running || obs.File.Len() == 0 || Fingerprint(obs.File) == in.History.StartFailed {
 		return obs, steps
 	}
 	steps = append(steps, Step{Action: Start{}, Reason: "HAProxy is not running: start it on the config file on disk, the last good one"})

@@ -16,7 +16,7 @@ import (
 func TestRestartOnTheFileOnDisk(t *testing.T) {
 	two := model.Membership{"cache": known(node("c1.example", "10.0.0.1", 6379), node("c2.example", "10.0.0.2", 6379))}
 	one := model.Membership{"cache": known(node("c1.example", "10.0.0.1", 6379))}
-	base := Input{Config: testConfig(tcpCluster("cache", 9999)), Membership: one, Version: v26, Now: t0, LastReload: t0.Add(-time.Hour)}
+	base := Input{Config: testConfig(tcpCluster("cache", 9999)), Membership: one, Version: v26, Now: t0, History: History{LastReload: t0.Add(-time.Hour)}}
 	running := converged(t, base)
 	dead := Observed{File: running.File}
 	otherPort := testConfig(tcpCluster("cache", 9998))
@@ -32,14 +32,14 @@ func TestRestartOnTheFileOnDisk(t *testing.T) {
 			"start haproxy\nadd_server cache/c2.example:6379\nset_server_state cache/c2.example:6379\nvalidate /tmp/lh/haproxy.cfg\nwrite_file /tmp/lh/haproxy.cfg"},
 		{"structural change meanwhile", func(in *Input) { in.Observed, in.Config = dead, otherPort },
 			"start haproxy\nvalidate /tmp/lh/haproxy.cfg\nwrite_file /tmp/lh/haproxy.cfg\nsave_state /tmp/lh/haproxy.cfg.state\nreload haproxy"},
-		{"the last start on the file failed", func(in *Input) { in.Observed, in.StartFailed = dead, Fingerprint(dead.File) },
+		{"the last start on the file failed", func(in *Input) { in.Observed, in.History.StartFailed = dead, Fingerprint(dead.File) },
 			"validate /tmp/lh/haproxy.cfg\nwrite_file /tmp/lh/haproxy.cfg\nstart haproxy"},
 		{"no file", func(in *Input) { in.Observed = Observed{} },
 			"validate /tmp/lh/haproxy.cfg\nwrite_file /tmp/lh/haproxy.cfg\nstart haproxy"},
 		{"worker unresponsive", func(in *Input) { in.Observed = running; in.Observed.Unresponsive = true },
 			"kill haproxy\nstart haproxy"},
 		{"worker unresponsive, start on the file failed", func(in *Input) {
-			in.Observed, in.StartFailed = running, Fingerprint(running.File)
+			in.Observed, in.History.StartFailed = running, Fingerprint(running.File)
 			in.Observed.Unresponsive = true
 		}, "kill haproxy\nvalidate /tmp/lh/haproxy.cfg\nwrite_file /tmp/lh/haproxy.cfg\nstart haproxy"},
 	}
@@ -57,7 +57,7 @@ func TestRestartOnTheFileOnDisk(t *testing.T) {
 			if r, ok := p.Steps[len(p.Steps)-1].Action.(Reload); ok && strings.HasPrefix(kinds(p), "start") && !r.NotBefore.Equal(in.Now.Add(in.Config.Balancer.RestartInterval)) {
 				t.Errorf("the reload after a start is not rate-limited from the start: %s", p)
 			}
-			in.Observed, in.LastReload, in.StartFailed = Apply(in.Observed, p), in.Now, ""
+			in.Observed, in.History.LastReload, in.History.StartFailed = Apply(in.Observed, p), in.Now, ""
 			if again := Make(in); !again.Empty() {
 				t.Errorf("plan after apply is not empty:\n%s\nafter:\n%s", again, p)
 			}

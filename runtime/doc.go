@@ -15,7 +15,7 @@
 // # Writer
 //
 // Writer keeps the local HAProxy in sync with the config directory and
-// cluster membership: inputs → plan.Make → log the plan → carry it out →
+// cluster membership: inputs → Planner.Plan → log the plan → carry it out →
 // outcomes back as inputs.
 //
 // # Reporter

@@ -120,7 +120,7 @@ type ConfigSource interface {
 }
 
 // Writer keeps HAProxy in sync with the config directory and membership:
-// inputs → plan.Make → log the plan → carry it out → outcomes back as
+// inputs → Planner.Plan → log the plan → carry it out → outcomes back as
 // inputs.
 type Writer struct {
 	Log    *slog.Logger
@@ -160,27 +160,19 @@ type Writer struct {
 	watched     []string
 	members     model.Membership
 	version     render.Version
-	loaded      *plan.Index // the config HAProxy last loaded; nil when not known
-	memo        *plan.Memo  // the last plan's work
-	lastReload  time.Time
-	rejected    string
-	unwritable  bool          // a config file could not be written; tried again at writeAt
-	writeAt     time.Time     // when writing is tried again
-	writeRetry  time.Duration // the backoff between tries, doubling up to maxWriteRetry
-	writeErr    string        // the write error while writing fails, "" while it works
-	runtimeBad  bool
+	planner     plan.Planner // plans, and keeps what the outcomes taught
+	writeErr    string       // the write error while writing fails, "" while it works
 	retry       time.Duration
-	failure     string               // the failure last logged at error level, "" while things work
-	busy        map[string]plan.Busy // servers HAProxy refused to delete, with requests in flight
-	lastGoodErr string               // the last error saving the last good files, logged once
-	changedAt   time.Time            // when the oldest membership change not yet in HAProxy arrived
-	reported    map[string]bool      // clusters whose metrics are set
-	heard       map[string]bool      // clusters with a first read, done or failed
-	discSince   time.Time            // when the discovery session was asked for
-	coldLogged  bool                 // a start before the first reads was logged
-	belief      *plan.Observed       // what HAProxy runs after the last plan; nil: observe everything
-	touched     map[string]bool      // clusters whose membership changed since the last observation
-	lastFull    time.Time            // the last observation of everything
+	failure     string          // the failure last logged at error level, "" while things work
+	lastGoodErr string          // the last error saving the last good files, logged once
+	changedAt   time.Time       // when the oldest membership change not yet in HAProxy arrived
+	reported    map[string]bool // clusters whose metrics are set
+	heard       map[string]bool // clusters with a first read, done or failed
+	discSince   time.Time       // when the discovery session was asked for
+	coldLogged  bool            // a start before the first reads was logged
+	belief      *plan.Observed  // what HAProxy runs after the last plan; nil: observe everything
+	touched     map[string]bool // clusters whose membership changed since the last observation
+	lastFull    time.Time       // the last observation of everything
 
 	// The file syncer brings the config file up to date after runtime
 	// changes, off the loop, so that membership changes never wait for
@@ -192,22 +184,19 @@ type Writer struct {
 	fileJobs chan fileJob
 	fileDone chan fileResult
 	syncing  string // fingerprint handed to the syncer and not done yet
-
-	// startFailed is the fingerprint of the file on disk the last start
-	// failed on (plan.Input.StartFailed).
-	startFailed string
 }
 
 type fileJob struct {
-	hap  HAProxy
-	data render.Text
-	fp   string
-	gen  uint64
+	hap      HAProxy
+	validate plan.Validate
+	gen      uint64
 }
 
+// fileResult is the syncer's outcome of a job: done, or the step that
+// failed (rejected: by `haproxy -c`).
 type fileResult struct {
-	fp       string
-	data     render.Text
+	validate plan.Validate
+	failed   plan.Action
 	err      error
 	rejected bool
 }
@@ -291,9 +280,9 @@ func (w *Writer) Run(ctx context.Context) error {
 			continue
 		}
 		next := w.converge(ctx)
-		if w.unwritable {
+		if at := w.planner.WriteRetryAt(); !at.IsZero() {
 			// Wake up to try the file again.
-			next = earliest(next, max(time.Until(w.writeAt), time.Millisecond))
+			next = earliest(next, max(time.Until(at), time.Millisecond))
 		}
 		if next > 0 {
 			if !wake.Stop() {
@@ -364,7 +353,8 @@ func (w *Writer) reloadConfig(ctx context.Context) {
 	if b := cfg.Balancer; b != nil && (w.balancer == nil || b.ConfigFile != w.balancer.ConfigFile || b.SocketFile != w.balancer.SocketFile || b.PidFile != w.balancer.PidFile) {
 		w.stopWatching()
 		w.hap = w.NewHAProxy(b)
-		w.loaded, w.belief = nil, nil
+		w.planner.Replaced()
+		w.belief = nil
 	}
 	w.balancer = cfg.Balancer
 	w.followDiscovery(cfg)
@@ -441,20 +431,14 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 		}
 		// What an HAProxy that ran before this writer loaded is not known
 		// (the file may have been written after its last reload): the
-		// first plan reloads it once.
+		// first plan reloads it once. After that the planner knows.
 		if obs.Running {
-			obs.Loaded = w.loaded
+			obs.Loaded = w.planner.Loaded()
 		}
 		now := time.Now()
-		if w.unwritable && !now.Before(w.writeAt) {
-			w.unwritable = false // try writing again
-		}
-		w.pruneBusy(obs)
 		pendingReads, startAt := w.coldStart(obs, now)
-		p := plan.Make(plan.Input{Config: &w.snap.Config, Membership: w.members, Version: w.version, Observed: obs,
-			Now: now, LastReload: w.lastReload, Rejected: w.rejected, Unwritable: w.unwritable, StartFailed: w.startFailed, RuntimeFailed: w.runtimeBad, Busy: w.busy, Memo: w.memo,
-			ReadsPending: pendingReads, StartNotBefore: startAt})
-		w.memo = p.Memo
+		p := w.planner.Plan(plan.Input{Config: &w.snap.Config, Membership: w.members, Version: w.version, Observed: obs,
+			Now: now, ReadsPending: pendingReads, StartNotBefore: startAt})
 		logDiagnostics(w.Log, p.Diagnostics, &w.planDiags)
 		w.Metrics.HAProxyUp(obs.Running)
 		if p.Empty() {
@@ -475,7 +459,7 @@ func (w *Writer) converge(ctx context.Context) time.Duration {
 		if len(p.Steps) > planLogSteps {
 			w.Log.Debug("the whole plan", "plan", p.String())
 		}
-		wait, err := w.execute(ctx, p, obs)
+		wait, err := w.execute(ctx, p)
 		w.believe(obs, p, err)
 		if (err == nil || err == errHandedOff) && wait == 0 && !w.changedAt.IsZero() {
 			w.Metrics.Converged(time.Since(w.changedAt))
@@ -589,7 +573,7 @@ func (w *Writer) notReady(obs plan.Observed) string {
 		return "HAProxy is not running"
 	}
 	for _, name := range w.snap.Config.ClusterNames() {
-		if !w.loaded.HasBackend(name) {
+		if !w.planner.Loaded().HasBackend(name) {
 			return "HAProxy's config lacks cluster " + name
 		}
 		if !w.members[name].Known {
@@ -684,23 +668,26 @@ func (w *Writer) backoff() time.Duration {
 	return w.retry
 }
 
-// execute carries out the steps in order and stops at the first failure.
-// A reload that must wait stops execution and returns the wait.
-func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (time.Duration, error) {
-	file := obs.File
+// execute carries out the steps in order and stops at the first failure;
+// what happened goes back to the planner as one Outcome. A reload that
+// must wait stops execution and returns the wait.
+func (w *Writer) execute(ctx context.Context, p plan.Plan) (time.Duration, error) {
+	var out plan.Outcome
 	locked := false
 	var wait time.Duration // until the earliest pending step
 	defer func() {
 		if locked {
 			w.fileMu.Unlock()
 		}
+		out.At = time.Now()
+		w.planner.Record(out)
 	}()
 	// Runtime changes go out together, in order, up to the next step that
 	// is not one (a file, a start, a reload).
 	var batch []plan.Step
 	flush := func() error {
 		defer func() { batch = batch[:0] }()
-		return w.applyRuntime(ctx, batch, &wait)
+		return w.applyRuntime(ctx, batch, &wait, &out)
 	}
 	for _, s := range p.Steps {
 		var err error
@@ -724,7 +711,7 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 			if a.Background {
 				// Only the file is behind what runs: the syncer brings it
 				// up to date while the loop takes the next change.
-				w.handOff(a.Data, a.Fingerprint)
+				w.handOff(a)
 				return wait, errHandedOff
 			}
 			if !locked {
@@ -736,7 +723,7 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 			err = w.hap.Validate(ctx, a.Data)
 			var rej rejection
 			if errors.As(err, &rej) {
-				w.rejected = a.Fingerprint
+				out.Rejected = true
 				w.logRejection(rej, a.Data)
 				w.Metrics.Reload("rejected")
 			} else if err != nil {
@@ -744,14 +731,12 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 			}
 		case plan.WriteFile:
 			if err = w.hap.Install(ctx, a.Data); err == nil {
-				file = a.Data
 				w.writeOK()
 			} else {
 				w.writeFailed(err)
 			}
 		case plan.Kill:
 			if err = w.hap.Kill(ctx); err == nil {
-				w.loaded = nil
 				w.Log.Warn("killed HAProxy", "why", s.Reason)
 			}
 		case plan.Start:
@@ -759,10 +744,7 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 				return earliest(wait, d), nil // an update that completes the reads plans again sooner
 			}
 			if err = w.hap.Start(ctx); err == nil {
-				w.loaded, w.lastReload, w.runtimeBad, w.startFailed = plan.IndexConfig(file), time.Now(), false, ""
 				w.Log.Info("started HAProxy")
-			} else {
-				w.startFailed = plan.Fingerprint(file)
 			}
 		case plan.SaveState:
 			if d := time.Until(a.NotBefore); d > 0 {
@@ -780,7 +762,6 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 				return earliest(wait, d), nil
 			}
 			if err = w.hap.Reload(ctx); err == nil {
-				w.loaded, w.lastReload, w.runtimeBad = plan.IndexConfig(file), time.Now(), false
 				w.Log.Info("reloaded HAProxy")
 				w.Metrics.Reload("ok")
 			} else {
@@ -791,8 +772,10 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 		}
 		w.Metrics.Action(s.Action.Kind(), err == nil)
 		if err != nil {
+			out.Failed, out.Err = s.Action, err
 			return 0, fmt.Errorf("%s %s: %w", s.Action.Kind(), s.Action.Target(), err)
 		}
+		out.Done = append(out.Done, s.Action)
 	}
 	if err := flush(); err != nil {
 		return 0, err
@@ -801,10 +784,10 @@ func (w *Writer) execute(ctx context.Context, p plan.Plan, obs plan.Observed) (t
 }
 
 // applyRuntime carries out a run of runtime changes through HAProxy's
-// Apply. A server HAProxy refused to delete while requests are in flight
-// is a fact for the next plan, not a failure: it waits at least
-// plan.BusyRetry. The first other failure ends the plan.
-func (w *Writer) applyRuntime(ctx context.Context, steps []plan.Step, wait *time.Duration) error {
+// Apply, and adds what happened to out. A server HAProxy refused to delete
+// while requests are in flight is a fact for the next plan, not a failure:
+// it waits at least plan.BusyRetry. The first other failure ends the plan.
+func (w *Writer) applyRuntime(ctx context.Context, steps []plan.Step, wait *time.Duration, out *plan.Outcome) error {
 	if len(steps) == 0 {
 		return nil
 	}
@@ -821,12 +804,12 @@ func (w *Writer) applyRuntime(ctx context.Context, steps []plan.Step, wait *time
 			if errors.As(err, &busy) && busy.Busy() {
 				// In maintenance already: no new requests reach it while
 				// those in flight finish.
-				w.serverBusy(a)
+				if !w.planner.IsBusy(a.Target()) {
+					w.Log.Info("server still has requests in flight; it is deleted when they finish, or after drain_timeout", "server", a.Target())
+				}
+				out.Busy = append(out.Busy, a)
 				*wait = earliest(*wait, plan.BusyRetry)
 				continue
-			}
-			if err == nil {
-				delete(w.busy, a.Target())
 			}
 		case plan.ShutdownSessions:
 			if err == nil {
@@ -835,49 +818,22 @@ func (w *Writer) applyRuntime(ctx context.Context, steps []plan.Step, wait *time
 		}
 		w.Metrics.Action(s.Action.Kind(), err == nil)
 		if err != nil {
-			w.runtimeBad = true
+			out.Failed, out.Err = s.Action, err
 			return fmt.Errorf("%s %s: %w", s.Action.Kind(), s.Action.Target(), err)
 		}
+		out.Done = append(out.Done, s.Action)
 	}
 	if len(results) < len(steps) {
-		w.runtimeBad = true
-		return fmt.Errorf("%s %s: not carried out", steps[len(results)].Action.Kind(), steps[len(results)].Action.Target())
+		s := steps[len(results)]
+		out.Failed, out.Err = s.Action, errNotCarriedOut
+		return fmt.Errorf("%s %s: %w", s.Action.Kind(), s.Action.Target(), errNotCarriedOut)
 	}
 	return nil
 }
 
-// serverBusy records that HAProxy refused to delete a server that still
-// has requests in flight.
-func (w *Writer) serverBusy(a plan.RemoveServer) {
-	now := time.Now()
-	bz, ok := w.busy[a.Target()]
-	if !ok {
-		if w.busy == nil {
-			w.busy = map[string]plan.Busy{}
-		}
-		bz.Since = now
-		w.Log.Info("server still has requests in flight; it is deleted when they finish, or after drain_timeout", "server", a.Target())
-	}
-	bz.Last = now
-	w.busy[a.Target()] = bz
-}
-
-// pruneBusy forgets the busy servers that no longer run.
-func (w *Writer) pruneBusy(obs plan.Observed) {
-	if obs.Servers == nil {
-		return
-	}
-	for key := range w.busy {
-		be, name, _ := strings.Cut(key, "/")
-		found := false
-		for _, s := range obs.Servers[be] {
-			found = found || s.Name == name
-		}
-		if !found {
-			delete(w.busy, key)
-		}
-	}
-}
+// errNotCarriedOut is the failure of a runtime change HAProxy's Apply did
+// not get to (it stopped after an earlier failure in the batch).
+var errNotCarriedOut = errors.New("not carried out")
 
 // pending reports whether every step of p waits for a time after now: the
 // plan is logged once it is due, not at every retry.
@@ -913,12 +869,12 @@ var errHandedOff = errors.New("file update handed to the syncer")
 
 // handOff queues a validate-and-install for the syncer; a newer one
 // replaces a queued older one.
-func (w *Writer) handOff(data render.Text, fp string) {
-	if w.syncing == fp {
+func (w *Writer) handOff(v plan.Validate) {
+	if w.syncing == v.Fingerprint {
 		return
 	}
-	w.syncing = fp
-	job := fileJob{hap: w.hap, data: data, fp: fp, gen: w.fileGen.Load()}
+	w.syncing = v.Fingerprint
+	job := fileJob{hap: w.hap, validate: v, gen: w.fileGen.Load()}
 	select {
 	case <-w.fileJobs: // drop the older queued job
 	default:
@@ -930,14 +886,15 @@ func (w *Writer) handOff(data render.Text, fp string) {
 func (w *Writer) syncFiles(ctx context.Context) {
 	for job := range w.fileJobs {
 		w.fileMu.Lock()
-		var r fileResult
-		r.fp, r.data = job.fp, job.data
+		r := fileResult{validate: job.validate}
 		if job.gen == w.fileGen.Load() {
-			r.err = job.hap.Validate(ctx, job.data)
+			r.err = job.hap.Validate(ctx, job.validate.Data)
 			var rej rejection
 			r.rejected = errors.As(r.err, &rej)
-			if r.err == nil {
-				r.err = job.hap.Install(ctx, job.data)
+			if r.err != nil {
+				r.failed = job.validate
+			} else if r.err = job.hap.Install(ctx, job.validate.Data); r.err != nil {
+				r.failed = writeOf(job.validate)
 			}
 		}
 		w.fileMu.Unlock()
@@ -948,54 +905,50 @@ func (w *Writer) syncFiles(ctx context.Context) {
 	}
 }
 
+// writeOf is the WriteFile step that follows a Validate step.
+func writeOf(v plan.Validate) plan.WriteFile {
+	return plan.WriteFile{Path: v.Path, Data: v.Data, Fingerprint: v.Fingerprint}
+}
+
 // fileSynced takes the syncer's outcome back as input.
 func (w *Writer) fileSynced(r fileResult) {
-	if w.syncing == r.fp {
+	if w.syncing == r.validate.Fingerprint {
 		w.syncing = ""
 	}
+	out := plan.Outcome{At: time.Now(), Failed: r.failed, Err: r.err, Rejected: r.rejected}
 	var rej rejection
 	switch {
 	case r.rejected && errors.As(r.err, &rej):
-		w.rejected = r.fp
-		w.logRejection(rej, r.data)
+		w.logRejection(rej, r.validate.Data)
 	case r.err != nil:
 		w.writeFailed(r.err)
 	default:
+		out.Done = []plan.Action{r.validate, writeOf(r.validate)}
 		w.writeOK()
 	}
+	w.planner.Record(out)
 }
 
-// maxWriteRetry caps the backoff between tries of a config file that could
-// not be written.
-const maxWriteRetry = 30 * time.Second
-
-// writeFailed records that a config file could not be written (a full
-// disk, a path that is not writable): the planner installs nothing, runtime
-// changes go on, and writing is tried again after a backoff that doubles
-// from 250 ms up to maxWriteRetry. The failure is logged when writing stops
-// working, and again only once it works again.
+// writeFailed logs that a config file could not be written (a full disk,
+// a path that is not writable): the planner installs nothing for a while,
+// runtime changes go on, and writing is tried again after a backoff (the
+// planner's). The failure is logged when writing stops working, and again
+// only once it works again.
 func (w *Writer) writeFailed(err error) {
-	switch {
-	case w.writeRetry == 0:
-		w.writeRetry = 250 * time.Millisecond
-	case w.writeRetry < maxWriteRetry:
-		w.writeRetry = min(2*w.writeRetry, maxWriteRetry)
-	}
-	w.unwritable, w.writeAt = true, time.Now().Add(w.writeRetry)
 	if w.writeErr == "" {
 		w.writeErr = err.Error()
 		w.Log.Error("the config file cannot be written; the last good one stays, runtime changes go on, and it is tried again with a backoff", "err", err)
 	} else {
-		w.Log.Debug("the config file still cannot be written", "retry_in", w.writeRetry)
+		w.Log.Debug("the config file still cannot be written", "err", err)
 	}
 }
 
-// writeOK records that a config file was written.
+// writeOK logs that a config file is written again.
 func (w *Writer) writeOK() {
 	if w.writeErr != "" {
 		w.Log.Info("the config file is written again")
 	}
-	w.unwritable, w.writeRetry, w.writeErr = false, 0, ""
+	w.writeErr = ""
 }
 
 // logRejection logs what haproxy -c refused in a candidate, each alert at

@@ -121,7 +121,7 @@ func testWriterHAProxyKilledCannotWrite(t *testing.T, r testenv.HAProxyRelease) 
 
 // An HAProxy killed while the file on disk cannot start it (here a file
 // that HAProxy rejects) is started on the rendered config instead: the start
-// on the file fails, that is fed back (plan.Input.StartFailed), and the next
+// on the file fails, that is fed back (the Outcome recorded with the planner), and the next
 // plan validates, writes and starts the rendered config.
 func TestWriterHAProxyKilledBadFile(t *testing.T) {
 	testenv.ForEachHAProxy(t, testWriterHAProxyKilledBadFile)

@@ -33,7 +33,7 @@ Exit codes: 0 success, 1 error, 2 usage error; with --detailed-exitcode:
 	current := fs.String("current", "", "the HAProxy config now in force")
 	versionFlag := fs.String("haproxy-version", "", "the HAProxy version, e.g. 2.6.12 (default: ask the --haproxy binary with -v)")
 	binary := fs.String("haproxy", "haproxy", "the HAProxy `BINARY` the writer runs: asked for its version when --haproxy-version is not given")
-	asJSON := fs.Bool("json", false, `print {"actions": [...], "diagnostics": [...], "basis": {...}}`)
+	asJSON := fs.Bool("json", false, `print {"actions": [...], "diagnostics": [...]}`)
 	detailed := fs.Bool("detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	if code, done := fs.parse(args); done {
 		return code
