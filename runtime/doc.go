@@ -31,12 +31,17 @@
 //   - The main loop owns all state. It applies each round's results to the
 //     rise/fall state machine (model.PortHealth), follows config changes
 //     (model.Load, last good per file; editing a service keeps its checks'
-//     history), and computes the znodes each discovery should hold.
+//     history), and computes the znodes each discovery should hold
+//     (registration.Wanted).
 //   - One registrar per discovery config owns a ZooKeeper session and
-//     converges the znodes there to what the main loop wants: it compares
-//     what it wants with what it has done under the current session, so
-//     after a session expired every registration is made again. A failed
-//     operation is retried with backoff (250 ms doubling to 5 s).
+//     converges the znodes there to what the main loop wants, the way the
+//     writer converges HAProxy: registration.Make → log the plan → carry it
+//     out against the Registry → outcomes, inspections of the watched
+//     znodes and session changes back into its registration.State. The
+//     plan compares what is wanted with what was done under the current
+//     session, so after a session expired every registration is made
+//     again. A failed operation is retried with backoff (250 ms doubling to
+//     5 s).
 //
 // On shutdown (the context is cancelled, e.g. on SIGTERM) the checkers
 // stop, each registrar deletes every znode it may own and then closes its

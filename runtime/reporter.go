@@ -1,20 +1,18 @@
 package runtime
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"maps"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"lighthouse/model"
+	"lighthouse/plan/registration"
 )
 
 // Prober runs one health check against host:port, under the check's
@@ -73,7 +71,8 @@ type Reporter struct {
 	diagText   string
 	services   map[string]*serviceRun // by service file stem
 	registrars map[string]*registrar  // by discovery name
-	sent       map[string]wanted
+	sent       map[string]registration.Want
+	wantDiags  string // the diagnostics of the wanted znodes last logged
 	results    chan roundResult
 	wg         sync.WaitGroup
 }
@@ -119,7 +118,7 @@ func (r *Reporter) Run(ctx context.Context) error {
 	r.Health.SetPart("checks", "no round of checks yet")
 	r.services = map[string]*serviceRun{}
 	r.registrars = map[string]*registrar{}
-	r.sent = map[string]wanted{}
+	r.sent = map[string]registration.Want{}
 	r.results = make(chan roundResult)
 	files, err := r.Config.Read()
 	if err != nil {
@@ -324,130 +323,6 @@ func (r *Reporter) checksGone(old, sv model.Service) {
 	}
 }
 
-// check runs the rounds of one service until ctx is done. It starts after
-// the previous checker of the service (prev) has stopped, so rounds never
-// overlap; a round starts interval after the start of the previous one, or
-// at once if that one took longer.
-func (r *Reporter) check(ctx context.Context, id string, gen int, pc probeConfig, prev <-chan struct{}, done chan struct{}) {
-	defer r.wg.Done()
-	defer close(done)
-	if prev != nil {
-		select {
-		case <-prev:
-		case <-ctx.Done():
-			return
-		}
-	}
-	interval := pc.Interval
-	if interval <= 0 { // Load rejects it; never spin anyway
-		interval = time.Second
-	}
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-timer.C:
-		}
-		start := time.Now()
-		res := r.round(ctx, pc)
-		if ctx.Err() != nil {
-			return
-		}
-		select {
-		case r.results <- roundResult{id: id, gen: gen, results: res}:
-		case <-ctx.Done():
-			return
-		}
-		timer.Reset(max(interval-time.Since(start), 0))
-	}
-}
-
-// round runs every check of every port at once and waits for all of them.
-func (r *Reporter) round(ctx context.Context, pc probeConfig) map[int][]model.CheckResult {
-	out := make(map[int][]model.CheckResult, len(pc.Ports))
-	for _, port := range pc.Ports { // before any check runs: they read out
-		out[port] = make([]model.CheckResult, len(pc.Checks))
-	}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, port := range pc.Ports {
-		for i, c := range pc.Checks {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				start := time.Now()
-				err := r.Prober.Probe(ctx, pc.Host, port, c)
-				res := model.CheckResult{Type: c.Type, Pass: err == nil, Took: time.Since(start)}
-				if err != nil {
-					res.Detail = err.Error()
-				}
-				mu.Lock()
-				out[port][i] = res
-				mu.Unlock()
-			}()
-		}
-	}
-	wg.Wait()
-	return out
-}
-
-// record applies a round's results to the ports' health.
-func (r *Reporter) record(res roundResult) {
-	run, ok := r.services[res.id]
-	if !ok || run.gen != res.gen {
-		return // from before a config change
-	}
-	for _, port := range slices.Sorted(maps.Keys(res.results)) {
-		p, ok := run.ports[port]
-		if !ok {
-			continue
-		}
-		var ts []model.CheckTransition
-		p.health, ts = p.health.Record(res.results[port])
-		for _, t := range ts {
-			if t.Change == model.NowPassing {
-				r.Log.Info("check passing", "service", res.id, "port", port, "check", t.Type, "passes", t.Count)
-				delete(p.reasons, t.Type)
-			} else {
-				r.Log.Warn("check failing", "service", res.id, "port", port, "check", t.Type, "failures", t.Count, "err", clipDetail(t.Detail))
-				p.noteReason(t.Type, t.Detail)
-			}
-		}
-		up := p.health.Up()
-		for _, c := range res.results[port] {
-			r.Metrics.Check(run.cfg.Name, port, c.Type, c.Pass, c.Took)
-			switch {
-			case c.Pass:
-			case !up && p.noteReason(c.Type, c.Detail):
-				// Down, and this reason is new: once at info, not every round.
-				r.Log.Info("check failed", "service", res.id, "port", port, "check", c.Type, "err", clipDetail(c.Detail))
-			default:
-				r.Log.Debug("check failed", "service", res.id, "port", port, "check", c.Type, "err", clipDetail(c.Detail))
-			}
-		}
-		if up {
-			p.reasons = nil
-		}
-		switch {
-		case up && (!p.judged || !p.up):
-			r.Log.Info("service up", "service", res.id, "cluster", run.cfg.Name, "port", port)
-		case !up && p.judged && p.up:
-			r.Log.Warn("service down", "service", res.id, "cluster", run.cfg.Name, "port", port)
-		case !up && !p.judged:
-			r.Log.Debug("service not up yet", "service", res.id, "cluster", run.cfg.Name, "port", port)
-		}
-		p.judged, p.up = true, up
-	}
-	run.rounds++
-	if r.checked() {
-		r.Health.SetPart("checks", "")
-		r.Health.SetStarted()
-	}
-	r.publish()
-}
-
 // checked says whether every service has had a round of checks.
 func (r *Reporter) checked() bool {
 	for _, run := range r.services {
@@ -460,90 +335,28 @@ func (r *Reporter) checked() bool {
 
 // publish hands each registrar the znodes it should hold, if they changed.
 func (r *Reporter) publish() {
-	want := wantedZnodes(&r.snap.Config, r.services, r.Host, r.stopping)
-	for name, g := range r.registrars {
-		w, ok := want[name]
-		if !ok {
-			w = wanted{Data: map[string][]byte{}, Every: map[string]time.Duration{}}
+	health := registration.Health{}
+	for id, run := range r.services {
+		for port, p := range run.ports {
+			if !p.judged {
+				continue
+			}
+			if health[id] == nil {
+				health[id] = map[int]bool{}
+			}
+			health[id][port] = p.up
 		}
-		if old, ok := r.sent[name]; ok && sameWant(old, w) {
+	}
+	want, diags := registration.Wanted(&r.snap.Config, health, registration.Host(r.Host), r.stopping)
+	logDiagnostics(r.Log, diags, &r.wantDiags)
+	for name, g := range r.registrars {
+		w := want[name]
+		if old, ok := r.sent[name]; ok && old.Equal(w) {
 			continue
 		}
 		r.sent[name] = w
 		g.setWant(w)
 	}
-}
-
-func sameWant(x, y wanted) bool {
-	a, b := x.Data, y.Data
-	if len(a) != len(b) || !maps.Equal(x.Every, y.Every) {
-		return false
-	}
-	for k, v := range a {
-		w, ok := b[k]
-		if !ok || (v == nil) != (w == nil) || !bytes.Equal(v, w) {
-			return false
-		}
-	}
-	return true
-}
-
-// wantedZnodes computes, for each discovery, the znode of every judged
-// service port: its node data when the port is up, nil (must be absent)
-// when it is down, and its service's check interval. Ports not judged yet
-// are left out. Two service files that map to the same znode (same name
-// and port): it is up if either is, with the data of the first up one in
-// file order.
-//
-// Each node's metadata is its service's, with MetaState: drain when the
-// drain file names the port or when the reporter is stopping and the
-// service has drain_on_stop, ready otherwise.
-func wantedZnodes(cfg *model.Config, services map[string]*serviceRun, host Identity, stopping bool) map[string]wanted {
-	out := map[string]wanted{}
-	for _, id := range slices.Sorted(maps.Keys(services)) {
-		run := services[id]
-		sv := run.cfg
-		d, ok := cfg.Discovery[sv.Discovery]
-		if !ok {
-			continue
-		}
-		ws, ok := out[sv.Discovery]
-		if !ok {
-			ws = wanted{Data: map[string][]byte{}, Every: map[string]time.Duration{}}
-			out[sv.Discovery] = ws
-		}
-		w := ws.Data
-		for _, port := range slices.Sorted(maps.Keys(run.ports)) {
-			p := run.ports[port]
-			if !p.judged {
-				continue
-			}
-			state := model.StateReady
-			if cfg.Draining(id, sv, port) || stopping && sv.DrainOnStop > 0 {
-				state = model.StateDrain
-			}
-			md := make(map[string]any, len(sv.Metadata)+1)
-			for k, v := range sv.Metadata {
-				md[k] = v
-			}
-			md[model.MetaState] = state
-			node := model.Node{Host: host.Name, IP: host.IP, Port: port,
-				Peer:     &model.Peer{Name: host.Name, IP: host.IP, Port: model.DefaultPeerPort},
-				Metadata: md}
-			path := strings.TrimSuffix(d.Path, "/") + "/" + sv.Name + "/" + node.Name()
-			if e, seen := ws.Every[path]; !seen || sv.Interval < e {
-				ws.Every[path] = sv.Interval
-			}
-			if p.up {
-				if w[path] == nil {
-					w[path] = node.Encode()
-				}
-			} else if _, seen := w[path]; !seen {
-				w[path] = nil
-			}
-		}
-	}
-	return out
 }
 
 // shutdown stops the checkers, has every registrar delete its znodes and
@@ -559,56 +372,6 @@ func (r *Reporter) shutdown(stopChecks context.CancelFunc) {
 	}
 	r.wg.Wait()
 	r.Log.Info("stopped")
-}
-
-// noteReason records the reason a check failed for and reports whether it
-// differs from the one recorded before.
-func (p *portRun) noteReason(check, detail string) bool {
-	key := reasonKey(detail)
-	if old, ok := p.reasons[check]; ok && old == key {
-		return false
-	}
-	if p.reasons == nil {
-		p.reasons = map[string]string{}
-	}
-	p.reasons[check] = key
-	return true
-}
-
-// ephemeralPort is the local port of a connection in an error ("read tcp
-// 127.0.0.1:41234->127.0.0.1:80: ..."): new on every round, it is no new
-// reason.
-var ephemeralPort = regexp.MustCompile(`:[0-9]+->`)
-
-// reasonKey is what tells two failure reasons apart.
-func reasonKey(detail string) string {
-	return ephemeralPort.ReplaceAllString(clipDetail(detail), ":_->")
-}
-
-// maxDetail is the most of a check's failure detail that a log line
-// echoes: a detail may quote what the service answered (a tcp check's
-// response line, up to 64 KiB).
-const maxDetail = 512
-
-// clipDetail cuts a failure detail to maxDetail bytes, at a rune boundary,
-// and says how long it was.
-func clipDetail(s string) string {
-	if len(s) <= maxDetail {
-		return s
-	}
-	cut := maxDetail
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%s… (%d bytes in all)", s[:cut], len(s))
-}
-
-func checkTypes(cs []model.Check) string {
-	var ts []string
-	for _, c := range cs {
-		ts = append(ts, c.Type)
-	}
-	return strings.Join(ts, ",")
 }
 
 func containsInt(xs []int, x int) bool {

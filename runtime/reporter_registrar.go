@@ -1,18 +1,15 @@
 package runtime
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
-	"path"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"lighthouse/model"
+	"lighthouse/plan/registration"
 )
 
 // Registry is one ZooKeeper session in which the reporter registers
@@ -38,146 +35,6 @@ type Registry interface {
 	Close() error
 }
 
-// wanted is what the main loop wants of one discovery: the data of every
-// znode (nil: absent), and how often each may be restored (its service's
-// check interval).
-type wanted struct {
-	Data  map[string][]byte
-	Every map[string]time.Duration
-}
-
-// regState is what a registrar knows of one znode it has dealt with. A
-// path it has never dealt with has no regState: unknown.
-type regState struct {
-	// Present is true when the znode exists or may exist (an operation on
-	// it failed or was interrupted); false when it is known to be absent.
-	Present bool
-	// Session owns the znode; 0 when uncertain.
-	Session int64
-	Data    []byte
-}
-
-// regOp is one operation of a registration plan.
-type regOp struct {
-	Path   string
-	Data   []byte // the data to register; nil for a deregistration
-	Delete bool
-}
-
-func (o regOp) String() string {
-	if o.Delete {
-		return "deregister " + o.Path
-	}
-	return "register " + o.Path
-}
-
-// planRegistrations lists what to do, in path order, so that ZooKeeper
-// holds what want says under session: a path with data is registered
-// unless it already is, with that data, by that session (so everything is
-// registered again after the session changed); a path wanted absent is
-// deleted unless known absent (a path never dealt with is deleted once: a
-// previous run may have left it); a path no longer wanted at all is deleted
-// if it may exist.
-func planRegistrations(want map[string][]byte, have map[string]regState, session int64) []regOp {
-	var ops []regOp
-	for p, data := range want {
-		h, known := have[p]
-		switch {
-		case data != nil:
-			if !known || !h.Present || h.Session != session || h.Session == 0 || !bytes.Equal(h.Data, data) {
-				ops = append(ops, regOp{Path: p, Data: data})
-			}
-		case !known || h.Present:
-			ops = append(ops, regOp{Path: p, Delete: true})
-		}
-	}
-	for p, h := range have {
-		if _, ok := want[p]; !ok && h.Present {
-			ops = append(ops, regOp{Path: p, Delete: true})
-		}
-	}
-	sort.Slice(ops, func(i, j int) bool { return ops[i].Path < ops[j].Path })
-	return ops
-}
-
-// applyOutcome records the outcome of an operation in have. A failed or
-// interrupted operation leaves the znode uncertain: present, no session.
-func applyOutcome(have map[string]regState, want map[string][]byte, op regOp, session int64, err error) {
-	switch {
-	case err != nil:
-		have[op.Path] = regState{Present: true}
-	case op.Delete:
-		if _, wanted := want[op.Path]; wanted {
-			have[op.Path] = regState{Present: false}
-		} else {
-			delete(have, op.Path)
-		}
-	default:
-		have[op.Path] = regState{Present: true, Session: session, Data: op.Data}
-	}
-}
-
-// forget drops what a registrar remembers of paths no longer wanted and
-// known to be absent.
-func forget(have map[string]regState, want map[string][]byte) {
-	for p, h := range have {
-		if _, ok := want[p]; !ok && !h.Present {
-			delete(have, p)
-		}
-	}
-}
-
-// drift is what a watch found at a znode, against what the registrar did
-// there.
-type drift int
-
-const (
-	driftNone        drift = iota
-	driftDeleted           // ours, and deleted by someone else
-	driftOverwritten       // ours, and its data changed by someone else
-	driftTaken             // ours, and now owned by another session
-	driftForeign           // wanted absent (the port is down), and present: another session's
-)
-
-func (d drift) String() string {
-	return [...]string{"none", "deleted", "overwritten", "taken", "foreign"}[d]
-}
-
-// judgeZnode compares what ZooKeeper holds at a znode with what the
-// registrar did there under session. Only a znode the registrar believes
-// it holds (registered by this session, no operation pending) can drift
-// from it; a znode wanted absent drifts when someone else's is there.
-func judgeZnode(data []byte, wanted bool, h regState, known bool, exists bool, owner int64, got []byte, session int64) drift {
-	switch {
-	case !wanted || !known || session == 0:
-		return driftNone
-	case data == nil:
-		if !h.Present && exists && owner != session {
-			return driftForeign
-		}
-	case h.Present && h.Session == session && bytes.Equal(h.Data, data):
-		switch {
-		case !exists:
-			return driftDeleted
-		case owner != session:
-			return driftTaken
-		case !bytes.Equal(got, data):
-			return driftOverwritten
-		}
-	}
-	return driftNone
-}
-
-// restoreDue says when a drifted znode may be restored: at once, unless it
-// was restored less than every ago (at most one restore per check interval,
-// so that a fight with another client is a line per interval, not a loop).
-func restoreDue(last time.Time, every time.Duration, now time.Time) time.Time {
-	if last.IsZero() || !now.Before(last.Add(every)) {
-		return now
-	}
-	return last.Add(every)
-}
-
 // Registration backoff bounds.
 const (
 	minBackoff = 250 * time.Millisecond
@@ -185,7 +42,9 @@ const (
 )
 
 // registrar owns the Registry of one discovery config and converges it to
-// what the main loop wants.
+// what the main loop wants: registration.Make plans, the registrar carries
+// the plan out, and the outcomes, the inspections of znodes and the session
+// go back into its registration.State.
 type registrar struct {
 	name    string
 	cfg     model.Discovery
@@ -195,7 +54,7 @@ type registrar struct {
 	metrics ReporterMetrics
 	health  *Health
 
-	want   chan wanted // latest value only
+	want   chan registration.Want // latest value only
 	resync chan struct{}
 	stop   chan struct{}
 	done   chan struct{}
@@ -205,7 +64,7 @@ type registrar struct {
 func (r *Reporter) startRegistrar(name string, cfg model.Discovery, after <-chan struct{}) *registrar {
 	g := &registrar{name: name, cfg: cfg, log: r.Log.With("discovery", name), connect: r.NewRegistry, grace: r.ShutdownGrace,
 		metrics: r.Metrics, health: r.Health,
-		want: make(chan wanted, 1), resync: make(chan struct{}, 1),
+		want: make(chan registration.Want, 1), resync: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go g.run(after)
 	return g
@@ -213,7 +72,7 @@ func (r *Reporter) startRegistrar(name string, cfg model.Discovery, after <-chan
 
 // setWant hands the registrar the znodes it must converge to. Only the main
 // loop calls it.
-func (g *registrar) setWant(w wanted) {
+func (g *registrar) setWant(w registration.Want) {
 	select {
 	case <-g.want:
 	default:
@@ -233,6 +92,23 @@ func (g *registrar) requestResync() {
 // done is closed when it has.
 func (g *registrar) shutdown() { g.once.Do(func() { close(g.stop) }) }
 
+// session is one connection of a registrar: its Registry, what it wants
+// and knows, and its timers. Only the registrar's goroutine touches it.
+type session struct {
+	g     *registrar
+	reg   Registry
+	ctx   context.Context // done when the registrar stops
+	want  registration.Want
+	state registration.State
+	last  int64 // the last session id that was not 0
+
+	backoff   time.Duration
+	notBefore time.Time   // no plan is carried out before (backoff)
+	retry     *time.Timer // the end of the backoff
+	restore   *time.Timer // the earliest pending restore
+	pending   string      // the plan of pending steps last logged
+}
+
 func (g *registrar) run(after <-chan struct{}) {
 	defer close(g.done)
 	part := "discovery " + g.name
@@ -249,161 +125,242 @@ func (g *registrar) run(after <-chan struct{}) {
 	if reg == nil {
 		return
 	}
-	want := wanted{}
-	have := map[string]regState{}
-	var session, last int64 // current, and last non-zero
-	backoff := time.Duration(0)
-	var notBefore time.Time
-	retry := time.NewTimer(time.Hour)
-	retry.Stop()
-	defer retry.Stop()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
 		<-g.stop
 		cancel() // interrupt an operation in flight
 	}()
-	w := newWatches(g, reg, ctx)
-	defer w.timer.Stop()
+	s := &session{g: g, reg: reg, ctx: ctx, retry: stoppedTimer(), restore: stoppedTimer()}
+	defer s.retry.Stop()
+	defer s.restore.Stop()
+	w := newWatches(s)
 	for {
-		if s := reg.Session(); s != session {
-			switch {
-			case s == 0:
-				g.log.Warn("ZooKeeper connection lost; registrations wait for it", "hosts", strings.Join(g.cfg.Hosts, ","))
-			case last == 0:
-				g.log.Info("ZooKeeper session established", "session", fmt.Sprintf("%#x", s))
-			case s == last:
-				g.log.Info("ZooKeeper connection re-established; same session", "session", fmt.Sprintf("%#x", s))
-			default:
-				g.log.Warn("ZooKeeper session expired; registering again in a new one", "session", fmt.Sprintf("%#x", s), "expired", fmt.Sprintf("%#x", last))
-			}
-			g.metrics.ZooKeeper(s != 0, s != 0 && last != 0 && s != last)
-			if s != 0 {
-				backoff, notBefore, last = 0, time.Time{}, s
-			}
-			session = s
-		}
-		if session != 0 && !time.Now().Before(notBefore) {
-			w.restoreDue(have, time.Now())
-			for _, op := range planRegistrations(want.Data, have, session) {
-				if ctx.Err() != nil {
-					break
-				}
-				var err error
-				sid := session
-				if op.Delete {
-					err = reg.Deregister(ctx, op.Path)
-				} else {
-					sid, err = reg.Register(ctx, op.Path, op.Data)
-				}
-				prior := have[op.Path]
-				applyOutcome(have, want.Data, op, sid, err)
-				if err != nil {
-					if ctx.Err() != nil {
-						break
-					}
-					backoff = min(max(2*backoff, minBackoff), maxBackoff)
-					notBefore = time.Now().Add(backoff)
-					retry.Reset(backoff)
-					g.log.Warn("registration failed; retrying", "op", op.String(), "retry_in", backoff, "err", err)
-					break
-				}
-				backoff = 0
-				service, port := servicePort(op.Path)
-				switch {
-				case op.Delete && prior.Present:
-					g.log.Info("deregistered", "znode", op.Path)
-					g.metrics.Registered(service, port, false)
-				case op.Delete: // never registered by this run: a leftover check
-					g.log.Debug("made sure absent", "znode", op.Path)
-					g.metrics.Registered(service, port, false)
-				default:
-					g.log.Info("registered", "znode", op.Path, "session", fmt.Sprintf("%#x", sid))
-					g.metrics.Registered(service, port, true)
-				}
-			}
-			w.watchAll(want, have, session)
+		s.followSession()
+		if s.state.Session != 0 && !time.Now().Before(s.notBefore) {
+			s.carryOut(time.Now())
+			w.watchAll()
 		}
 		switch {
-		case session == 0:
+		case s.state.Session == 0:
 			g.health.SetPart(part, "no ZooKeeper session (discovery "+g.name+")")
-		case len(planRegistrations(want.Data, have, session)) > 0:
+		case s.unsettled(time.Now()):
 			g.health.SetPart(part, "registrations pending (discovery "+g.name+")")
 		default:
 			g.health.SetPart(part, "")
 		}
 		select {
 		case <-g.stop:
-			g.finish(reg, have)
+			g.finish(reg, s.state.Held())
 			return
-		case nw := <-g.want:
-			want = nw
-			forget(have, want.Data)
-			w.forget(want)
+		case s.want = <-g.want:
+			s.state.Forget(s.want)
 		case <-g.resync:
-			for p, h := range have {
-				if h.Present {
-					have[p] = regState{Present: true}
-				} else {
-					delete(have, p)
-				}
-			}
+			s.state.Resync()
 		case <-reg.SessionChanges():
-		case <-retry.C:
+		case <-s.retry.C:
+		case <-s.restore.C:
 		case p := <-w.fired:
 			w.watching[p] = false
-			if session != 0 {
-				w.check(p, want, have, session, time.Now())
+			if s.state.Session != 0 {
+				w.inspect(p)
 			}
-		case <-w.timer.C:
 		}
 	}
+}
+
+func stoppedTimer() *time.Timer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}
+
+// followSession notes a change of the registry's session in the state, and
+// logs it.
+func (s *session) followSession() {
+	id := s.reg.Session()
+	if id == s.state.Session {
+		return
+	}
+	log := s.g.log
+	switch {
+	case id == 0:
+		log.Warn("ZooKeeper connection lost; registrations wait for it", "hosts", strings.Join(s.g.cfg.Hosts, ","))
+	case s.last == 0:
+		log.Info("ZooKeeper session established", "session", fmt.Sprintf("%#x", id))
+	case id == s.last:
+		log.Info("ZooKeeper connection re-established; same session", "session", fmt.Sprintf("%#x", id))
+	default:
+		log.Warn("ZooKeeper session expired; registering again in a new one", "session", fmt.Sprintf("%#x", id), "expired", fmt.Sprintf("%#x", s.last))
+	}
+	s.g.metrics.ZooKeeper(id != 0, id != 0 && s.last != 0 && id != s.last)
+	if id != 0 {
+		s.backoff, s.notBefore, s.last = 0, time.Time{}, id
+	}
+	s.state.Session = id
+}
+
+// planLog is how many steps of a plan the info line shows (the whole plan
+// follows at debug level).
+const planLog = 20
+
+// carryOut plans, logs the plan and carries it out: in order, a pending
+// restore skipped (its timer armed), each outcome recorded, up to the
+// first failure (then a backoff).
+func (s *session) carryOut(now time.Time) {
+	p := registration.Make(registration.Input{Want: s.want, State: &s.state, Now: now})
+	s.logPlan(p, now)
+	var next time.Time // the earliest pending restore
+	for _, step := range p.Steps {
+		if s.ctx.Err() != nil {
+			return
+		}
+		if !step.Due(now) {
+			if at := step.Action.(registration.Restore).NotBefore; next.IsZero() || at.Before(next) {
+				next = at
+			}
+			continue
+		}
+		prior := s.state.Done[step.Action.Target()]
+		sid, err := s.apply(step)
+		s.state.Record(s.want, registration.Outcome{Step: step, Session: sid, Err: err, At: now})
+		if err != nil {
+			if s.ctx.Err() != nil {
+				return
+			}
+			s.backoff = min(max(2*s.backoff, minBackoff), maxBackoff)
+			s.notBefore = time.Now().Add(s.backoff)
+			s.retry.Reset(s.backoff)
+			s.g.log.Warn("registration failed; retrying", "op", step.Action.Kind()+" "+step.Action.Target(), "retry_in", s.backoff, "err", err)
+			break
+		}
+		s.backoff = 0
+		s.applied(step, prior, sid)
+	}
+	s.restore.Stop()
+	if !next.IsZero() {
+		s.restore.Reset(next.Sub(now))
+	}
+}
+
+// logPlan logs a plan as the writer does: at info level before it is
+// carried out, summed up when long; a plan of pending restores only at
+// debug level, once until it changes.
+func (s *session) logPlan(p registration.Plan, now time.Time) {
+	due := 0
+	for _, step := range p.Steps {
+		if step.Due(now) {
+			due++
+		}
+	}
+	switch {
+	case p.Empty():
+		s.pending = ""
+		return
+	case due == 0:
+		if text := p.String(); text != s.pending {
+			s.pending = text
+			s.g.log.Debug("registry steps pending", "plan", p.Summary(planLog))
+		}
+		return
+	}
+	s.pending = ""
+	s.g.log.Info("carrying out registry plan", "steps", len(p.Steps), "plan", p.Summary(planLog))
+	if len(p.Steps) > planLog {
+		s.g.log.Debug("the whole registry plan", "plan", p.String())
+	}
+}
+
+// apply carries out one step against the registry; sid is the session a
+// registration was made in.
+func (s *session) apply(step registration.Step) (sid int64, err error) {
+	switch a := step.Action.(type) {
+	case registration.Create:
+		return s.reg.Register(s.ctx, a.Path, a.Data)
+	case registration.SetData:
+		return s.reg.Register(s.ctx, a.Path, a.Data)
+	case registration.Restore:
+		args := []any{"znode", a.Path, "change", step.Reason}
+		if a.Owner != 0 {
+			args = append(args, "owner", fmt.Sprintf("%#x", a.Owner))
+		}
+		s.g.log.Warn("registration changed by someone else; restoring it", args...)
+		service, _ := registration.ServicePort(a.Path)
+		s.g.metrics.Restored(service)
+		return s.reg.Register(s.ctx, a.Path, a.Data)
+	case registration.Delete:
+		return s.state.Session, s.reg.Deregister(s.ctx, a.Path)
+	case registration.LeaveAlone:
+		s.g.log.Warn("a znode for this port exists though the port is down; leaving it alone: another reporter may own it",
+			"znode", a.Path, "owner", fmt.Sprintf("%#x", a.Owner))
+		return s.state.Session, nil
+	}
+	panic(fmt.Sprintf("registrar: unknown action %T", step.Action))
+}
+
+// applied logs a step carried out and counts it.
+func (s *session) applied(step registration.Step, prior registration.Done, sid int64) {
+	p := step.Action.Target()
+	service, port := registration.ServicePort(p)
+	switch step.Action.(type) {
+	case registration.Create, registration.SetData, registration.Restore:
+		s.g.log.Info("registered", "znode", p, "session", fmt.Sprintf("%#x", sid))
+		s.g.metrics.Registered(service, port, true)
+	case registration.Delete:
+		if prior.Present {
+			s.g.log.Info("deregistered", "znode", p)
+		} else { // never registered by this run: a leftover check
+			s.g.log.Debug("made sure absent", "znode", p)
+		}
+		s.g.metrics.Registered(service, port, false)
+	}
+}
+
+// unsettled says whether a step other than a restore held back by its rate
+// limit remains to be carried out: registrations are pending.
+func (s *session) unsettled(now time.Time) bool {
+	for _, step := range registration.Make(registration.Input{Want: s.want, State: &s.state, Now: now}).Steps {
+		if step.Due(now) {
+			return true
+		}
+	}
+	return false
 }
 
 // watches keeps a watch on every znode a registrar deals with, so that a
 // registration deleted, overwritten or taken over by someone else is
-// restored (at most once per check interval), and a znode someone else
-// creates while the port is down is noticed (and left alone).
+// restored, and a znode someone else creates while the port is down is
+// noticed (and left alone): what a watch finds goes into the state, and
+// the next plan acts on it.
 type watches struct {
-	g        *registrar
-	reg      Registry
-	ctx      context.Context
-	fired    chan string          // a watched znode changed
-	watching map[string]bool      // a watch is set
-	restored map[string]time.Time // when each znode was last restored
-	due      map[string]time.Time // drifted znodes waiting for their restore
-	foreign  map[string]int64     // the owner of a foreign znode, logged once
-	timer    *time.Timer          // the earliest due restore
+	s        *session
+	fired    chan string     // a watched znode changed
+	watching map[string]bool // a watch is set
 }
 
-func newWatches(g *registrar, reg Registry, ctx context.Context) *watches {
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	return &watches{g: g, reg: reg, ctx: ctx, fired: make(chan string),
-		watching: map[string]bool{}, restored: map[string]time.Time{}, due: map[string]time.Time{},
-		foreign: map[string]int64{}, timer: t}
+func newWatches(s *session) *watches {
+	return &watches{s: s, fired: make(chan string), watching: map[string]bool{}}
 }
 
 // watchAll sets a watch on every wanted znode that has none and whose
-// operation is done, and checks what the watch saw at once.
-func (w *watches) watchAll(want wanted, have map[string]regState, session int64) {
-	now := time.Now()
-	for p := range want.Data {
-		if h, known := have[p]; !w.watching[p] && known && (!h.Present || h.Session == session) {
-			w.check(p, want, have, session, now)
+// operation is done, and records what the watch saw at once.
+func (w *watches) watchAll() {
+	for p := range w.s.want {
+		if !w.watching[p] && w.s.state.Settled(p) {
+			w.inspect(p)
 		}
 	}
 }
 
-// check reads znode p, sets a watch on it, and acts on what it finds.
-func (w *watches) check(p string, want wanted, have map[string]regState, session int64, now time.Time) {
-	data, wantedP := want.Data[p]
-	if !wantedP {
+// inspect reads znode p, sets a watch on it, and records what it found.
+func (w *watches) inspect(p string) {
+	if _, wanted := w.s.want[p]; !wanted {
 		return
 	}
-	exists, owner, got, changed, err := w.reg.Inspect(w.ctx, p)
+	ctx := w.s.ctx
+	exists, owner, got, changed, err := w.s.reg.Inspect(ctx, p)
 	if err != nil {
-		w.g.log.Debug("watching a registration failed; trying again after the next operation", "znode", p, "err", err)
+		w.s.g.log.Debug("watching a registration failed; trying again after the next operation", "znode", p, "err", err)
 		return
 	}
 	w.watching[p] = true
@@ -412,93 +369,12 @@ func (w *watches) check(p string, want wanted, have map[string]regState, session
 		case <-changed:
 			select {
 			case w.fired <- p:
-			case <-w.ctx.Done():
+			case <-ctx.Done():
 			}
-		case <-w.ctx.Done():
+		case <-ctx.Done():
 		}
 	}()
-	h, known := have[p]
-	d := judgeZnode(data, wantedP, h, known, exists, owner, got, session)
-	if d != driftForeign && w.foreign[p] != 0 && (!exists || owner != w.foreign[p]) {
-		delete(w.foreign, p)
-	}
-	switch d {
-	case driftNone:
-		return
-	case driftForeign:
-		if w.foreign[p] != owner {
-			w.foreign[p] = owner
-			w.g.log.Warn("a znode for this port exists though the port is down; leaving it alone: another reporter may own it",
-				"znode", p, "owner", fmt.Sprintf("%#x", owner))
-		}
-		return
-	}
-	if _, waiting := w.due[p]; waiting {
-		return // logged when it was found
-	}
-	at := restoreDue(w.restored[p], want.Every[p], now)
-	args := []any{"znode", p}
-	switch d {
-	case driftDeleted:
-		args = append(args, "change", "deleted by another client")
-	case driftOverwritten:
-		args = append(args, "change", "data overwritten by another client")
-	case driftTaken:
-		args = append(args, "change", "replaced by another session", "owner", fmt.Sprintf("%#x", owner))
-	}
-	if at.After(now) {
-		args = append(args, "restore_in", at.Sub(now).Round(time.Millisecond))
-	}
-	w.g.log.Warn("registration changed by someone else; restoring it", args...)
-	w.due[p] = at
-	w.restoreDue(have, now)
-}
-
-// restoreDue marks the registrations whose restore is due as uncertain, so
-// that the plan registers them again, and arms the timer for the next.
-func (w *watches) restoreDue(have map[string]regState, now time.Time) {
-	var next time.Time
-	for p, at := range w.due {
-		if !now.Before(at) {
-			have[p] = regState{Present: true}
-			w.restored[p] = now
-			delete(w.due, p)
-			service, _ := servicePort(p)
-			w.g.metrics.Restored(service)
-		} else if next.IsZero() || at.Before(next) {
-			next = at
-		}
-	}
-	w.timer.Stop()
-	if !next.IsZero() {
-		w.timer.Reset(next.Sub(now))
-	}
-}
-
-// forget drops what the watches keep of znodes no longer wanted (their
-// watches stay until they fire, and are then ignored).
-func (w *watches) forget(want wanted) {
-	for _, m := range []map[string]time.Time{w.restored, w.due} {
-		for p := range m {
-			if _, ok := want.Data[p]; !ok {
-				delete(m, p)
-			}
-		}
-	}
-	for p := range w.foreign {
-		if data, ok := want.Data[p]; !ok || data != nil {
-			delete(w.foreign, p)
-		}
-	}
-}
-
-// servicePort returns the service and the port of a registration's path,
-// <path>/<service>/<host>:<port>.
-func servicePort(p string) (string, int) {
-	service := path.Base(path.Dir(p))
-	name := path.Base(p)
-	port, _ := strconv.Atoi(name[strings.LastIndexByte(name, ':')+1:])
-	return service, port
+	w.s.state.Inspected(w.s.want, p, registration.Seen{Exists: exists, Owner: owner, Data: got})
 }
 
 // dial connects, retrying with backoff until it succeeds or the registrar
@@ -522,16 +398,9 @@ func (g *registrar) dial() Registry {
 
 // finish deletes every znode that may be ours, all at once and within the
 // grace period, then closes the session.
-func (g *registrar) finish(reg Registry, have map[string]regState) {
+func (g *registrar) finish(reg Registry, paths []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), g.grace)
 	defer cancel()
-	var paths []string
-	for p, h := range have {
-		if h.Present {
-			paths = append(paths, p)
-		}
-	}
-	sort.Strings(paths)
 	var wg sync.WaitGroup
 	errs := make([]error, len(paths))
 	for i, p := range paths {
