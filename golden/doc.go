@@ -14,4 +14,16 @@
 //	                   absent when there are none
 //
 // Every want/haproxy.cfg must pass `haproxy -c` of the installed HAProxy.
+//
+// golden/registration/<case>/ is a case of the reporter's registry plan
+// (registration.Wanted, then registration.Make), described in
+// registration_test.go:
+//
+//	before/config/     the config the reporter had registered for
+//	before/checks      optional: "SERVICE PORT up|down" lines, the ports judged then
+//	after/config/      optional: the config now (default: before's)
+//	after/checks       optional: the ports judged now (default: before's)
+//	state              optional: what happened since (a new session, a znode
+//	                   deleted, overwritten or taken by someone else, ...)
+//	want/plan.txt      the plan as Plan.String() describes it, then diagnostics
 package golden

@@ -145,7 +145,7 @@ func Make(in Input) Plan {
 		held := known && h.Present && h.Session == session && h.Session != 0
 		switch {
 		case wanted && z.Data != nil && held && !bytes.Equal(h.Data, z.Data):
-			steps = append(steps, Step{SetData{Path: p, Data: z.Data}, "metadata " + metadataChange(h.Data, z.Data)})
+			steps = append(steps, Step{SetData{Path: p, Data: z.Data}, metadataChange(h.Data, z.Data)})
 		case wanted && z.Data != nil && !held:
 			steps = append(steps, Step{Create{Path: p, Data: z.Data}, createReason(h, known, session)})
 		case wanted && z.Data != nil:
@@ -219,7 +219,7 @@ func metadataChange(a, b []byte) string {
 		out = append(out, k+" "+valueOrNone(x, inA)+" → "+valueOrNone(y, inB))
 	}
 	if len(out) == 0 {
-		return "unchanged; the node's other data changed"
+		return "the node's host, IP or peer changed"
 	}
 	return strings.Join(out, ", ")
 }

@@ -354,7 +354,7 @@ func TestFromRegistry(t *testing.T) {
 	}
 	got := Make(Input{Want: want, State: st, Now: t0}).String()
 	wantText := `+ create      /s/w/h:2 {"state": "ready"}  # registered in session 0x9, not the current 0x7
-~ set_data    /s/w/h:3 {"state": "drain"}  # metadata state ready → drain
+~ set_data    /s/w/h:3 {"state": "drain"}  # state ready → drain
 - delete      /s/w/h:4  # the port is down
 + create      /s/w/h:6 {"state": "ready"}  # the port is up
 `
