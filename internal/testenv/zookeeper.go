@@ -1,23 +1,17 @@
 package testenv
 
 import (
-	"crypto/tls"
 	"fmt"
 	"io"
 	"lighthouse/internal/proc"
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/go-zookeeper/zk"
 )
 
 // ZooKeeper is a standalone ZooKeeper server started by StartZooKeeper.
@@ -339,123 +333,4 @@ func (z *ZooKeeper) fourLetterWord(cmd string, deadline time.Duration) (string, 
 	}
 	b, err := io.ReadAll(c)
 	return string(b), err
-}
-
-var hexID = regexp.MustCompile(`^\s*0x([0-9a-fA-F]+)`)
-
-// Sessions returns the ids of all live sessions, connected or not, sorted
-// (from the `dump` four-letter word).
-func (z *ZooKeeper) Sessions() []int64 {
-	z.t.Helper()
-	out, err := z.FourLetterWord("dump")
-	if err != nil {
-		z.t.Fatalf("testenv: zookeeper dump: %v", err)
-	}
-	// SessionTracker dump:
-	// Session Sets (3)/(1):
-	// 0 expire at ...:
-	// 1 expire at ...:
-	//	0x100009e0a4e0000
-	// ephemeral nodes dump:
-	// ...
-	seen := map[int64]bool{}
-	var ids []int64
-	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(line, "ephemeral nodes dump") {
-			break
-		}
-		m := hexID.FindStringSubmatch(line)
-		if m == nil || strings.HasSuffix(strings.TrimSpace(line), ":") {
-			continue
-		}
-		id, err := strconv.ParseUint(m[1], 16, 64)
-		if err != nil {
-			continue
-		}
-		if !seen[int64(id)] {
-			seen[int64(id)] = true
-			ids = append(ids, int64(id))
-		}
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	return ids
-}
-
-// ExpireSession ends the live session sessionID as if it had expired: its
-// ephemeral znodes are deleted at once and its client, on reconnecting, is
-// told the session expired. It fails the test if the session is not live.
-// See the package documentation for how it works.
-func (z *ZooKeeper) ExpireSession(t testing.TB, sessionID int64) {
-	t.Helper()
-	if err := expireSession(z.PlainAddr, sessionID); err != nil {
-		t.Fatalf("testenv: expire zookeeper session 0x%x: %v", sessionID, err)
-	}
-}
-
-// Connect opens a go-zookeeper client with the given session timeout and
-// waits (up to 10 s) until it has a session. Its log goes to t.Logf; it is
-// closed when the test ends. The event channel is returned for the caller
-// to read (go-zookeeper drops events nobody reads, it never blocks).
-func (z *ZooKeeper) Connect(t testing.TB, sessionTimeout time.Duration) (*zk.Conn, <-chan zk.Event) {
-	t.Helper()
-	var dial zk.Dialer
-	if z.TLS != nil {
-		cfg := z.TLS.Config(t)
-		dial = func(network, address string, timeout time.Duration) (net.Conn, error) {
-			return tls.DialWithDialer(&net.Dialer{Timeout: timeout}, network, address, cfg)
-		}
-	}
-	return connectZK(t, z.Hosts(), sessionTimeout, dial)
-}
-
-// connectZK connects with dial, the default dialer when nil.
-func connectZK(t testing.TB, hosts []string, sessionTimeout time.Duration, dial zk.Dialer) (*zk.Conn, <-chan zk.Event) {
-	t.Helper()
-	lg := &tLogger{t: t}
-	if dial == nil {
-		dial = net.DialTimeout
-	}
-	conn, events, err := zk.Connect(hosts, sessionTimeout, zk.WithLogger(lg), zk.WithDialer(dial))
-	if err != nil {
-		t.Fatalf("testenv: zk.Connect: %v", err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		lg.close()
-	})
-	WaitFor(t, 10*time.Second, "a zookeeper session on "+strings.Join(hosts, ","), func() bool {
-		return conn.State() == zk.StateHasSession
-	})
-	return conn, events
-}
-
-// Conn is Connect with a 5 s session timeout (long enough to survive a
-// Stop/Start of the server: go-zookeeper waits 1 s between reconnection
-// rounds) and no event channel.
-func (z *ZooKeeper) Conn(t testing.TB) *zk.Conn {
-	t.Helper()
-	c, _ := z.Connect(t, 5*time.Second)
-	return c
-}
-
-// tLogger forwards go-zookeeper's log lines to t.Logf until closed (its
-// goroutines may log after the test is over, which t.Logf does not allow).
-type tLogger struct {
-	mu     sync.Mutex
-	t      testing.TB
-	closed bool
-}
-
-func (l *tLogger) Printf(format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.closed {
-		l.t.Logf("zk: "+format, args...)
-	}
-}
-
-func (l *tLogger) close() {
-	l.mu.Lock()
-	l.closed = true
-	l.mu.Unlock()
 }

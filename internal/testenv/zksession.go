@@ -6,6 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
 	"time"
 )
 
@@ -122,4 +127,55 @@ func expireSession(addr string, id int64) error {
 	}
 	c.Close()
 	return errors.New("session still live after 50 closeSession requests")
+}
+
+var hexID = regexp.MustCompile(`^\s*0x([0-9a-fA-F]+)`)
+
+// Sessions returns the ids of all live sessions, connected or not, sorted
+// (from the `dump` four-letter word).
+func (z *ZooKeeper) Sessions() []int64 {
+	z.t.Helper()
+	out, err := z.FourLetterWord("dump")
+	if err != nil {
+		z.t.Fatalf("testenv: zookeeper dump: %v", err)
+	}
+	// SessionTracker dump:
+	// Session Sets (3)/(1):
+	// 0 expire at ...:
+	// 1 expire at ...:
+	//	0x100009e0a4e0000
+	// ephemeral nodes dump:
+	// ...
+	seen := map[int64]bool{}
+	var ids []int64
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "ephemeral nodes dump") {
+			break
+		}
+		m := hexID.FindStringSubmatch(line)
+		if m == nil || strings.HasSuffix(strings.TrimSpace(line), ":") {
+			continue
+		}
+		id, err := strconv.ParseUint(m[1], 16, 64)
+		if err != nil {
+			continue
+		}
+		if !seen[int64(id)] {
+			seen[int64(id)] = true
+			ids = append(ids, int64(id))
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+// ExpireSession ends the live session sessionID as if it had expired: its
+// ephemeral znodes are deleted at once and its client, on reconnecting, is
+// told the session expired. It fails the test if the session is not live.
+// See the package documentation for how it works.
+func (z *ZooKeeper) ExpireSession(t testing.TB, sessionID int64) {
+	t.Helper()
+	if err := expireSession(z.PlainAddr, sessionID); err != nil {
+		t.Fatalf("testenv: expire zookeeper session 0x%x: %v", sessionID, err)
+	}
 }
