@@ -109,7 +109,7 @@ func (r *Reporter) record(res roundResult) {
 				r.Log.Info("check passing", "service", res.id, "port", port, "check", t.Type, "passes", t.Count)
 				delete(p.reasons, t.Type)
 			} else {
-				r.Log.Warn("check failing", "service", res.id, "port", port, "check", t.Type, "failures", t.Count, "err", clipDetail(t.Detail))
+				r.Log.Warn("check failing", "service", res.id, "port", port, "check", t.Type, "failures", t.Count, "err", ClipDetail(t.Detail))
 				p.noteReason(t.Type, t.Detail)
 			}
 		}
@@ -120,9 +120,9 @@ func (r *Reporter) record(res roundResult) {
 			case c.Pass:
 			case !up && p.noteReason(c.Type, c.Detail):
 				// Down, and this reason is new: once at info, not every round.
-				r.Log.Info("check failed", "service", res.id, "port", port, "check", c.Type, "err", clipDetail(c.Detail))
+				r.Log.Info("check failed", "service", res.id, "port", port, "check", c.Type, "err", ClipDetail(c.Detail))
 			default:
-				r.Log.Debug("check failed", "service", res.id, "port", port, "check", c.Type, "err", clipDetail(c.Detail))
+				r.Log.Debug("check failed", "service", res.id, "port", port, "check", c.Type, "err", ClipDetail(c.Detail))
 			}
 		}
 		if up {
@@ -167,7 +167,7 @@ var ephemeralPort = regexp.MustCompile(`:[0-9]+->`)
 
 // reasonKey is what tells two failure reasons apart.
 func reasonKey(detail string) string {
-	return ephemeralPort.ReplaceAllString(clipDetail(detail), ":_->")
+	return ephemeralPort.ReplaceAllString(ClipDetail(detail), ":_->")
 }
 
 // maxDetail is the most of a check's failure detail that a log line
@@ -175,9 +175,9 @@ func reasonKey(detail string) string {
 // response line, up to 64 KiB).
 const maxDetail = 512
 
-// clipDetail cuts a failure detail to maxDetail bytes, at a rune boundary,
+// ClipDetail cuts a failure detail to maxDetail bytes, at a rune boundary,
 // and says how long it was.
-func clipDetail(s string) string {
+func ClipDetail(s string) string {
 	if len(s) <= maxDetail {
 		return s
 	}

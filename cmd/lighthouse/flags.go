@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 
 	"lighthouse/effects"
 	"lighthouse/model"
@@ -79,6 +80,36 @@ func (f *flags) require(name, value string) bool {
 	if value == "" {
 		fmt.Fprintf(f.e.stderr, "%s: --%s is required\n", f.Name(), name)
 		return false
+	}
+	return true
+}
+
+// hostFlags are --host-name and --host-ip: the identity the reporter
+// registers under, detected when not given.
+type hostFlags struct {
+	name, ip *string
+}
+
+func (f *flags) hostFlags() hostFlags {
+	return hostFlags{
+		name: f.String("host-name", "", "the host name to register (default: this host's FQDN)"),
+		ip:   f.String("host-ip", "", "the IP address to register (default: the address the host name resolves to)"),
+	}
+}
+
+// valid reports a bad --host-name or --host-ip as a usage error.
+func (h hostFlags) valid(f *flags) bool {
+	if *h.ip != "" {
+		if _, err := netip.ParseAddr(*h.ip); err != nil {
+			fmt.Fprintf(f.e.stderr, "%s: --host-ip %q is not an IP address\n", f.Name(), *h.ip)
+			return false
+		}
+	}
+	if *h.name != "" {
+		if err := (model.Node{Host: *h.name, IP: "127.0.0.1", Port: 1}).Validate(); err != nil {
+			fmt.Fprintf(f.e.stderr, "%s: --host-name: %v\n", f.Name(), err)
+			return false
+		}
 	}
 	return true
 }

@@ -45,6 +45,7 @@ func init() {
 		{"drain", "have the reporter publish services as draining (state: drain)", func(e env, a []string) int { return drainCommand(e, a, true) }},
 		{"undrain", "undo `lighthouse drain`", func(e env, a []string) int { return drainCommand(e, a, false) }},
 		{"plan", "print the actions a change would trigger (a dry run)", planCommand},
+		{"check", "run the health checks once; print the reporter's registry plan (a dry run)", checkCommand},
 		{"render", "print the HAProxy config for a config dir and a membership file", renderCommand},
 		{"validate", "check a config dir and print every problem, located", validateCommand},
 		{"version", "print the version", versionCommand},

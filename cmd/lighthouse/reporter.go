@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net/netip"
 
 	"lighthouse/effects"
 	"lighthouse/effects/metrics"
@@ -32,26 +31,13 @@ directory, no host identity), 2 usage error.`
 func reporterCommand(e env, args []string) int {
 	fs := newFlags("reporter", reporterSummary, e)
 	dir := fs.String("config-dir", "", "the config directory (required)")
-	hostName := fs.String("host-name", "", "the host name to register (default: this host's FQDN)")
-	hostIP := fs.String("host-ip", "", "the IP address to register (default: the address the host name resolves to)")
+	host := fs.hostFlags()
 	metricsAddr := fs.String("metrics-address", "", metricsAddressHelp)
 	if code, done := fs.parse(args); done {
 		return code
 	}
-	if !fs.require("config-dir", *dir) {
+	if !fs.require("config-dir", *dir) || !host.valid(fs) {
 		return exitUsage
-	}
-	if *hostIP != "" {
-		if _, err := netip.ParseAddr(*hostIP); err != nil {
-			fmt.Fprintf(e.stderr, "%s: --host-ip %q is not an IP address\n", fs.Name(), *hostIP)
-			return exitUsage
-		}
-	}
-	if *hostName != "" {
-		if err := (model.Node{Host: *hostName, IP: "127.0.0.1", Port: 1}).Validate(); err != nil {
-			fmt.Fprintf(e.stderr, "%s: --host-name: %v\n", fs.Name(), err)
-			return exitUsage
-		}
 	}
 
 	// Logging follows logging.yaml from the first line on.
@@ -65,12 +51,12 @@ func reporterCommand(e env, args []string) int {
 
 	ctx, hurry, stop := stops()
 	defer stop()
-	id, err := zk.DetectIdentity(ctx, *hostName, *hostIP)
+	id, err := zk.DetectIdentity(ctx, *host.name, *host.ip)
 	if err != nil {
 		log.Error("cannot tell this host's name and address; give --host-name and --host-ip", "err", err)
 		return exitError
 	}
-	if id.Loopback() && *hostIP == "" {
+	if id.Loopback() && *host.ip == "" {
 		log.Warn("the registered IP is a loopback address: other hosts cannot reach it; give --host-ip", "host", id.Name, "ip", id.IP)
 	}
 
