@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"lighthouse/internal/testenv"
-	"lighthouse/render"
+	"lighthouse/model"
 )
 
 // fakeHAProxy writes an executable script that prints out and exits with code.
@@ -29,12 +29,12 @@ func TestHAProxyVersion(t *testing.T) {
 	debian := "HAProxy version 2.6.12-1+deb12u4 2026/10/17 - https://haproxy.org/\n" +
 		"Status: long-term supported branch - will stop receiving fixes around Q2 2027.\n"
 	v, err := HAProxyVersion(context.Background(), fakeHAProxy(t, debian, 0))
-	if err != nil || v != (render.Version{Major: 2, Minor: 6, Patch: 12}) {
+	if err != nil || v != (model.Version{Major: 2, Minor: 6, Patch: 12}) {
 		t.Errorf("debian 2.6.12: got %v, %v", v, err)
 	}
 	old := "HA-Proxy version 1.5.12 2015/05/02\nCopyright 2000-2015 Willy Tarreau <willy@haproxy.org>\n"
 	v, err = HAProxyVersion(context.Background(), fakeHAProxy(t, old, 0))
-	if err != nil || v != (render.Version{Major: 1, Minor: 5, Patch: 12}) {
+	if err != nil || v != (model.Version{Major: 1, Minor: 5, Patch: 12}) {
 		t.Errorf("1.5.12: got %v, %v", v, err)
 	}
 }

@@ -32,7 +32,7 @@ var planNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 func TestPlanGolden(t *testing.T) {
 	for _, dir := range caseDirs(t, "plan") {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			version, err := render.ParseVersion(readString(t, filepath.Join(dir, "version")))
+			version, err := model.ParseVersion(readString(t, filepath.Join(dir, "version")))
 			if err != nil {
 				t.Fatal(err)
 			}

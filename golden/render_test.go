@@ -46,7 +46,7 @@ func renderCase(t *testing.T, dir string) (config, diagnostics []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := render.ParseVersion(string(vdata))
+	v, err := model.ParseVersion(string(vdata))
 	if err != nil {
 		t.Fatalf("%s/version: %v", dir, err)
 	}

@@ -23,7 +23,7 @@ func TestFromRenderMatchesParsedText(t *testing.T) {
 		name    string
 		cfg     *model.Config
 		nodes   map[string][]model.Node
-		version render.Version
+		version model.Version
 	}
 	var inputs []input
 	dirs, _ := filepath.Glob("../golden/render/*")
@@ -41,7 +41,7 @@ func TestFromRenderMatchesParsedText(t *testing.T) {
 			}
 		}
 		vtext, _ := os.ReadFile(filepath.Join(dir, "version"))
-		v, _ := render.ParseVersion(string(vtext))
+		v, _ := model.ParseVersion(string(vtext))
 		inputs = append(inputs, input{filepath.Base(dir), &snap.Config, nodes, v})
 	}
 	snap := model.Load(nil, synth.Files(50))

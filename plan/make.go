@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"lighthouse/model"
+	"lighthouse/model/configtext"
 	"lighthouse/model/haproxyapi"
 	"lighthouse/render"
 )
@@ -19,7 +20,7 @@ import (
 type Input struct {
 	Config     *model.Config
 	Membership model.Membership
-	Version    render.Version
+	Version    model.Version
 	Observed   Observed
 	// Now is the time of planning.
 	Now time.Time
@@ -180,13 +181,13 @@ func afterLoad(kept map[string][]Server, want parsedConfig) []Step {
 	var steps []Step
 	for _, be := range want.names {
 		for _, s := range want.backends[be] {
-			loaded := Ready
+			loaded := model.ServerReady
 			if old := find(kept[be], s.Name); old != nil {
 				loaded = old.State
 			}
 			if st := wantState(s); st != loaded {
 				why := "HAProxy loads it " + string(loaded)
-				if st == Drain {
+				if st == model.ServerDrain {
 					why = "node drains (state: drain in its znode); " + why
 				}
 				steps = append(steps, Step{Action: SetServerState{Backend: be, Server: s.Name, State: st}, Reason: why})
@@ -219,7 +220,7 @@ func fromRender(res render.Result, prev, memo *Memo) parsedConfig {
 // Fingerprint identifies a config by its bytes: their CRC-32C, which every
 // Text carries, and their length. It tells configs apart; it does not
 // defend against forgery.
-func Fingerprint(config render.Text) string {
+func Fingerprint(config configtext.Text) string {
 	return fmt.Sprintf("%08x%x", config.Checksum(), config.Len())
 }
 
@@ -274,7 +275,7 @@ func nodeFromServer(s Server) (model.Node, bool) {
 	if s.Weight != DefaultWeight && s.Weight >= model.MinWeight && s.Weight <= model.MaxWeight {
 		n.Metadata[model.MetaWeight] = int64(s.Weight)
 	}
-	if s.State == Drain {
+	if s.State == model.ServerDrain {
 		n.Metadata[model.MetaState] = model.StateDrain
 	}
 	return n, n.Validate() == nil
@@ -443,9 +444,9 @@ func serverSteps(in Input, running map[string][]Server, want parsedConfig) ([]St
 					add(EnableHealth{Backend: be, Server: s.Name}, "server_options ask for health checks")
 				}
 				if s.Drain {
-					add(SetServerState{Backend: be, Server: s.Name, State: Drain}, "node joined cluster %s draining (state: drain in its znode)", be)
+					add(SetServerState{Backend: be, Server: s.Name, State: model.ServerDrain}, "node joined cluster %s draining (state: drain in its znode)", be)
 				} else {
-					add(SetServerState{Backend: be, Server: s.Name, State: Ready}, "node joined cluster %s", be)
+					add(SetServerState{Backend: be, Server: s.Name, State: model.ServerReady}, "node joined cluster %s", be)
 				}
 				continue
 			}
@@ -462,12 +463,12 @@ func serverSteps(in Input, running map[string][]Server, want parsedConfig) ([]St
 			}
 			switch state := wantState(s); {
 			case old.State == state:
-			case state == Drain:
-				add(SetServerState{Backend: be, Server: s.Name, State: Drain}, "node drains (state: drain in its znode): no new requests, those in flight finish")
-			case old.State == Drain:
-				add(SetServerState{Backend: be, Server: s.Name, State: Ready}, "node is ready again (no drain in its znode)")
+			case state == model.ServerDrain:
+				add(SetServerState{Backend: be, Server: s.Name, State: model.ServerDrain}, "node drains (state: drain in its znode): no new requests, those in flight finish")
+			case old.State == model.ServerDrain:
+				add(SetServerState{Backend: be, Server: s.Name, State: model.ServerReady}, "node is ready again (no drain in its znode)")
 			default:
-				add(SetServerState{Backend: be, Server: s.Name, State: Ready}, "node is a member of cluster %s", be)
+				add(SetServerState{Backend: be, Server: s.Name, State: model.ServerReady}, "node is a member of cluster %s", be)
 			}
 		}
 		names := make([]string, 0, len(cur))
@@ -478,8 +479,8 @@ func serverSteps(in Input, running map[string][]Server, want parsedConfig) ([]St
 		}
 		sort.Strings(names)
 		for _, name := range names {
-			if cur[name].State != Maint {
-				add(SetServerState{Backend: be, Server: name, State: Maint}, "node left cluster %s: no new requests, those in flight finish", be)
+			if cur[name].State != model.ServerMaint {
+				add(SetServerState{Backend: be, Server: name, State: model.ServerMaint}, "node left cluster %s: no new requests, those in flight finish", be)
 			}
 			if dynamic {
 				bz, busy := in.History.Busy[be+"/"+name]
@@ -544,11 +545,11 @@ func inSync(running []Server, want []render.Server) bool {
 }
 
 // wantState is the administrative state a wanted server should be in.
-func wantState(s render.Server) ServerState {
+func wantState(s render.Server) model.ServerState {
 	if s.Drain {
-		return Drain
+		return model.ServerDrain
 	}
-	return Ready
+	return model.ServerReady
 }
 
 // weightReason says why a server's weight changes to want (0: unset) from
@@ -579,8 +580,8 @@ func drainDeparted(m model.Membership, running map[string][]Server, want parsedC
 			wanted[s.Name] = true
 		}
 		for _, s := range running[be] {
-			if !wanted[s.Name] && s.State != Maint {
-				steps = append(steps, Step{Action: SetServerState{Backend: be, Server: s.Name, State: Maint}, Reason: fmt.Sprintf("node left cluster %s: no new requests, those in flight finish", be)})
+			if !wanted[s.Name] && s.State != model.ServerMaint {
+				steps = append(steps, Step{Action: SetServerState{Backend: be, Server: s.Name, State: model.ServerMaint}, Reason: fmt.Sprintf("node left cluster %s: no new requests, those in flight finish", be)})
 			}
 		}
 	}

@@ -2,10 +2,12 @@ package plan
 
 import (
 	"net/netip"
-
-	"lighthouse/render"
 	"strconv"
 	"strings"
+
+	"lighthouse/model"
+	"lighthouse/model/configtext"
+	"lighthouse/render"
 )
 
 // Observed is what the shell saw of HAProxy.
@@ -22,7 +24,7 @@ type Observed struct {
 	// loaded). The shell keeps it, so that it is not parsed for every plan.
 	Loaded *Index
 	// File is the config file on disk now; empty when it does not exist.
-	File render.Text
+	File configtext.Text
 	// Servers are the servers of each backend as `show servers state`
 	// reports them; nil when the admin socket could not be asked, in which
 	// case the server lines of Loaded stand in for them (all ready).
@@ -45,7 +47,7 @@ func (x *Index) HasBackend(name string) bool {
 }
 
 // IndexConfig indexes a config as render writes it.
-func IndexConfig(config render.Text) *Index {
+func IndexConfig(config configtext.Text) *Index {
 	return &Index{parsed: parseConfig(config.String()), fingerprint: Fingerprint(config)}
 }
 
@@ -62,7 +64,7 @@ type Server struct {
 	Name  string
 	Addr  string
 	Port  int
-	State ServerState
+	State model.ServerState
 	// Weight is the server's current weight (srv_uweight), 0..256.
 	Weight int
 }
@@ -102,7 +104,7 @@ func Apply(o Observed, p Plan) Observed {
 			}
 			saved = nil
 		case AddServer:
-			out.Servers[a.Backend] = append(out.Servers[a.Backend], Server{Name: a.Server, Addr: a.Addr, Port: a.Port, State: Maint, Weight: weightOf(a.Options)})
+			out.Servers[a.Backend] = append(out.Servers[a.Backend], Server{Name: a.Server, Addr: a.Addr, Port: a.Port, State: model.ServerMaint, Weight: weightOf(a.Options)})
 		case RemoveServer:
 			list := out.Servers[a.Backend]
 			for i := range list {
@@ -173,7 +175,7 @@ func serversOf(backends map[string][]render.Server) map[string][]Server {
 	for b, list := range backends {
 		servers := make([]Server, 0, len(list))
 		for _, c := range list {
-			servers = append(servers, Server{Name: c.Name, Addr: c.Addr, Port: c.Port, State: Ready, Weight: effectiveWeight(c.Weight)})
+			servers = append(servers, Server{Name: c.Name, Addr: c.Addr, Port: c.Port, State: model.ServerReady, Weight: effectiveWeight(c.Weight)})
 		}
 		out[b] = servers
 	}

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"lighthouse/model"
+	"lighthouse/model/configtext"
 	"lighthouse/render"
 )
 
@@ -71,7 +72,7 @@ type Action interface {
 // the live file. On failure the shell reports Fingerprint as rejected.
 type Validate struct {
 	Path        string // the live config file the candidate is for
-	Data        render.Text
+	Data        configtext.Text
 	Fingerprint string
 	// Background: this step and the WriteFile after it only bring the
 	// file up to what runs; the shell may do them off its loop.
@@ -81,7 +82,7 @@ type Validate struct {
 // WriteFile installs the validated candidate at Path atomically.
 type WriteFile struct {
 	Path        string
-	Data        render.Text
+	Data        configtext.Text
 	Fingerprint string
 }
 
@@ -140,20 +141,10 @@ type ShutdownSessions struct {
 	Backend, Server string
 }
 
-// ServerState is the administrative state of a server.
-type ServerState string
-
-// The server states of `set server ... state`.
-const (
-	Ready ServerState = "ready"
-	Drain ServerState = "drain"
-	Maint ServerState = "maint"
-)
-
 // SetServerState sets a server's administrative state.
 type SetServerState struct {
 	Backend, Server string
-	State           ServerState
+	State           model.ServerState
 }
 
 // SetServerAddr moves a server to another address and port.

@@ -10,12 +10,12 @@ import (
 	"pgregory.net/rapid"
 
 	"lighthouse/model"
-	"lighthouse/render"
+	"lighthouse/model/configtext"
 )
 
 var (
-	v26 = render.Version{Major: 2, Minor: 6, Patch: 12}
-	v15 = render.Version{Major: 1, Minor: 5, Patch: 12}
+	v26 = model.Version{Major: 2, Minor: 6, Patch: 12}
+	v15 = model.Version{Major: 1, Minor: 5, Patch: 12}
 	t0  = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 )
 
@@ -197,7 +197,7 @@ func TestUnknownMembershipKeepsServers(t *testing.T) {
 			case RemoveServer:
 				t.Errorf("unknown membership %v removed %s", m, a.Target())
 			case SetServerState:
-				if a.State != Ready {
+				if a.State != model.ServerReady {
 					t.Errorf("unknown membership %v set %s to %s", m, a.Target(), a.State)
 				}
 			}
@@ -262,9 +262,9 @@ func TestOldHAProxyFallsBack(t *testing.T) {
 func TestPlanString(t *testing.T) {
 	p := Plan{Steps: []Step{
 		{Validate{Path: "/etc/haproxy.cfg", Fingerprint: "0123456789abcdef"}, "check first"},
-		{WriteFile{Path: "/etc/haproxy.cfg", Data: render.TextOf("x"), Fingerprint: "0123456789abcdef"}, "changed"},
+		{WriteFile{Path: "/etc/haproxy.cfg", Data: configtext.Of("x"), Fingerprint: "0123456789abcdef"}, "changed"},
 		{AddServer{Backend: "web", Server: "a:80", Addr: "::1", Port: 80, Options: "check"}, "joined"},
-		{SetServerState{Backend: "web", Server: "a:80", State: Ready}, ""},
+		{SetServerState{Backend: "web", Server: "a:80", State: model.ServerReady}, ""},
 		{SetServerAddr{Backend: "web", Server: "b:80", Addr: "10.0.0.1", Port: 81}, "moved"},
 		{SetWeight{Backend: "web", Server: "b:80", Weight: 0}, "drain"},
 		{RemoveServer{Backend: "web", Server: "c:80"}, "left"},
@@ -298,7 +298,7 @@ func TestPlanString(t *testing.T) {
 func TestPlanStateMachine(t *testing.T) {
 	hosts := []string{"a.example", "b.example", "c.example", "d.example"}
 	rapid.Check(t, func(t *rapid.T) {
-		version := rapid.SampledFrom([]render.Version{v26, v15}).Draw(t, "version")
+		version := rapid.SampledFrom([]model.Version{v26, v15}).Draw(t, "version")
 		web := httpCluster("web", 8000)
 		web.HAProxy.Backend = append(web.HAProxy.Backend, model.Line{Text: "cookie SRV insert indirect nocache"})
 		clusters := map[string]model.Cluster{"cache": tcpCluster("cache", 9999), "web": web, "api": httpCluster("api", 8080)}
@@ -378,7 +378,7 @@ func TestPlanStateMachine(t *testing.T) {
 				a, ok := s.Action.(RemoveServer)
 				var st SetServerState
 				if !ok {
-					if st, ok = s.Action.(SetServerState); !ok || st.State != Maint {
+					if st, ok = s.Action.(SetServerState); !ok || st.State != model.ServerMaint {
 						continue
 					}
 					a = RemoveServer{Backend: st.Backend, Server: st.Server}
@@ -432,7 +432,7 @@ func TestUnknownEverythingKeepsFileServers(t *testing.T) {
 func TestSummary(t *testing.T) {
 	var p Plan
 	for i := 0; i < 25; i++ {
-		p.Steps = append(p.Steps, Step{Action: SetServerState{Backend: "web", Server: fmt.Sprintf("app%02d:80", i), State: Maint}, Reason: "node left cluster web"})
+		p.Steps = append(p.Steps, Step{Action: SetServerState{Backend: "web", Server: fmt.Sprintf("app%02d:80", i), State: model.ServerMaint}, Reason: "node left cluster web"})
 		if i%5 == 0 {
 			p.Steps = append(p.Steps, Step{Action: RemoveServer{Backend: "web", Server: fmt.Sprintf("app%02d:80", i)}})
 		}

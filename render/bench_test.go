@@ -24,7 +24,7 @@ func bigInput(tb testing.TB) render.Input {
 	for name, m := range members {
 		nodes[name] = m.Nodes
 	}
-	return render.Input{Config: &snap.Config, Nodes: nodes, NodesSource: "membership.json", Version: render.Version{Major: 2, Minor: 6, Patch: 12}}
+	return render.Input{Config: &snap.Config, Nodes: nodes, NodesSource: "membership.json", Version: model.Version{Major: 2, Minor: 6, Patch: 12}}
 }
 
 // BenchmarkRender renders 1,000 clusters × 50 nodes. Target: under 50 ms

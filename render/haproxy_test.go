@@ -105,7 +105,7 @@ func genValid(t *rapid.T) (render.Input, []model.File) {
 		}
 		files = append(files, model.File{Path: "clusters/" + c + ".yaml", Data: yamlBytes(t, cl)})
 	}
-	v := rapid.SampledFrom([]render.Version{{Major: 1, Minor: 4, Patch: 24}, {Major: 1, Minor: 5, Patch: 12}, {Major: 2, Minor: 6, Patch: 12}}).Draw(t, "version")
+	v := rapid.SampledFrom([]model.Version{{Major: 1, Minor: 4, Patch: 24}, {Major: 1, Minor: 5, Patch: 12}, {Major: 2, Minor: 6, Patch: 12}}).Draw(t, "version")
 	snap := model.Load(nil, files)
 	if snap.Diagnostics.HasErrors() {
 		t.Fatalf("generated config does not load:\n%s", snap.Diagnostics)

@@ -1,6 +1,9 @@
 package render
 
-import "lighthouse/model"
+import (
+	"lighthouse/model"
+	"lighthouse/model/configtext"
+)
 
 // Memo carries work from one Render to the next: the validated, sorted
 // membership of each cluster and its server lines, and the structure of the
@@ -25,14 +28,14 @@ type Memo struct {
 // peerDeps replays the structure instead of writing it again.
 type structure struct {
 	config  *model.Config
-	version Version
+	version model.Version
 
-	backends    []backendSlot // in order
-	beforePeers textPart      // after the last backend's servers
-	tail        textPart      // after the peers sections
-	sections    int           // sections written before the peers sections
-	skelHead    string        // the skeleton before the peers sections
-	skelTail    string        // and after them
+	backends    []backendSlot   // in order
+	beforePeers configtext.Part // after the last backend's servers
+	tail        configtext.Part // after the peers sections
+	sections    int             // sections written before the peers sections
+	skelHead    string          // the skeleton before the peers sections
+	skelTail    string          // and after them
 	diags       model.Diagnostics
 	peersUsed   map[string]bool
 	peerDeps    map[string]bool
@@ -42,7 +45,7 @@ type structure struct {
 // stanza header and directives, and for the first everything before it),
 // and how its server lines are written.
 type backendSlot struct {
-	before  textPart
+	before  configtext.Part
 	cluster string
 	cookie  bool
 	opts    string
@@ -58,7 +61,7 @@ type memoEntry struct {
 	written bool
 	cookie  bool
 	opts    string
-	text    textPart
+	text    configtext.Part
 	servers []Server
 }
 

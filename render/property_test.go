@@ -547,7 +547,7 @@ func TestPropertyMemoChangesNothing(t *testing.T) {
 			if snap == nil {
 				snap = model.Load(nil, files)
 			}
-			version := rapid.SampledFrom([]render.Version{v26, {Major: 1, Minor: 5, Patch: 12}}).Draw(t, "version")
+			version := rapid.SampledFrom([]model.Version{v26, {Major: 1, Minor: 5, Patch: 12}}).Draw(t, "version")
 			src := rapid.SampledFrom([]string{"gen", "zookeeper"}).Draw(t, "src")
 			fresh := render.Render(render.Input{Config: &snap.Config, Nodes: nodes, NodesSource: src, Version: version})
 			memoed := render.Render(render.Input{Config: &snap.Config, Nodes: nodes, NodesSource: src, Version: version, Memo: memo})

@@ -26,6 +26,7 @@ import (
 	"strings"
 
 	"lighthouse/model"
+	"lighthouse/model/configtext"
 	"lighthouse/render/keywords"
 )
 
@@ -45,7 +46,7 @@ type Input struct {
 	// Version is the HAProxy version the config is for; it decides the
 	// peers sections and the keyword table directives are checked against
 	// (see Render).
-	Version Version
+	Version model.Version
 	// Running, when set, tells the address server (a node's name,
 	// "host:port") of cluster's backend runs at in HAProxy now. It decides
 	// between two nodes of one name with different addresses: the running
@@ -68,7 +69,7 @@ type Input struct {
 type Result struct {
 	// Config is the complete haproxy.cfg. It is empty only when there is
 	// no balancer config to render from.
-	Config Text
+	Config configtext.Text
 	// Skeleton is Config with the server lines of every cluster backend
 	// replaced by one template line per backend
 	// ("\t# servers: server NAME ADDR[ cookie NAME][ OPTIONS]"). Two renders
@@ -212,7 +213,7 @@ func Render(in Input) Result {
 	}
 
 	r.diags.Sort()
-	res.Config, res.Skeleton, res.Diagnostics, res.Memo = r.out.text(), r.skel, r.diags, r.memo
+	res.Config, res.Skeleton, res.Diagnostics, res.Memo = r.out.Text(), r.skel, r.diags, r.memo
 	return res
 }
 
@@ -241,14 +242,14 @@ func (r *renderer) build(backends map[string][]Server) {
 	r.metaFrontends()
 	r.clusterFrontends()
 	r.clusterBackends(backends)
-	s.beforePeers, s.sections, s.skelHead = r.out.cut(), r.sections, string(r.skel)
+	s.beforePeers, s.sections, s.skelHead = r.out.Cut(), r.sections, string(r.skel)
 	s.diags = append(s.diags, r.diags[start:]...)
 	r.peers()
-	r.out.cut()
+	r.out.Cut()
 	start, skelMid := len(r.diags), len(r.skel)
 	r.proxies()
 	r.stats()
-	s.tail, s.skelTail = r.out.cut(), string(r.skel[skelMid:])
+	s.tail, s.skelTail = r.out.Cut(), string(r.skel[skelMid:])
 	s.diags = append(s.diags, r.diags[start:]...)
 	s.peersUsed, s.peerDeps = r.peersUsed, r.peerDeps
 	r.memo.structure = s
@@ -279,17 +280,17 @@ func (r *renderer) replay(s *structure, backends map[string][]Server) {
 	r.peersUsed = s.peersUsed
 	r.diags = append(r.diags, s.diags...)
 	for _, b := range s.backends {
-		r.out.add(b.before)
+		r.out.Add(b.before)
 		backends[b.cluster] = r.memoServers(b.cluster, b.cookie, b.opts)
 	}
-	r.out.add(s.beforePeers)
+	r.out.Add(s.beforePeers)
 	r.skel = make([]byte, 0, len(s.skelHead)+len(s.skelTail)+256)
 	r.skel = append(r.skel, s.skelHead...)
 	r.sections = s.sections
 	r.peers()
-	r.out.cut()
+	r.out.Cut()
 	r.skel = append(r.skel, s.skelTail...)
-	r.out.add(s.tail)
+	r.out.Add(s.tail)
 	r.memo.structure = s
 }
 
@@ -301,7 +302,7 @@ type renderer struct {
 	members      map[string]*members // every configured cluster
 	memo         *Memo               // this render's, for the next one
 
-	out      textBuilder // the config; server lines are shared with the memo
+	out      configtext.Builder // the config; server lines are shared with the memo
 	skel     []byte
 	rec      *structure // the structure being built (nil in a replay)
 	buf      []byte     // scratch space for the server lines of one backend
@@ -546,7 +547,7 @@ func (r *renderer) stanza(header string) {
 
 // raw writes s to the config and the skeleton.
 func (r *renderer) raw(s string) {
-	r.out.own = append(r.out.own, s...)
+	r.out.WriteString(s)
 	r.skel = append(r.skel, s...)
 }
 
@@ -870,7 +871,7 @@ func (r *renderer) clusterBackends(backends map[string][]Server) {
 		}
 		r.skel = append(r.skel, '\n')
 
-		r.rec.backends = append(r.rec.backends, backendSlot{before: r.out.cut(), cluster: name, cookie: cookie, opts: opts})
+		r.rec.backends = append(r.rec.backends, backendSlot{before: r.out.Cut(), cluster: name, cookie: cookie, opts: opts})
 		backends[name] = r.memoServers(name, cookie, opts)
 	}
 }
@@ -880,7 +881,7 @@ func (r *renderer) clusterBackends(backends map[string][]Server) {
 func (r *renderer) memoServers(name string, cookie bool, opts string) []Server {
 	e := r.memo.clusters[name]
 	if e.written && e.cookie == cookie && e.opts == opts {
-		r.out.add(e.text)
+		r.out.Add(e.text)
 		return e.servers
 	}
 	servers, text := r.servers(e.members.nodes, cookie, opts)
@@ -895,7 +896,7 @@ func (r *renderer) memoServers(name string, cookie bool, opts string) []Server {
 // Servers. The lines are built in one buffer and turned into one string, of
 // which every Server's Name and Options are substrings: two allocations per
 // backend instead of several per server.
-func (r *renderer) servers(nodes []member, cookie bool, opts string) ([]Server, textPart) {
+func (r *renderer) servers(nodes []member, cookie bool, opts string) ([]Server, configtext.Part) {
 	buf := r.buf[:0]
 	type span struct{ name, opts [2]int }
 	spans := make([]span, len(nodes))
@@ -935,9 +936,9 @@ func (r *renderer) servers(nodes []member, cookie bool, opts string) ([]Server, 
 		spans[i] = sp
 	}
 	r.buf = buf
-	part := textPart{s: string(buf), sum: sumOf(buf)}
-	text := part.s
-	r.out.add(part)
+	part := configtext.PartOf(buf)
+	text := part.String()
+	r.out.Add(part)
 	servers := make([]Server, len(nodes))
 	for i, x := range nodes {
 		sp := spans[i]

@@ -12,7 +12,7 @@ import (
 	"lighthouse/render"
 )
 
-var v26 = render.Version{Major: 2, Minor: 6, Patch: 12}
+var v26 = model.Version{Major: 2, Minor: 6, Patch: 12}
 
 const (
 	balancerYAML = "config_file: /tmp/h.cfg\nsocket_file: /tmp/h.sock\npid_file: /tmp/h.pid\n"
@@ -150,7 +150,7 @@ func TestBackendsAndSkeleton(t *testing.T) {
 // A peer change is structural: it shows in the skeleton.
 func TestSkeletonHasPeers(t *testing.T) {
 	cfg := load(t, map[string]string{"clusters/web.yaml": "discovery: zookeeper\nhaproxy:\n  port: 8000\n"})
-	v15 := render.Version{Major: 1, Minor: 5, Patch: 12}
+	v15 := model.Version{Major: 1, Minor: 5, Patch: 12}
 	a := node("a", "10.0.0.1", 80)
 	b := a
 	b.Peer = &model.Peer{Name: "a", IP: "10.0.0.1", Port: 1024}
@@ -182,12 +182,12 @@ func TestInvalidDirectiveDiagnostic(t *testing.T) {
 func TestDirectivesFollowTheVersion(t *testing.T) {
 	cfg := load(t, map[string]string{"clusters/web.yaml": "discovery: zookeeper\nhaproxy:\n  port: 8000\n  backend:\n    - \"http-after-response set-header X-A b\"\n"})
 	for _, tt := range []struct {
-		v    render.Version
+		v    model.Version
 		want string
 	}{
-		{render.Version{Major: 2, Minor: 6, Patch: 12}, ""},
-		{render.Version{Major: 2, Minor: 0, Patch: 1}, "clusters/web.yaml:5: haproxy.backend[0]: \"http-after-response\" is not a valid directive in a backend section of HAProxy 2.0 (it is accepted from 2.2 on)\n"},
-		{render.Version{Major: 3, Minor: 6}, "balancers/haproxy.yaml: warning: HAProxy 3.6 is newer than the newest keyword table (3.4): directives are checked against 3.4's\n"},
+		{model.Version{Major: 2, Minor: 6, Patch: 12}, ""},
+		{model.Version{Major: 2, Minor: 0, Patch: 1}, "clusters/web.yaml:5: haproxy.backend[0]: \"http-after-response\" is not a valid directive in a backend section of HAProxy 2.0 (it is accepted from 2.2 on)\n"},
+		{model.Version{Major: 3, Minor: 6}, "balancers/haproxy.yaml: warning: HAProxy 3.6 is newer than the newest keyword table (3.4): directives are checked against 3.4's\n"},
 	} {
 		res := render.Render(render.Input{Config: cfg, Version: tt.v})
 		if got := res.Diagnostics.String(); got != tt.want {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"lighthouse/model"
+	"lighthouse/model/configtext"
 	"lighthouse/model/haproxyapi"
 	"lighthouse/plan"
 	"lighthouse/render"
@@ -30,9 +31,9 @@ type HAProxy interface {
 	// Validate checks a candidate config with `haproxy -c`, written beside
 	// the live file. A rejection is an error with an Alerts() []string
 	// method.
-	Validate(ctx context.Context, data render.Text) error
+	Validate(ctx context.Context, data configtext.Text) error
 	// Install writes the config file atomically.
-	Install(ctx context.Context, data render.Text) error
+	Install(ctx context.Context, data configtext.Text) error
 	Start(ctx context.Context) error
 	// Kill stops HAProxy at once, master and workers (SIGKILL).
 	Kill(ctx context.Context) error
@@ -130,7 +131,7 @@ type Writer struct {
 	// NewDiscovery connects to a discovery config.
 	NewDiscovery func(d model.Discovery) (Discovery, error)
 	// Version detects the HAProxy version.
-	Version func(ctx context.Context) (render.Version, error)
+	Version func(ctx context.Context) (model.Version, error)
 	// Refresh makes the writer re-read everything (SIGHUP).
 	Refresh <-chan struct{}
 	// LastGood, when set, keeps each config file's last good version on
@@ -159,7 +160,7 @@ type Writer struct {
 	discCfg     model.Discovery
 	watched     []string
 	members     model.Membership
-	version     render.Version
+	version     model.Version
 	planner     plan.Planner // plans, and keeps what the outcomes taught
 	writeErr    string       // the write error while writing fails, "" while it works
 	retry       time.Duration
@@ -953,7 +954,7 @@ func (w *Writer) writeOK() {
 
 // logRejection logs what haproxy -c refused in a candidate, each alert at
 // the file, line and key of the config that produced the line it names.
-func (w *Writer) logRejection(rej rejection, data render.Text) {
+func (w *Writer) logRejection(rej rejection, data configtext.Text) {
 	text := data.String()
 	var cfg *model.Config
 	if w.snap != nil {

@@ -25,7 +25,6 @@ import (
 	lzk "lighthouse/effects/zk"
 	"lighthouse/internal/testenv"
 	"lighthouse/model"
-	"lighthouse/render"
 	"lighthouse/runtime"
 )
 
@@ -175,7 +174,7 @@ func (e *writerEnv) run() {
 			}
 			return w, err
 		},
-		Version:  func(ctx context.Context) (render.Version, error) { return effects.HAProxyVersion(ctx, r.Binary) },
+		Version:  func(ctx context.Context) (model.Version, error) { return effects.HAProxyVersion(ctx, r.Binary) },
 		Resync:   e.resync,
 		LastGood: lastgood.Store{Dir: filepath.Join(e.dir, "state")},
 		Metrics:  e.metrics,
@@ -647,7 +646,7 @@ func benchmarkZnodeToServerState(b *testing.B, r testenv.HAProxyRelease) {
 			return false
 		}
 		for _, s := range states {
-			if s.Name == node.znode() && s.State == haproxy.Ready {
+			if s.Name == node.znode() && s.State == model.ServerReady {
 				return true
 			}
 		}

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"lighthouse/effects/haproxy"
 	"lighthouse/internal/testenv"
+	"lighthouse/model"
 )
 
 // Between full observations the writer reads only the backends whose
@@ -37,7 +37,7 @@ func TestWriterRevertsManualChangesWithinObserveInterval(t *testing.T) {
 		return len(e.logs.Lines()) == n
 	})
 
-	state := func() haproxy.State {
+	state := func() model.ServerState {
 		list, err := e.local.Socket.ShowServersState(context.Background(), "web")
 		if err != nil || len(list) != 1 {
 			return ""
@@ -47,18 +47,18 @@ func TestWriterRevertsManualChangesWithinObserveInterval(t *testing.T) {
 	if err := e.local.Socket.DisableServer(context.Background(), "web", b.znode()); err != nil {
 		t.Fatal(err)
 	}
-	if s := state(); s != haproxy.Maint {
+	if s := state(); s != model.ServerMaint {
 		t.Fatalf("after disable server by hand: %s", s)
 	}
 	// An hour between full observations: the writer trusts its plans, and
 	// several resyncs later the change is still there.
 	time.Sleep(time.Second)
-	if s := state(); s != haproxy.Maint {
+	if s := state(); s != model.ServerMaint {
 		t.Fatalf("put right (%s) although the last full observation is recent: every resync observes everything", s)
 	}
 	writeFile(t, cfg, string(data)+"observe_interval: 1\n")
 	start := time.Now()
-	testenv.WaitFor(t, 5*time.Second, "the server ready again", func() bool { return state() == haproxy.Ready })
+	testenv.WaitFor(t, 5*time.Second, "the server ready again", func() bool { return state() == model.ServerReady })
 	took := time.Since(start)
 	t.Logf("a server disabled by hand was ready again after %v (observe_interval 1 s)", took.Round(time.Millisecond))
 	// Within the interval, the config reload and one resync tick, with

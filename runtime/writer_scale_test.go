@@ -83,7 +83,7 @@ func (s *scale) multi(b *testing.B, ops []any) {
 func (s *scale) matches(cluster string, servers []plan.Server) bool {
 	ready := 0
 	for _, sv := range servers {
-		if sv.State != plan.Ready {
+		if sv.State != model.ServerReady {
 			continue
 		}
 		if s.nodes[cluster][sv.Name] != sv.Addr {

@@ -200,7 +200,7 @@ func TestWriterWeightsSplitTraffic(t *testing.T) {
 		testenv.WaitFor(t, 10*time.Second, "both serve with their weights", func() bool {
 			s1, ok1 := e.server(b1.znode())
 			s2, ok2 := e.server(b2.znode())
-			return ok1 && ok2 && s1.UWeight == 1 && s2.UWeight == 3 && s1.State == haproxy.Ready && s2.State == haproxy.Ready
+			return ok1 && ok2 && s1.UWeight == 1 && s2.UWeight == 3 && s1.State == model.ServerReady && s2.State == model.ServerReady
 		})
 		reloads := e.proc().Master.Reloads
 		split := func(want1 float64) {
@@ -242,7 +242,7 @@ func TestWriterOriginalFormatNode(t *testing.T) {
 		e.registerData("web", b2.znode(), b2.withMetadata(map[string]any{"weight": int64(3), "state": "ready"}))
 		testenv.WaitFor(t, 10*time.Second, "both serve", func() bool { return sameSet(seen(e.webPort, 8), "app1", "app2") })
 		s1, ok := e.server(b1.znode())
-		if !ok || s1.UWeight != 1 || s1.State != haproxy.Ready {
+		if !ok || s1.UWeight != 1 || s1.State != model.ServerReady {
 			t.Errorf("the original-format node runs as %+v, want weight 1, ready", s1)
 		}
 		got := seen(e.webPort, 400)
@@ -312,7 +312,7 @@ func (rr *reporterRun) drain(t *testing.T, list ...model.Drain) {
 
 // waitState waits until web's server name runs in state (or is gone, for
 // state "").
-func (e *writerEnv) waitState(t *testing.T, name string, state haproxy.State, what string) {
+func (e *writerEnv) waitState(t *testing.T, name string, state model.ServerState, what string) {
 	t.Helper()
 	testenv.WaitFor(t, 10*time.Second, what, func() bool {
 		s, ok := e.server(name)
@@ -373,7 +373,7 @@ func TestWriterDrainCycleUnderLoad(t *testing.T) {
 		})
 
 		rep.drain(t, model.Drain{Service: "web"})
-		e.waitState(t, s1.znode(), haproxy.Drain, "svc1 drains")
+		e.waitState(t, s1.znode(), model.ServerDrain, "svc1 drains")
 		quiet(t, s1, 500*time.Millisecond, "drained")
 
 		// Stopping waits for the request in flight, which completes.
@@ -398,11 +398,11 @@ func TestWriterDrainCycleUnderLoad(t *testing.T) {
 
 		// Started again: it registers draining, and takes no request.
 		s1.start(t)
-		e.waitState(t, s1.znode(), haproxy.Drain, "svc1 is back, draining")
+		e.waitState(t, s1.znode(), model.ServerDrain, "svc1 is back, draining")
 		quiet(t, s1, 500*time.Millisecond, "back but drained")
 
 		rep.drain(t) // undrain
-		e.waitState(t, s1.znode(), haproxy.Ready, "svc1 is ready again")
+		e.waitState(t, s1.znode(), model.ServerReady, "svc1 is ready again")
 		before := s1.hits.Load()
 		testenv.WaitFor(t, 5*time.Second, "svc1 takes requests again", func() bool { return s1.hits.Load() > before })
 	})
@@ -433,7 +433,7 @@ func TestReporterDrainOnStopUnderLoad(t *testing.T) {
 		drained := false
 		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !drained; time.Sleep(20 * time.Millisecond) {
 			s, ok := e.server(s1.znode())
-			drained = ok && s.State == haproxy.Drain
+			drained = ok && s.State == model.ServerDrain
 		}
 		if !drained {
 			t.Error("svc1 never ran drained while its reporter stopped")
@@ -483,7 +483,7 @@ haproxy:
 		// server just added is stopped too, in maintenance, unchecked).
 		down := func() bool {
 			s, ok := e.server(sick.znode())
-			return ok && s.State == haproxy.Ready && s.OpState == haproxy.OpStopped && s.Field("srv_check_result") == chkResFailed
+			return ok && s.State == model.ServerReady && s.OpState == haproxy.OpStopped && s.Field("srv_check_result") == chkResFailed
 		}
 		testenv.WaitFor(t, 20*time.Second, "the sick node is DOWN", down)
 		l := startLoad(e.webPort, 4)

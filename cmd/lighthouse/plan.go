@@ -10,8 +10,8 @@ import (
 
 	"lighthouse/effects"
 	"lighthouse/model"
+	"lighthouse/model/configtext"
 	"lighthouse/plan"
-	"lighthouse/render"
 )
 
 // Exit code of plan --detailed-exitcode when the plan has changes.
@@ -59,9 +59,9 @@ Exit codes: 0 success, 1 error, 2 usage error; with --detailed-exitcode:
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	var version render.Version
+	var version model.Version
 	if *versionFlag != "" {
-		if version, err = render.ParseVersion(*versionFlag); err != nil {
+		if version, err = model.ParseVersion(*versionFlag); err != nil {
 			fmt.Fprintf(e.stderr, "lighthouse plan: --haproxy-version: %v\n", err)
 			return exitUsage
 		}
@@ -90,7 +90,7 @@ Exit codes: 0 success, 1 error, 2 usage error; with --detailed-exitcode:
 		if err != nil {
 			return fail(err)
 		}
-		text := render.TextBytes(data)
+		text := configtext.OfBytes(data)
 		obs = plan.Observed{Running: true, Loaded: plan.IndexConfig(text), File: text}
 	} else if obs, err = askHAProxy(ctx, cfg.Balancer, *binary, version); err != nil {
 		return fail(err)

@@ -40,10 +40,10 @@ func renderCommand(e env, args []string) int {
 		return exitUsage
 	}
 
-	var v render.Version
+	var v model.Version
 	if *versionFlag != "" {
 		var err error
-		if v, err = render.ParseVersion(*versionFlag); err != nil {
+		if v, err = model.ParseVersion(*versionFlag); err != nil {
 			fmt.Fprintf(e.stderr, "lighthouse render: --haproxy-version: %v\n", err)
 			return exitUsage
 		}

@@ -42,13 +42,13 @@ func validateCommand(e env, args []string) int {
 	if snap.Config.Balancer != nil {
 		// Rendering checks every directive line against HAProxy's keyword
 		// table, and the names and listeners only a whole config shows.
-		v, err := render.ParseVersion(*versionFlag)
+		v, err := model.ParseVersion(*versionFlag)
 		if *versionFlag == "" {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			v, err = effects.HAProxyVersion(ctx, check.path)
 			cancel()
 			if err != nil {
-				v, err = render.Version{Major: 2, Minor: 6}, nil
+				v, err = model.Version{Major: 2, Minor: 6}, nil
 			}
 		}
 		if err != nil {

@@ -13,7 +13,6 @@ import (
 	"lighthouse/effects/metrics"
 	"lighthouse/effects/zk"
 	"lighthouse/model"
-	"lighthouse/render"
 	"lighthouse/runtime"
 )
 
@@ -57,7 +56,7 @@ Also installed as lighthouse-writer CONFIG_DIR.`, e)
 	}
 	defer stopDaemon()
 
-	var version render.Version // detected by the writer (Version) before it makes its HAProxy
+	var version model.Version // detected by the writer (Version) before it makes its HAProxy
 	w := &runtime.Writer{
 		Log:    log,
 		Config: cfgDir,
@@ -73,7 +72,7 @@ Also installed as lighthouse-writer CONFIG_DIR.`, e)
 			}
 			return w, err
 		},
-		Version: func(ctx context.Context) (render.Version, error) {
+		Version: func(ctx context.Context) (model.Version, error) {
 			v, err := effects.HAProxyVersion(ctx, *bin)
 			version = v
 			return v, err

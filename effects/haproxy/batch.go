@@ -119,7 +119,7 @@ func (s Socket) request(a plan.Action) (request, netip.AddrPort, error) {
 	case plan.ShutdownSessions:
 		req, err = s.serverReq("shutdown sessions server", a.Backend, a.Server, "", s.answers().ServerAction)
 	case plan.SetServerState:
-		req, err = s.setStateReq(a.Backend, a.Server, State(a.State))
+		req, err = s.setStateReq(a.Backend, a.Server, a.State)
 	case plan.SetWeight:
 		req, err = s.setWeightReq(a.Backend, a.Server, a.Weight)
 	case plan.SetServerAddr:

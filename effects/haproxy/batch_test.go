@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"lighthouse/internal/testenv"
+	"lighthouse/model"
 	"lighthouse/plan"
 )
 
@@ -44,7 +45,7 @@ func TestApplyAgainstHAProxy(t *testing.T) {
 		for i := range 150 {
 			name := fmt.Sprintf("s%03d", i)
 			adds = append(adds, plan.AddServer{Backend: "web", Server: name, Addr: "10.0.0.1", Port: 1000 + i},
-				plan.SetServerState{Backend: "web", Server: name, State: plan.Ready})
+				plan.SetServerState{Backend: "web", Server: name, State: model.ServerReady})
 		}
 		errs := l.Apply(ctxT(t), adds)
 		if len(errs) != len(adds) {
@@ -60,14 +61,14 @@ func TestApplyAgainstHAProxy(t *testing.T) {
 			t.Fatalf("%d servers after the batch (%v), want 151", len(states), err)
 		}
 		for _, st := range states {
-			if st.Name != "keep" && st.State != Ready {
+			if st.Name != "keep" && st.State != model.ServerReady {
 				t.Errorf("%s is %s, want ready", st.Name, st.State)
 			}
 		}
 
 		// The same, as the writer observes a few backends.
 		o, err := l.ObserveBackends(ctxT(t), []string{"web"})
-		if err != nil || !o.Running || len(o.Servers) != 1 || len(o.Servers["web"]) != 151 || o.Servers["web"][1].State != plan.Ready {
+		if err != nil || !o.Running || len(o.Servers) != 1 || len(o.Servers["web"]) != 151 || o.Servers["web"][1].State != model.ServerReady {
 			t.Fatalf("ObserveBackends(web) = running %v, %d backends, %d servers of web, %v", o.Running, len(o.Servers), len(o.Servers["web"]), err)
 		}
 		if _, err := l.ObserveBackends(ctxT(t), []string{"web", "nosuch"}); err == nil {
@@ -78,8 +79,8 @@ func TestApplyAgainstHAProxy(t *testing.T) {
 		changes := []plan.Action{
 			plan.SetServerAddr{Backend: "web", Server: "s000", Addr: "10.0.0.2", Port: 2000},
 			plan.SetWeight{Backend: "web", Server: "s001", Weight: 7},
-			plan.SetServerState{Backend: "web", Server: "nosuch", State: plan.Drain},
-			plan.SetServerState{Backend: "web", Server: "s002", State: plan.Drain},
+			plan.SetServerState{Backend: "web", Server: "nosuch", State: model.ServerDrain},
+			plan.SetServerState{Backend: "web", Server: "s002", State: model.ServerDrain},
 		}
 		errs = l.Apply(ctxT(t), changes)
 		if len(errs) != 4 || errs[0] != nil || errs[1] != nil || !errors.Is(errs[2], ErrNoSuchServer) {
@@ -94,10 +95,10 @@ func TestApplyAgainstHAProxy(t *testing.T) {
 		// Removing a server that is not in maintenance fails; a change
 		// that cannot be a command fails before anything is sent.
 		errs = l.Apply(ctxT(t), []plan.Action{
-			plan.SetServerState{Backend: "web", Server: "s003", State: plan.Maint},
+			plan.SetServerState{Backend: "web", Server: "s003", State: model.ServerMaint},
 			plan.RemoveServer{Backend: "web", Server: "s003"},
 			plan.RemoveServer{Backend: "web", Server: "s004"},
-			plan.SetServerState{Backend: "web", Server: "bad name", State: plan.Maint},
+			plan.SetServerState{Backend: "web", Server: "bad name", State: model.ServerMaint},
 		})
 		if len(errs) != 4 || errs[0] != nil || errs[1] != nil || !errors.Is(errs[2], ErrNotInMaintenance) || !errors.Is(errs[3], ErrInvalidArgument) {
 			t.Fatalf("results %v", errs)

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"lighthouse/model"
+	"lighthouse/model/configtext"
 	"lighthouse/plan"
-	"lighthouse/render"
 )
 
 // Local is the HAProxy of this node as the writer drives it: the process on
@@ -35,7 +35,7 @@ type Local struct {
 // rather than reading megabytes again, and the planner compares it with
 // the rendered config at no cost.
 type fileSeen struct {
-	text  render.Text
+	text  configtext.Text
 	ino   uint64
 	size  int64
 	mtime time.Time
@@ -58,28 +58,28 @@ func (f fileSeen) same(g fileSeen) bool {
 }
 
 // readFile returns the config file's text (empty when there is none).
-func (l *Local) readFile() (render.Text, error) {
+func (l *Local) readFile() (configtext.Text, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	path := l.Process.ConfigFile
 	st, err := statFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return render.Text{}, nil
+		return configtext.Text{}, nil
 	}
 	if err != nil {
-		return render.Text{}, err
+		return configtext.Text{}, err
 	}
 	if st.same(l.file) {
 		return l.file.text, nil
 	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return render.Text{}, nil
+		return configtext.Text{}, nil
 	}
 	if err != nil {
-		return render.Text{}, err
+		return configtext.Text{}, err
 	}
-	st.text = render.TextBytes(data)
+	st.text = configtext.OfBytes(data)
 	if int64(len(data)) == st.size {
 		l.file = st // otherwise it changed while read: read it again next time
 	}
@@ -143,7 +143,7 @@ func (l *Local) observeProcess(ctx context.Context) (o plan.Observed, ask bool, 
 }
 
 func planServer(s ServerState) plan.Server {
-	return plan.Server{Name: s.Name, Addr: s.Addr, Port: s.Port, State: plan.ServerState(s.State), Weight: s.UWeight}
+	return plan.Server{Name: s.Name, Addr: s.Addr, Port: s.Port, State: s.State, Weight: s.UWeight}
 }
 
 // ObserveBackends is Observe for some backends only: whether HAProxy runs,
@@ -191,7 +191,7 @@ func (l *Local) ObserveBackends(ctx context.Context, backends []string) (plan.Ob
 }
 
 // Validate runs `haproxy -c` on the candidate written beside the live file.
-func (l *Local) Validate(ctx context.Context, data render.Text) error {
+func (l *Local) Validate(ctx context.Context, data configtext.Text) error {
 	if err := os.MkdirAll(filepath.Dir(l.Process.ConfigFile), 0o755); err != nil {
 		return fmt.Errorf("validate: %w", err)
 	}
@@ -207,7 +207,7 @@ func (l *Local) Validate(ctx context.Context, data render.Text) error {
 }
 
 // Install writes the config file atomically (nothing when unchanged).
-func (l *Local) Install(ctx context.Context, data render.Text) error {
+func (l *Local) Install(ctx context.Context, data configtext.Text) error {
 	path := l.Process.ConfigFile
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("install config: %w", err)
@@ -321,8 +321,8 @@ func (e busyError) Unwrap() error { return e.error }
 func (busyError) Busy() bool { return true }
 
 // SetServerState sets a server ready, drain or maint.
-func (l *Local) SetServerState(ctx context.Context, backend, server string, state plan.ServerState) error {
-	return l.Socket.SetServerState(ctx, backend, server, State(state))
+func (l *Local) SetServerState(ctx context.Context, backend, server string, state model.ServerState) error {
+	return l.Socket.SetServerState(ctx, backend, server, state)
 }
 
 // SetServerAddr moves a server.

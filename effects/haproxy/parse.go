@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"lighthouse/model"
 	"lighthouse/model/haproxyapi"
 )
 
@@ -51,17 +52,6 @@ func parseInfo(answer string) (Info, error) {
 	return info, nil
 }
 
-// State is the administrative state of a server, as `set server ... state`
-// sets it.
-type State string
-
-// The three administrative states.
-const (
-	Ready State = "ready" // takes traffic (if its health checks pass)
-	Drain State = "drain" // no new connections except persistent ones
-	Maint State = "maint" // no traffic; health checks paused
-)
-
 // OpState is srv_op_state of `show servers state`: what the health checks
 // make of the server.
 type OpState int
@@ -97,15 +87,15 @@ func (a AdminState) Maint() bool { return a&(AdminFMaint|AdminIMaint|AdminRMaint
 // Drain reports whether the server drains (FDRAIN or IDRAIN).
 func (a AdminState) Drain() bool { return a&(AdminFDrain|AdminIDrain) != 0 }
 
-// State is Maint, Drain or Ready, in that order of precedence.
-func (a AdminState) State() State {
+// State is maint, drain or ready, in that order of precedence.
+func (a AdminState) State() model.ServerState {
 	switch {
 	case a.Maint():
-		return Maint
+		return model.ServerMaint
 	case a.Drain():
-		return Drain
+		return model.ServerDrain
 	}
-	return Ready
+	return model.ServerReady
 }
 
 // ServerState is one row of `show servers state`.
@@ -124,8 +114,8 @@ type ServerState struct {
 	AdminState AdminState
 	// UWeight is the current (user-set) weight, IWeight the initial one.
 	UWeight, IWeight int
-	// State is derived from AdminState: Maint, Drain or Ready.
-	State State
+	// State is derived from AdminState: maint, drain or ready.
+	State model.ServerState
 
 	header *[]string // column names, shared by the rows of one answer
 	line   string    // the row

@@ -60,22 +60,22 @@ func TestParseServersState(t *testing.T) {
 		Op                        OpState
 		Admin                     AdminState
 		UWeight                   int
-		State                     State
+		State                     model.ServerState
 	}
 	var rows []row
 	for _, s := range got {
 		rows = append(rows, row{s.Backend, s.Name, s.Addr, s.FQDN, s.Port, s.OpState, s.AdminState, s.UWeight, s.State})
 	}
 	want := []row{
-		{"web", "app01.example.com:8000", "127.0.0.1", "", 18190, OpRunning, 0, 7, Ready},
-		{"web", "app02.example.com:8000", "127.0.0.1", "", 18190, OpRunning, AdminFDrain, 1, Drain},
-		{"web", "app03.example.com:8000", "127.0.0.1", "", 18199, OpStopped, 0, 1, Ready},
-		{"web", "slot1", "127.0.0.1", "", 9, OpStopped, AdminFMaint | AdminCMaint, 1, Maint},
-		{"web", "slot2", "127.0.0.1", "", 18190, OpRunning, AdminCMaint, 1, Ready},
-		{"web", "dyn1", "::1", "", 18190, OpStopped, AdminFMaint, 3, Maint},
-		{"web", "dyn2", "127.0.0.1", "", 18190, OpRunning, 0, 1, Ready},
-		{"web", "dyn3", "", "localhost", 18190, OpStopped, AdminFMaint, 1, Maint},
-		{"cache", "redis1", "127.0.0.1", "", 18190, OpRunning, 0, 1, Ready},
+		{"web", "app01.example.com:8000", "127.0.0.1", "", 18190, OpRunning, 0, 7, model.ServerReady},
+		{"web", "app02.example.com:8000", "127.0.0.1", "", 18190, OpRunning, AdminFDrain, 1, model.ServerDrain},
+		{"web", "app03.example.com:8000", "127.0.0.1", "", 18199, OpStopped, 0, 1, model.ServerReady},
+		{"web", "slot1", "127.0.0.1", "", 9, OpStopped, AdminFMaint | AdminCMaint, 1, model.ServerMaint},
+		{"web", "slot2", "127.0.0.1", "", 18190, OpRunning, AdminCMaint, 1, model.ServerReady},
+		{"web", "dyn1", "::1", "", 18190, OpStopped, AdminFMaint, 3, model.ServerMaint},
+		{"web", "dyn2", "127.0.0.1", "", 18190, OpRunning, 0, 1, model.ServerReady},
+		{"web", "dyn3", "", "localhost", 18190, OpStopped, AdminFMaint, 1, model.ServerMaint},
+		{"cache", "redis1", "127.0.0.1", "", 18190, OpRunning, 0, 1, model.ServerReady},
 	}
 	if diff := cmp.Diff(want, rows); diff != "" {
 		t.Errorf("parseServersState (-want +got):\n%s", diff)
@@ -183,17 +183,17 @@ func TestParseProc(t *testing.T) {
 }
 
 func TestAdminStateState(t *testing.T) {
-	for a, want := range map[AdminState]State{
-		0:                         Ready,
-		AdminCMaint:               Ready, // `disabled` in the config, then set ready
-		AdminHMaint:               Ready,
-		AdminFMaint:               Maint,
-		AdminFMaint | AdminCMaint: Maint,
-		AdminIMaint:               Maint,
-		AdminRMaint:               Maint,
-		AdminFDrain:               Drain,
-		AdminIDrain:               Drain,
-		AdminFDrain | AdminFMaint: Maint,
+	for a, want := range map[AdminState]model.ServerState{
+		0:                         model.ServerReady,
+		AdminCMaint:               model.ServerReady, // `disabled` in the config, then set ready
+		AdminHMaint:               model.ServerReady,
+		AdminFMaint:               model.ServerMaint,
+		AdminFMaint | AdminCMaint: model.ServerMaint,
+		AdminIMaint:               model.ServerMaint,
+		AdminRMaint:               model.ServerMaint,
+		AdminFDrain:               model.ServerDrain,
+		AdminIDrain:               model.ServerDrain,
+		AdminFDrain | AdminFMaint: model.ServerMaint,
 	} {
 		if got := a.State(); got != want {
 			t.Errorf("AdminState(%#x).State() = %s, want %s", int(a), got, want)

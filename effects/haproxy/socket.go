@@ -283,7 +283,7 @@ func (s Socket) DisableHealth(ctx context.Context, backend, server string) error
 }
 
 // SetServerState runs `set server BACKEND/SERVER state ready|drain|maint`.
-func (s Socket) SetServerState(ctx context.Context, backend, server string, state State) error {
+func (s Socket) SetServerState(ctx context.Context, backend, server string, state model.ServerState) error {
 	req, err := s.setStateReq(backend, server, state)
 	if err != nil {
 		return err
@@ -291,9 +291,9 @@ func (s Socket) SetServerState(ctx context.Context, backend, server string, stat
 	return s.do(ctx, req)
 }
 
-func (s Socket) setStateReq(backend, server string, state State) (request, error) {
+func (s Socket) setStateReq(backend, server string, state model.ServerState) (request, error) {
 	switch state {
-	case Ready, Drain, Maint:
+	case model.ServerReady, model.ServerDrain, model.ServerMaint:
 	default:
 		return request{}, fmt.Errorf("haproxy %s: set server %s/%s state %q: %w: want ready, drain or maint", s.Path, backend, server, state, ErrInvalidArgument)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"lighthouse/internal/testenv"
+	"lighthouse/model"
 	"lighthouse/model/haproxyapi"
 )
 
@@ -72,7 +73,7 @@ backend static
 			t.Fatal(err)
 		}
 		st, ok := serverState(t, s, "web", app)
-		if !ok || st.State != Maint || st.AdminState != AdminFMaint || st.Addr != "127.0.0.1" || st.Port != portA {
+		if !ok || st.State != model.ServerMaint || st.AdminState != AdminFMaint || st.Addr != "127.0.0.1" || st.Port != portA {
 			t.Fatalf("after add: %+v (found %v), want maint at 127.0.0.1:%d", st, ok, portA)
 		}
 		if code, _ := get(t, fe); code != 503 {
@@ -85,7 +86,7 @@ backend static
 			t.Fatal(err)
 		}
 		wantBody(t, fe, "A")
-		if st, _ := serverState(t, s, "web", app); st.State != Ready || st.OpState != OpRunning {
+		if st, _ := serverState(t, s, "web", app); st.State != model.ServerReady || st.OpState != OpRunning {
 			t.Errorf("after enable: %+v, want ready and running", st)
 		}
 	})
@@ -116,13 +117,13 @@ backend static
 
 	t.Run("set state", func(t *testing.T) {
 		for _, tc := range []struct {
-			state  State
+			state  model.ServerState
 			status string
 			admin  AdminState
 		}{
-			{Drain, "DRAIN", AdminFDrain},
-			{Maint, "MAINT", AdminFMaint},
-			{Ready, "no check", 0},
+			{model.ServerDrain, "DRAIN", AdminFDrain},
+			{model.ServerMaint, "MAINT", AdminFMaint},
+			{model.ServerReady, "no check", 0},
 		} {
 			if err := s.SetServerState(ctxT(t), "web", app, tc.state); err != nil {
 				t.Fatal(err)
@@ -197,7 +198,7 @@ backend static
 		if err := s.EnableServer(ctxT(t), "web", "slow"); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.SetServerState(ctxT(t), "web", app, Maint); err != nil {
+		if err := s.SetServerState(ctxT(t), "web", app, model.ServerMaint); err != nil {
 			t.Fatal(err)
 		}
 		done := make(chan string, 1)
@@ -215,7 +216,7 @@ backend static
 		case <-time.After(5 * time.Second):
 			t.Fatal("the request never reached the slow backend")
 		}
-		if err := s.SetServerState(ctxT(t), "web", "slow", Maint); err != nil {
+		if err := s.SetServerState(ctxT(t), "web", "slow", model.ServerMaint); err != nil {
 			t.Fatal(err)
 		}
 		err := s.DelServer(ctxT(t), "web", "slow")
@@ -234,7 +235,7 @@ backend static
 			}
 			return err == nil
 		})
-		if err := s.SetServerState(ctxT(t), "web", app, Ready); err != nil {
+		if err := s.SetServerState(ctxT(t), "web", app, model.ServerReady); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -251,7 +252,7 @@ backend static
 		if err != nil {
 			t.Fatalf("AddServer with a cookie: %v", err)
 		}
-		if st, ok := serverState(t, s, "web", "c1"); !ok || st.State != Maint {
+		if st, ok := serverState(t, s, "web", "c1"); !ok || st.State != model.ServerMaint {
 			t.Errorf("c1 after add: %+v (found %v), want maint", st, ok)
 		}
 		if err := s.DelServer(ctxT(t), "web", "c1"); err != nil {
@@ -272,7 +273,7 @@ backend static
 			{"servers state of unknown backend", func() error { _, err := s.ShowServersState(ctx, "nosuch"); return err }(), ErrNoSuchBackend},
 			{"enable unknown server", s.EnableServer(ctx, "web", "nosuch"), ErrNoSuchServer},
 			{"disable unknown server", s.DisableServer(ctx, "web", "nosuch"), ErrNoSuchServer},
-			{"state of unknown server", s.SetServerState(ctx, "web", "nosuch", Maint), ErrNoSuchServer},
+			{"state of unknown server", s.SetServerState(ctx, "web", "nosuch", model.ServerMaint), ErrNoSuchServer},
 			{"weight of unknown server", s.SetWeight(ctx, "web", "nosuch", 3), ErrNoSuchServer},
 			{"addr of unknown server", s.SetServerAddr(ctx, "web", "nosuch", "127.0.0.1", portA), ErrNoSuchServer},
 			{"del unknown server", s.DelServer(ctx, "web", "nosuch"), ErrNoSuchServer},
@@ -294,7 +295,7 @@ backend static
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(list) != 1 || list[0].Name != app || list[0].State != Ready {
+		if len(list) != 1 || list[0].Name != app || list[0].State != model.ServerReady {
 			t.Errorf("web after the refusals: %+v, want only %s, ready", list, app)
 		}
 		wantBody(t, fe, "B")

@@ -1,4 +1,4 @@
-package render
+package configtext
 
 import (
 	"hash/crc32"
@@ -8,26 +8,26 @@ import (
 	"pgregory.net/rapid"
 )
 
-// genText builds a Text of s through a textBuilder, cutting s at random
+// genText builds a Text of s through a Builder, cutting s at random
 // places into own and shared parts (some empty), own parts sometimes cut.
 func genText(t *rapid.T, s, label string) Text {
-	var tb textBuilder
+	var tb Builder
 	for rest := s; ; {
 		if rest == "" {
 			break
 		}
 		n := rapid.IntRange(0, len(rest)).Draw(t, label+" cut")
 		if rapid.Bool().Draw(t, label+" shared") {
-			tb.add(textPart{rest[:n], sumOf([]byte(rest[:n]))})
+			tb.Add(PartOf([]byte(rest[:n])))
 		} else {
-			tb.own = append(tb.own, rest[:n]...)
+			tb.WriteString(rest[:n])
 			if rapid.Bool().Draw(t, label+" cut own") {
-				tb.cut()
+				tb.Cut()
 			}
 		}
 		rest = rest[n:]
 	}
-	return tb.text()
+	return tb.Text()
 }
 
 // TestPropertyText: however a text is cut into parts, it reads as the same
@@ -57,12 +57,12 @@ func TestPropertyText(t *testing.T) {
 	})
 }
 
-func TestTextOf(t *testing.T) {
-	if z := TextOf(""); z.Len() != 0 || !z.Equal(Text{}) || z.String() != "" {
-		t.Errorf("TextOf(\"\") = %#v, want the empty Text", z)
+func TestOf(t *testing.T) {
+	if z := Of(""); z.Len() != 0 || !z.Equal(Text{}) || z.String() != "" {
+		t.Errorf("Of(\"\") = %#v, want the empty Text", z)
 	}
-	if x := TextBytes([]byte("global\n")); x.String() != "global\n" || !x.Equal(TextOf("global\n")) || x.Equal(TextOf("global")) {
-		t.Errorf("TextBytes: %#v", x)
+	if x := OfBytes([]byte("global\n")); x.String() != "global\n" || !x.Equal(Of("global\n")) || x.Equal(Of("global")) {
+		t.Errorf("OfBytes: %#v", x)
 	}
 }
 
