@@ -16,24 +16,12 @@ import (
 
 func TestCheckUsage(t *testing.T) {
 	dir := writeDir(t, map[string]string{"discovery/zookeeper.yaml": goodZK})
-	cases := []struct {
-		args     []string
-		code     int
-		inStdout string
-		inStderr string
-	}{
+	runCases(t, []cliCase{
 		{[]string{"check", "--help"}, exitOK, "Exit codes: 0 every check passes", ""},
 		{[]string{"check"}, exitUsage, "", "--config-dir is required"},
 		{[]string{"check", "--config-dir", dir, "--host-ip", "nope"}, exitUsage, "", "not an IP address"},
 		{[]string{"check", "--config-dir", dir, "extra"}, exitUsage, "", "unexpected argument"},
-	}
-	for _, c := range cases {
-		code, stdout, stderr := runCLI(t, c.args...)
-		if code != c.code || !strings.Contains(stdout, c.inStdout) || !strings.Contains(stderr, c.inStderr) {
-			t.Errorf("%v: code %d stdout %q stderr %q; want code %d, %q in stdout, %q in stderr",
-				c.args, code, stdout, stderr, c.code, c.inStdout, c.inStderr)
-		}
-	}
+	})
 	if code, stdout, _ := runCLI(t, "--help"); code != exitOK || !strings.Contains(stdout, "\n  check ") {
 		t.Errorf("check is not in the command list:\n%s", stdout)
 	}

@@ -25,12 +25,7 @@ import (
 
 func TestReporterUsage(t *testing.T) {
 	dir := writeDir(t, map[string]string{"discovery/zookeeper.yaml": goodZK})
-	cases := []struct {
-		args     []string
-		code     int
-		inStdout string
-		inStderr string
-	}{
+	runCases(t, []cliCase{
 		{[]string{"reporter", "--help"}, exitOK, "--host-name", ""},
 		{[]string{"reporter"}, exitUsage, "", "--config-dir is required"},
 		{[]string{"reporter", "--bogus"}, exitUsage, "", "flag provided but not defined"},
@@ -38,14 +33,7 @@ func TestReporterUsage(t *testing.T) {
 		{[]string{"reporter", "--config-dir", dir, "--host-ip", "nope"}, exitUsage, "", "not an IP address"},
 		{[]string{"reporter", "--config-dir", dir, "--host-name", "a b"}, exitUsage, "", "not a valid host name"},
 		{[]string{"reporter", "--config-dir", filepath.Join(dir, "missing")}, exitError, "", "no such file"},
-	}
-	for _, c := range cases {
-		code, stdout, stderr := runCLI(t, c.args...)
-		if code != c.code || !strings.Contains(stdout, c.inStdout) || !strings.Contains(stderr, c.inStderr) {
-			t.Errorf("%v: code %d stdout %q stderr %q; want code %d, %q in stdout, %q in stderr",
-				c.args, code, stdout, stderr, c.code, c.inStdout, c.inStderr)
-		}
-	}
+	})
 }
 
 // binDir holds the binary built for the tests; TestMain removes it.

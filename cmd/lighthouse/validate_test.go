@@ -53,6 +53,27 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
+// cliCase is a command line, its exit code, and what its stdout and
+// stderr hold.
+type cliCase struct {
+	args     []string
+	code     int
+	inStdout string
+	inStderr string
+}
+
+// runCases runs each command line and checks its exit code and output.
+func runCases(t *testing.T, cases []cliCase) {
+	t.Helper()
+	for _, c := range cases {
+		code, stdout, stderr := runCLI(t, c.args...)
+		if code != c.code || !strings.Contains(stdout, c.inStdout) || !strings.Contains(stderr, c.inStderr) {
+			t.Errorf("%v: code %d stdout %q stderr %q; want code %d, %q in stdout, %q in stderr",
+				c.args, code, stdout, stderr, c.code, c.inStdout, c.inStderr)
+		}
+	}
+}
+
 // Each class of bad input gets its exact diagnostic and exit code 1.
 func TestValidateDiagnostics(t *testing.T) {
 	cases := []struct {

@@ -278,15 +278,20 @@ func (p Plan) String() string {
 	}
 	var b strings.Builder
 	for _, s := range p.Steps {
-		writeStep(&b, s)
+		glyph, what := describe(s.Action)
+		line := fmt.Sprintf("%s %-11s %s", glyph, s.Action.Kind(), what)
+		if s.Reason != "" {
+			line += "  # " + s.Reason
+		}
+		b.WriteString(line + "\n")
 	}
 	return b.String()
 }
 
 // Summary is String for a plan of at most max steps. A longer one is
-// summed up: the count of each kind of action, its first max steps, and
-// how many more follow (a reporter starting with thousands of ports logs a
-// few lines).
+// summed up: how many steps of each kind, its first max steps, and how
+// many more follow (a reporter starting with thousands of ports logs a few
+// lines).
 func (p Plan) Summary(max int) string {
 	if len(p.Steps) <= max {
 		return p.String()
@@ -295,29 +300,14 @@ func (p Plan) Summary(max int) string {
 	for _, s := range p.Steps {
 		count[s.Action.Kind()]++
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d steps:", len(p.Steps))
+	var kinds []string
 	for _, k := range []string{"create", "set_data", "delete", "restore", "leave_alone"} {
 		if count[k] > 0 {
-			fmt.Fprintf(&b, " %s %d;", k, count[k])
+			kinds = append(kinds, fmt.Sprintf("%s %d", k, count[k]))
 		}
 	}
-	b.WriteString(" the first:\n")
-	for _, s := range p.Steps[:max] {
-		writeStep(&b, s)
-	}
-	fmt.Fprintf(&b, "... %d more\n", len(p.Steps)-max)
-	return b.String()
-}
-
-func writeStep(b *strings.Builder, s Step) {
-	glyph, what := describe(s.Action)
-	fmt.Fprintf(b, "%s %-11s %s", glyph, s.Action.Kind(), what)
-	if s.Reason != "" {
-		b.WriteString("  # ")
-		b.WriteString(s.Reason)
-	}
-	b.WriteByte('\n')
+	return fmt.Sprintf("%d steps (%s); the first %d:\n%s... %d more\n",
+		len(p.Steps), strings.Join(kinds, ", "), max, Plan{Steps: p.Steps[:max]}, len(p.Steps)-max)
 }
 
 func describe(a Action) (glyph, what string) {

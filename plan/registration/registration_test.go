@@ -375,7 +375,7 @@ func TestSummary(t *testing.T) {
 	if got := p.Summary(6); got != p.String() {
 		t.Errorf("a short plan is summed up:\n%s", got)
 	}
-	want := "6 steps: create 1; delete 5; the first:\n- delete      /s/w/h:0  # the port is down\n- delete      /s/w/h:1  # the port is down\n... 4 more\n"
+	want := "6 steps (create 1, delete 5); the first 2:\n- delete      /s/w/h:0  # the port is down\n- delete      /s/w/h:1  # the port is down\n... 4 more\n"
 	if got := p.Summary(2); got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
