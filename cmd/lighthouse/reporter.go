@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"lighthouse/effects"
 	"lighthouse/effects/metrics"
 	"lighthouse/effects/probe"
@@ -33,19 +31,15 @@ func reporterCommand(e env, args []string) int {
 	dir := fs.String("config-dir", "", "the config directory (required)")
 	host := fs.hostFlags()
 	metricsAddr := fs.String("metrics-address", "", metricsAddressHelp)
-	if code, done := fs.parse(args); done {
+	files, code, done := fs.parseConfigDir(args, dir)
+	if done {
 		return code
 	}
-	if !fs.require("config-dir", *dir) || !host.valid(fs) {
+	if !host.valid(fs) {
 		return exitUsage
 	}
 
 	// Logging follows logging.yaml from the first line on.
-	files, err := effects.ReadConfigDir(*dir)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "lighthouse reporter: %v\n", err)
-		return exitError
-	}
 	logs := effects.NewLiveLoggerTo(model.Load(nil, files).Config.Logging, "reporter", e.stdout, e.stderr)
 	log := logs.Logger()
 
