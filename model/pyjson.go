@@ -36,33 +36,33 @@ func writePy(b *bytes.Buffer, v any) {
 	case string:
 		writePyString(b, x)
 	case []any:
-		b.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			writePy(b, e)
-		}
-		b.WriteByte(']')
+		writePySeq(b, '[', ']', len(x), func(i int) { writePy(b, x[i]) })
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		b.WriteByte('{')
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			writePyString(b, k)
+		writePySeq(b, '{', '}', len(keys), func(i int) {
+			writePyString(b, keys[i])
 			b.WriteString(": ")
-			writePy(b, x[k])
-		}
-		b.WriteByte('}')
+			writePy(b, x[keys[i]])
+		})
 	default:
 		writePyString(b, fmt.Sprint(x))
 	}
+}
+
+// writePySeq writes n items between open and close, separated by ", ".
+func writePySeq(b *bytes.Buffer, open, close byte, n int, item func(i int)) {
+	b.WriteByte(open)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		item(i)
+	}
+	b.WriteByte(close)
 }
 
 func pyFloat(f float64) string {
