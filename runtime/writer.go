@@ -27,7 +27,7 @@ type HAProxy interface {
 	// Observe reports whether HAProxy runs, the config file on disk, and
 	// the servers of every backend (nil servers when the admin socket
 	// cannot be asked).
-	Observe(ctx context.Context) (plan.Observed, error)
+	Observe(ctx context.Context) (haproxyapi.Observation, error)
 	// Validate checks a candidate config with `haproxy -c`, written beside
 	// the live file. A rejection is an error with an Alerts() []string
 	// method.
@@ -38,14 +38,14 @@ type HAProxy interface {
 	// Kill stops HAProxy at once, master and workers (SIGKILL).
 	Kill(ctx context.Context) error
 	Reload(ctx context.Context) error
-	// Apply carries out runtime changes (AddServer, RemoveServer,
-	// EnableHealth, ShutdownSessions, SetServerState, SetServerAddr,
-	// SetWeight), in batches, and returns one result per change it sent,
+	// Apply carries out runtime changes (add and delete a server, enable
+	// its health checks, shut down its sessions, set its state, address or
+	// weight), in batches, and returns one result per change it sent,
 	// in order: nil when it was carried out; an error with a Busy() bool
 	// method returning true for a server not removed because requests are
 	// in flight. It stops after a batch with any other failure (the list
 	// is then shorter than changes).
-	Apply(ctx context.Context, changes []plan.Action) []error
+	Apply(ctx context.Context, changes []haproxyapi.Change) []error
 	// SaveState writes the servers' states (`show servers state`) to the
 	// server state file at path, atomically.
 	SaveState(ctx context.Context, path string) error
@@ -490,7 +490,7 @@ const maxPartialObserve = 32
 type PartialObserver interface {
 	// ObserveBackends is Observe with the servers of those backends only;
 	// an error means: observe everything.
-	ObserveBackends(ctx context.Context, backends []string) (plan.Observed, error)
+	ObserveBackends(ctx context.Context, backends []string) (haproxyapi.Observation, error)
 }
 
 // observe reads HAProxy's state. After a plan that went through, the
@@ -517,7 +517,8 @@ func (w *Writer) observe(ctx context.Context) (plan.Observed, error) {
 	case len(w.touched) > maxPartialObserve:
 		why = "many backends changed"
 	default:
-		part, err := po.ObserveBackends(ctx, slices.Sorted(maps.Keys(w.touched)))
+		rows, err := po.ObserveBackends(ctx, slices.Sorted(maps.Keys(w.touched)))
+		part := ObservedFrom(rows)
 		if err == nil && part.Running && !part.Unresponsive {
 			o := *w.belief
 			o.File, o.Running, o.Unresponsive = part.File, true, false
@@ -533,7 +534,8 @@ func (w *Writer) observe(ctx context.Context) (plan.Observed, error) {
 	}
 	w.Log.Debug("observing every backend", "why", why)
 	w.belief = nil
-	obs, err := w.hap.Observe(ctx)
+	rows, err := w.hap.Observe(ctx)
+	obs := ObservedFrom(rows)
 	if err == nil {
 		w.lastFull = time.Now()
 		clear(w.touched)
@@ -792,9 +794,14 @@ func (w *Writer) applyRuntime(ctx context.Context, steps []plan.Step, wait *time
 	if len(steps) == 0 {
 		return nil
 	}
-	changes := make([]plan.Action, len(steps))
+	changes := make([]haproxyapi.Change, len(steps))
 	for i, s := range steps {
-		changes[i] = s.Action
+		c, ok := runtimeChange(s.Action)
+		if !ok { // execute batches runtime changes only
+			out.Failed, out.Err = s.Action, errNotRuntime
+			return fmt.Errorf("%s %s: %w", s.Action.Kind(), s.Action.Target(), errNotRuntime)
+		}
+		changes[i] = c
 	}
 	results := w.hap.Apply(ctx, changes)
 	for i, err := range results {
@@ -835,6 +842,10 @@ func (w *Writer) applyRuntime(ctx context.Context, steps []plan.Step, wait *time
 // errNotCarriedOut is the failure of a runtime change HAProxy's Apply did
 // not get to (it stopped after an earlier failure in the batch).
 var errNotCarriedOut = errors.New("not carried out")
+
+// errNotRuntime is the failure of a step that is not a runtime change
+// handed to applyRuntime.
+var errNotRuntime = errors.New("not a runtime change")
 
 // pending reports whether every step of p waits for a time after now: the
 // plan is logged once it is due, not at every retry.

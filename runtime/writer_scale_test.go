@@ -18,7 +18,7 @@ import (
 	lzk "lighthouse/effects/zk"
 	"lighthouse/internal/testenv"
 	"lighthouse/model"
-	"lighthouse/plan"
+	"lighthouse/model/haproxyapi"
 )
 
 // scale is a writer's world at scale: clusters × nodes registered in a real
@@ -80,7 +80,7 @@ func (s *scale) multi(b *testing.B, ops []any) {
 
 // matches says whether HAProxy's ready servers of one backend are exactly
 // the registered nodes of its cluster, at their addresses.
-func (s *scale) matches(cluster string, servers []plan.Server) bool {
+func (s *scale) matches(cluster string, servers []haproxyapi.ServerRow) bool {
 	ready := 0
 	for _, sv := range servers {
 		if sv.State != model.ServerReady {

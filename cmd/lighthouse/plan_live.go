@@ -10,6 +10,7 @@ import (
 	"lighthouse/effects/zk"
 	"lighthouse/model"
 	"lighthouse/plan"
+	"lighthouse/runtime"
 )
 
 // readMembership reads every configured cluster's members from ZooKeeper
@@ -61,7 +62,8 @@ func readMembership(ctx context.Context, cfg *model.Config) (model.Membership, e
 func askHAProxy(ctx context.Context, b *model.Balancer, binary string, v model.Version) (plan.Observed, error) {
 	l := haproxy.NewLocal(binary, b.ConfigFile, b.SocketFile, b.PidFile)
 	l.SetVersion(v)
-	obs, err := l.Observe(ctx)
+	rows, err := l.Observe(ctx)
+	obs := runtime.ObservedFrom(rows)
 	if err != nil {
 		return obs, err
 	}

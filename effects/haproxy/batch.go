@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"lighthouse/plan"
+	"lighthouse/model/haproxyapi"
 )
 
 // BatchSize is how many runtime commands go to HAProxy in one exchange.
@@ -20,18 +20,16 @@ const BatchSize = 100
 // prompt ends every answer in the CLI's interactive mode.
 const prompt = "\n> "
 
-// Apply carries out runtime changes (plan.AddServer, RemoveServer,
-// EnableHealth, ShutdownSessions, SetServerState, SetServerAddr,
-// SetWeight) in batches of BatchSize commands, each batch on one
-// connection in the CLI's interactive mode: every answer ends with a
-// prompt, so each is mapped back to its command and judged as the typed
-// methods judge it. It returns one result per change sent, in order: nil
+// Apply carries out runtime changes in batches of BatchSize commands, each
+// batch on one connection in the CLI's interactive mode: every answer ends
+// with a prompt, so each is mapped back to its command and judged as the
+// typed methods judge it. It returns one result per change sent, in order: nil
 // when it was carried out, a Busy error for a server HAProxy refused to
 // delete because requests are in flight, else why not. After a batch with
 // a failure (other than Busy) no further batch is sent: the result list is
 // then shorter than changes, and the changes after the failure in its own
 // batch may have been carried out.
-func (l *Local) Apply(ctx context.Context, changes []plan.Action) []error {
+func (l *Local) Apply(ctx context.Context, changes []haproxyapi.Change) []error {
 	var out []error
 	for start := 0; start < len(changes); start += BatchSize {
 		chunk := changes[start:min(start+BatchSize, len(changes))]
@@ -48,7 +46,7 @@ func (l *Local) Apply(ctx context.Context, changes []plan.Action) []error {
 }
 
 // apply sends one batch and judges each answer.
-func (l *Local) apply(ctx context.Context, changes []plan.Action) []error {
+func (l *Local) apply(ctx context.Context, changes []haproxyapi.Change) []error {
 	s := l.Socket
 	out := make([]error, len(changes))
 	reqs := make([]request, 0, len(changes))
@@ -66,12 +64,12 @@ func (l *Local) apply(ctx context.Context, changes []plan.Action) []error {
 			break
 		}
 		reqs = append(reqs, req)
-		if m, ok := a.(plan.SetServerAddr); ok && s.answers().SetServerAddrAsync {
-			if waits[m.Backend] == nil {
-				waits[m.Backend] = map[string]moving{}
+		if a.Op == haproxyapi.OpSetAddr && s.answers().SetServerAddrAsync {
+			if waits[a.Backend] == nil {
+				waits[a.Backend] = map[string]moving{}
 			}
-			waits[m.Backend][m.Server] = moving{cmd: req.cmd, addr: ap}
-			at[m.Backend+"/"+m.Server] = i
+			waits[a.Backend][a.Server] = moving{cmd: req.cmd, addr: ap}
+			at[a.Target()] = i
 		}
 	}
 	if len(reqs) == 0 {
@@ -82,7 +80,7 @@ func (l *Local) apply(ctx context.Context, changes []plan.Action) []error {
 		switch {
 		case i < len(answers):
 			out[i] = s.judge(req, answers[i])
-			if _, del := changes[i].(plan.RemoveServer); del && errors.Is(out[i], ErrServerHasConnections) {
+			if changes[i].Op == haproxyapi.OpDelServer && errors.Is(out[i], ErrServerHasConnections) {
 				out[i] = busyError{out[i]}
 			}
 		case err != nil:
@@ -104,28 +102,28 @@ func (l *Local) apply(ctx context.Context, changes []plan.Action) []error {
 	return out
 }
 
-// request is the command of a runtime change, and for SetServerAddr the
-// new address.
-func (s Socket) request(a plan.Action) (request, netip.AddrPort, error) {
+// request is the command of a runtime change, and for OpSetAddr the new
+// address.
+func (s Socket) request(c haproxyapi.Change) (request, netip.AddrPort, error) {
 	var req request
 	var err error
-	switch a := a.(type) {
-	case plan.AddServer:
-		req, err = s.addServerReq(a.Backend, a.Server, a.Addr, a.Port, a.Options)
-	case plan.RemoveServer:
-		req, err = s.serverReq("del server", a.Backend, a.Server, "", s.answers().DelServer)
-	case plan.EnableHealth:
-		req, err = s.serverReq("enable health", a.Backend, a.Server, "", s.answers().ServerAction)
-	case plan.ShutdownSessions:
-		req, err = s.serverReq("shutdown sessions server", a.Backend, a.Server, "", s.answers().ServerAction)
-	case plan.SetServerState:
-		req, err = s.setStateReq(a.Backend, a.Server, a.State)
-	case plan.SetWeight:
-		req, err = s.setWeightReq(a.Backend, a.Server, a.Weight)
-	case plan.SetServerAddr:
-		return s.setAddrReq(a.Backend, a.Server, a.Addr, a.Port)
+	switch c.Op {
+	case haproxyapi.OpAddServer:
+		req, err = s.addServerReq(c.Backend, c.Server, c.Addr, c.Port, c.Options)
+	case haproxyapi.OpDelServer:
+		req, err = s.serverReq("del server", c.Backend, c.Server, "", s.answers().DelServer)
+	case haproxyapi.OpEnableHealth:
+		req, err = s.serverReq("enable health", c.Backend, c.Server, "", s.answers().ServerAction)
+	case haproxyapi.OpShutdownSessions:
+		req, err = s.serverReq("shutdown sessions server", c.Backend, c.Server, "", s.answers().ServerAction)
+	case haproxyapi.OpSetState:
+		req, err = s.setStateReq(c.Backend, c.Server, c.State)
+	case haproxyapi.OpSetWeight:
+		req, err = s.setWeightReq(c.Backend, c.Server, c.Weight)
+	case haproxyapi.OpSetAddr:
+		return s.setAddrReq(c.Backend, c.Server, c.Addr, c.Port)
 	default:
-		err = fmt.Errorf("haproxy %s: %s %s: %w: not a runtime change", s.Path, a.Kind(), a.Target(), ErrInvalidArgument)
+		err = fmt.Errorf("haproxy %s: %s %s: %w: not a runtime change", s.Path, c.Op, c.Target(), ErrInvalidArgument)
 	}
 	return req, netip.AddrPort{}, err
 }

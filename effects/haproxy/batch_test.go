@@ -1,6 +1,7 @@
 package haproxy
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -8,7 +9,7 @@ import (
 
 	"lighthouse/internal/testenv"
 	"lighthouse/model"
-	"lighthouse/plan"
+	"lighthouse/model/haproxyapi"
 )
 
 func TestSplitAnswers(t *testing.T) {
@@ -31,6 +32,16 @@ func TestSplitAnswers(t *testing.T) {
 	}
 }
 
+// A change that is no command fails as an invalid argument, and nothing is
+// sent for it or after it.
+func TestApplyUnknownOp(t *testing.T) {
+	l := NewLocal("haproxy", "/nonexistent/haproxy.cfg", "/nonexistent/admin.sock", "/nonexistent/haproxy.pid")
+	errs := l.Apply(context.Background(), []haproxyapi.Change{{Backend: "web", Server: "a:80"}, {Op: haproxyapi.OpEnableHealth, Backend: "web", Server: "a:80"}})
+	if len(errs) != 1 || !errors.Is(errs[0], ErrInvalidArgument) {
+		t.Errorf("Apply of an unknown change: %v", errs)
+	}
+}
+
 // Apply sends runtime changes in batches and judges each answer as the
 // typed methods do: a failure names its change, the changes before it are
 // done, a busy server is Busy, and no batch follows a failed one.
@@ -41,11 +52,11 @@ func TestApplyAgainstHAProxy(t *testing.T) {
 		l.SetVersion(r.Version)
 
 		// More than one batch: 150 servers added and made ready.
-		var adds []plan.Action
+		var adds []haproxyapi.Change
 		for i := range 150 {
 			name := fmt.Sprintf("s%03d", i)
-			adds = append(adds, plan.AddServer{Backend: "web", Server: name, Addr: "10.0.0.1", Port: 1000 + i},
-				plan.SetServerState{Backend: "web", Server: name, State: model.ServerReady})
+			adds = append(adds, haproxyapi.Change{Op: haproxyapi.OpAddServer, Backend: "web", Server: name, Addr: "10.0.0.1", Port: 1000 + i},
+				haproxyapi.Change{Op: haproxyapi.OpSetState, Backend: "web", Server: name, State: model.ServerReady})
 		}
 		errs := l.Apply(ctxT(t), adds)
 		if len(errs) != len(adds) {
@@ -76,11 +87,11 @@ func TestApplyAgainstHAProxy(t *testing.T) {
 		}
 
 		// A move, a weight, a failure, and what comes after it in the batch.
-		changes := []plan.Action{
-			plan.SetServerAddr{Backend: "web", Server: "s000", Addr: "10.0.0.2", Port: 2000},
-			plan.SetWeight{Backend: "web", Server: "s001", Weight: 7},
-			plan.SetServerState{Backend: "web", Server: "nosuch", State: model.ServerDrain},
-			plan.SetServerState{Backend: "web", Server: "s002", State: model.ServerDrain},
+		changes := []haproxyapi.Change{
+			{Op: haproxyapi.OpSetAddr, Backend: "web", Server: "s000", Addr: "10.0.0.2", Port: 2000},
+			{Op: haproxyapi.OpSetWeight, Backend: "web", Server: "s001", Weight: 7},
+			{Op: haproxyapi.OpSetState, Backend: "web", Server: "nosuch", State: model.ServerDrain},
+			{Op: haproxyapi.OpSetState, Backend: "web", Server: "s002", State: model.ServerDrain},
 		}
 		errs = l.Apply(ctxT(t), changes)
 		if len(errs) != 4 || errs[0] != nil || errs[1] != nil || !errors.Is(errs[2], ErrNoSuchServer) {
@@ -94,11 +105,11 @@ func TestApplyAgainstHAProxy(t *testing.T) {
 
 		// Removing a server that is not in maintenance fails; a change
 		// that cannot be a command fails before anything is sent.
-		errs = l.Apply(ctxT(t), []plan.Action{
-			plan.SetServerState{Backend: "web", Server: "s003", State: model.ServerMaint},
-			plan.RemoveServer{Backend: "web", Server: "s003"},
-			plan.RemoveServer{Backend: "web", Server: "s004"},
-			plan.SetServerState{Backend: "web", Server: "bad name", State: model.ServerMaint},
+		errs = l.Apply(ctxT(t), []haproxyapi.Change{
+			{Op: haproxyapi.OpSetState, Backend: "web", Server: "s003", State: model.ServerMaint},
+			{Op: haproxyapi.OpDelServer, Backend: "web", Server: "s003"},
+			{Op: haproxyapi.OpDelServer, Backend: "web", Server: "s004"},
+			{Op: haproxyapi.OpSetState, Backend: "web", Server: "bad name", State: model.ServerMaint},
 		})
 		if len(errs) != 4 || errs[0] != nil || errs[1] != nil || !errors.Is(errs[2], ErrNotInMaintenance) || !errors.Is(errs[3], ErrInvalidArgument) {
 			t.Fatalf("results %v", errs)

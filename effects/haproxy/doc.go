@@ -35,6 +35,12 @@
 //     without ever exposing a partial file: write beside, fsync, rename,
 //     fsync the directory; identical content is not written again.
 //
+// Local puts them together for the writer. It speaks in rows declared in
+// model/haproxyapi, not in the planner's terms: Observe and ObserveBackends
+// return a haproxyapi.Observation, and Apply carries out a batch of
+// haproxyapi.Change. The runtime translates plans and observations; this
+// package imports nothing of the core but model.
+//
 // # Conventions
 //
 // The master CLI socket lives beside the admin socket: MasterSocketPath

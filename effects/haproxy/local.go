@@ -13,7 +13,7 @@ import (
 
 	"lighthouse/model"
 	"lighthouse/model/configtext"
-	"lighthouse/plan"
+	"lighthouse/model/haproxyapi"
 )
 
 // Local is the HAProxy of this node as the writer drives it: the process on
@@ -105,7 +105,7 @@ func (l *Local) SetVersion(v model.Version) {
 
 // Observe reports whether HAProxy runs, the config file, and the servers of
 // every backend (nil when the admin socket does not answer).
-func (l *Local) Observe(ctx context.Context) (plan.Observed, error) {
+func (l *Local) Observe(ctx context.Context) (haproxyapi.Observation, error) {
 	o, ask, err := l.observeProcess(ctx)
 	if !ask {
 		return o, err
@@ -117,16 +117,16 @@ func (l *Local) Observe(ctx context.Context) (plan.Observed, error) {
 		o.Unresponsive = noAnswer(err) && l.unresponsive()
 		return o, nil // the planner falls back on the loaded config's servers
 	}
-	o.Servers = map[string][]plan.Server{}
+	o.Servers = map[string][]haproxyapi.ServerRow{}
 	for _, s := range states {
-		o.Servers[s.Backend] = append(o.Servers[s.Backend], planServer(s))
+		o.Servers[s.Backend] = append(o.Servers[s.Backend], s.row())
 	}
 	return o, nil
 }
 
 // observeProcess reads the config file and whether HAProxy runs and
 // answers; ask is true when its admin socket is worth asking.
-func (l *Local) observeProcess(ctx context.Context) (o plan.Observed, ask bool, err error) {
+func (l *Local) observeProcess(ctx context.Context) (o haproxyapi.Observation, ask bool, err error) {
 	if o.File, err = l.readFile(); err != nil {
 		return o, false, fmt.Errorf("observe HAProxy: %w", err)
 	}
@@ -142,20 +142,21 @@ func (l *Local) observeProcess(ctx context.Context) (o plan.Observed, ask bool, 
 	return o, true, nil
 }
 
-func planServer(s ServerState) plan.Server {
-	return plan.Server{Name: s.Name, Addr: s.Addr, Port: s.Port, State: s.State, Weight: s.UWeight}
+// row is what an observation keeps of a row of `show servers state`.
+func (s ServerState) row() haproxyapi.ServerRow {
+	return haproxyapi.ServerRow{Name: s.Name, Addr: s.Addr, Port: s.Port, State: s.State, Weight: s.UWeight}
 }
 
 // ObserveBackends is Observe for some backends only: whether HAProxy runs,
 // the config file, and the servers of those backends (`show servers state
 // BACKEND` for each). An error (a backend HAProxy does not have, no
 // answer) means: observe everything.
-func (l *Local) ObserveBackends(ctx context.Context, backends []string) (plan.Observed, error) {
+func (l *Local) ObserveBackends(ctx context.Context, backends []string) (haproxyapi.Observation, error) {
 	o, ask, err := l.observeProcess(ctx)
 	if !ask {
 		return o, err
 	}
-	o.Servers = make(map[string][]plan.Server, len(backends))
+	o.Servers = make(map[string][]haproxyapi.ServerRow, len(backends))
 	if len(backends) == 0 {
 		return o, nil
 	}
@@ -181,9 +182,9 @@ func (l *Local) ObserveBackends(ctx context.Context, backends []string) (plan.Ob
 		if err != nil {
 			return o, fmt.Errorf("observe backend %s: %w", b, err)
 		}
-		list := make([]plan.Server, 0, len(states))
+		list := make([]haproxyapi.ServerRow, 0, len(states))
 		for _, s := range states {
-			list = append(list, planServer(s))
+			list = append(list, s.row())
 		}
 		o.Servers[b] = list
 	}

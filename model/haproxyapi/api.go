@@ -4,7 +4,10 @@
 // cookie can be set without a reload), and which balance algorithms take
 // servers at run time. The planner reads it to choose between the runtime
 // API and a reload; the shell reads it (answers.go) to understand what the
-// running HAProxy says.
+// running HAProxy says. The values the shell and the runtime exchange about
+// the local HAProxy are here too, so that neither imports the other: what
+// the shell saw of it (Observation) and the changes it makes on its admin
+// socket (Change).
 //
 // It is part of the pure core: data and functions of it, no I/O.
 package haproxyapi
