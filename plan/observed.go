@@ -1,10 +1,6 @@
 package plan
 
 import (
-	"net/netip"
-	"strconv"
-	"strings"
-
 	"lighthouse/model"
 	"lighthouse/model/configtext"
 	"lighthouse/render"
@@ -29,26 +25,6 @@ type Observed struct {
 	// reports them; nil when the admin socket could not be asked, in which
 	// case the server lines of Loaded stand in for them (all ready).
 	Servers map[string][]Server
-}
-
-// Index is a config split into structure and servers, for planning.
-type Index struct {
-	parsed      parsedConfig
-	fingerprint string
-}
-
-// HasBackend says whether the config has a backend of that name.
-func (x *Index) HasBackend(name string) bool {
-	if x == nil {
-		return false
-	}
-	_, ok := x.parsed.backends[name]
-	return ok
-}
-
-// IndexConfig indexes a config as render writes it.
-func IndexConfig(config configtext.Text) *Index {
-	return &Index{parsed: parseConfig(config.String()), fingerprint: Fingerprint(config)}
 }
 
 // loadedConfig is the index of Loaded, or an empty config when unknown.
@@ -180,94 +156,4 @@ func serversOf(backends map[string][]render.Server) map[string][]Server {
 		out[b] = servers
 	}
 	return out
-}
-
-// parsedConfig is an HAProxy config split into its structure and its
-// membership: the server lines of backends and the peer lines of peers
-// sections are membership; everything else is structure.
-type parsedConfig struct {
-	skeleton string
-	backends map[string][]render.Server
-	names    []string // the backends, sorted (set for rendered configs only)
-}
-
-// parseConfig reads a config in the shape render writes: a section header
-// at column 0, its directives indented.
-func parseConfig(text string) parsedConfig {
-	out := parsedConfig{backends: map[string][]render.Server{}}
-	var sk strings.Builder
-	sk.Grow(len(text) / 8)
-	section, name := "", ""
-	s := text
-	for len(s) > 0 {
-		line := s
-		if i := strings.IndexByte(s, '\n'); i >= 0 {
-			line, s = s[:i], s[i+1:]
-		} else {
-			s = ""
-		}
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		if line[0] != ' ' && line[0] != '\t' {
-			section, name, _ = strings.Cut(line, " ")
-			if section == "backend" {
-				out.backends[name] = out.backends[name][:0:0]
-			}
-			sk.WriteString(line)
-			sk.WriteByte('\n')
-			continue
-		}
-		d := strings.TrimLeft(line, " \t")
-		if d == "" || d[0] == '#' {
-			continue // a comment, such as a render skeleton's template line
-		}
-		if section == "backend" && strings.HasPrefix(d, "server ") {
-			if c, ok := parseServerLine(d); ok {
-				out.backends[name] = append(out.backends[name], c)
-				continue
-			}
-		}
-		if section == "peers" && strings.HasPrefix(d, "peer ") {
-			continue
-		}
-		sk.WriteString(line)
-		sk.WriteByte('\n')
-	}
-	out.skeleton = sk.String()
-	return out
-}
-
-// parseServerLine reads "server NAME ADDR:PORT [OPTIONS]".
-func parseServerLine(d string) (render.Server, bool) {
-	f := strings.SplitN(d, " ", 4)
-	if len(f) < 3 {
-		return render.Server{}, false
-	}
-	ap, err := netip.ParseAddrPort(f[2])
-	if err != nil {
-		host, port, ok := cutLast(f[2], ':')
-		p, perr := strconv.Atoi(port)
-		if !ok || perr != nil {
-			return render.Server{}, false
-		}
-		c := render.Server{Name: f[1], Addr: host, Port: p}
-		if len(f) == 4 {
-			c.Options, c.Weight = render.SplitWeight(f[3])
-		}
-		return c, true
-	}
-	c := render.Server{Name: f[1], Addr: ap.Addr().String(), Port: int(ap.Port())}
-	if len(f) == 4 {
-		c.Options, c.Weight = render.SplitWeight(f[3])
-	}
-	return c, true
-}
-
-func cutLast(s string, sep byte) (before, after string, ok bool) {
-	i := strings.LastIndexByte(s, sep)
-	if i < 0 {
-		return s, "", false
-	}
-	return s[:i], s[i+1:], true
 }
