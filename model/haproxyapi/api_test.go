@@ -96,16 +96,3 @@ func TestDynamicBalance(t *testing.T) {
 		t.Error("2.2 has no dynamic servers")
 	}
 }
-
-func TestFieldsExpandsShorthand(t *testing.T) {
-	got := fields("a force-sslv3/tlsv10/tlsv13 b")
-	want := []string{"a", "force-sslv3", "force-tlsv10", "force-tlsv13", "b"}
-	if len(got) != len(want) {
-		t.Fatalf("fields = %q, want %q", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("fields = %q, want %q", got, want)
-		}
-	}
-}
