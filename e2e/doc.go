@@ -6,9 +6,11 @@
 // collide with a demo a developer runs. The tests send traffic through the
 // client's HAProxy as a user of the example would.
 //
-// Each test runs once per supported HAProxy release, in subtests named
+// The walkthroughs run once per supported HAProxy release, in subtests named
 // haproxy-X.Y (internal/testenv.ForEachHAProxy; LIGHTHOUSE_HAPROXY=3.4
-// selects): the example's writers run that release's binary.
+// selects): the example's writers run that release's binary. A test whose
+// subject does not depend on HAProxy (the metrics, `lighthouse check`) runs
+// on the first selected release only.
 //
 // They are skipped under -short (make unit); a missing server program or
 // release skips them, or fails them when CI is set (internal/testenv.Require,
