@@ -46,20 +46,18 @@ type Plan struct {
 	Steps []Step
 }
 
-// Step is one action and the reason for it. The reason is for people: the
-// shell never branches on it (it may log it).
+// Step is what to do to one znode (Action) and why (Reason, which the
+// registrar logs and never branches on).
 type Step struct {
 	Action Action
 	Reason string
 }
 
-// Action is one of the closed set of things a registrar does to a znode:
-// Create, SetData, Delete, Restore and LeaveAlone.
+// Action is a change to one znode, from a closed set: Create, SetData,
+// Delete, Restore and LeaveAlone.
 type Action interface {
-	// Kind is the action's name, e.g. "create".
-	Kind() string
-	// Target is the znode's path.
-	Target() string
+	Kind() string   // "create", "set_data", ...: the describer's word
+	Target() string // the znode's path
 	isAction()
 }
 
