@@ -9,7 +9,7 @@ import (
 )
 
 // BenchmarkPlanOneNodeChange plans one node leaving one cluster while
-// HAProxy runs 1,000 clusters × 50 nodes, with the previous plan's Memo as
+// HAProxy runs 1,000 clusters × 50 nodes, with the previous plan's memo as
 // the writer passes it on. Target: under 10 ms.
 func BenchmarkPlanOneNodeChange(b *testing.B) {
 	snap := model.Load(nil, synth.Files(1000))

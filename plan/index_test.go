@@ -59,7 +59,7 @@ func TestFromRenderMatchesParsedText(t *testing.T) {
 			continue
 		}
 		res := render.Render(render.Input{Config: in.cfg, Nodes: in.nodes, Version: in.version})
-		got, want := fromRender(res, &Memo{}, &Memo{}), parseConfig(res.Config.String())
+		got, want := fromRender(res, &planMemo{}, &planMemo{}), parseConfig(res.Config.String())
 		if names := slices.Sorted(maps.Keys(got.backends)); !slices.Equal(names, got.names) {
 			t.Errorf("%s: names %q, want the backends %q", in.name, got.names, names)
 		}

@@ -36,7 +36,6 @@ import (
 
 	"lighthouse/model"
 	"lighthouse/model/configtext"
-	"lighthouse/render"
 )
 
 // Plan is what the writer will do, and why. It is a plain value: the same
@@ -406,17 +405,4 @@ func (p Plan) MarshalJSON() ([]byte, error) {
 		out.Actions = append(out.Actions, j)
 	}
 	return json.Marshal(out)
-}
-
-// Memo carries one plan's work to the next, so that planning costs what
-// changed rather than the size of the config: the render's memo, the
-// parsed structure of the rendered config, and the backends whose server
-// settings were found equal to those of the loaded config. A plan made with
-// a Memo is the plan made without one. A Memo is never changed once made.
-type Memo struct {
-	render   *render.Memo
-	skeleton []byte       // the render's skeleton
-	want     parsedConfig // parseConfig(skeleton), without backends; names set
-	loaded   *Index       // the loaded config checked was found against
-	checked  map[string][]render.Server
 }

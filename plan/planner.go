@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"lighthouse/render"
 	"strings"
 	"time"
 )
@@ -69,7 +70,7 @@ type Outcome struct {
 type Planner struct {
 	history History
 	loaded  *Index // the config HAProxy last started or reloaded with; nil: not known
-	memo    *Memo
+	memo    *planMemo
 	file    Observed // what the last plan was made from: the file a start or reload loads
 
 	// The config file's write backoff: after a failed write nothing is
@@ -190,4 +191,18 @@ func (pl *Planner) pruneBusy(obs Observed) {
 			delete(pl.history.Busy, key)
 		}
 	}
+}
+
+// planMemo carries one plan's work to the next, so that planning costs what
+// changed rather than the size of the config: the render's memo, the
+// parsed structure of the rendered config, and the backends whose server
+// settings were found equal to those of the loaded config. A plan made with
+// a planMemo is the plan made without one. A planMemo is never changed once
+// made.
+type planMemo struct {
+	render   *render.Memo
+	skeleton []byte       // the render's skeleton
+	want     parsedConfig // parseConfig(skeleton), without backends; names set
+	loaded   *Index       // the loaded config checked was found against
+	checked  map[string][]render.Server
 }
