@@ -34,14 +34,14 @@ func IndexConfig(config configtext.Text) *Index {
 // sections are membership; everything else is structure.
 type parsedConfig struct {
 	skeleton string
-	backends map[string][]render.Server
+	backends map[string][]render.ServerLine
 	names    []string // the backends, sorted (set for rendered configs only)
 }
 
 // parseConfig reads a config in the shape render writes: a section header
 // at column 0, its directives indented.
 func parseConfig(text string) parsedConfig {
-	out := parsedConfig{backends: map[string][]render.Server{}}
+	out := parsedConfig{backends: map[string][]render.ServerLine{}}
 	var sk strings.Builder
 	sk.Grow(len(text) / 8)
 	section, name := "", ""
@@ -86,25 +86,25 @@ func parseConfig(text string) parsedConfig {
 }
 
 // parseServerLine reads "server NAME ADDR:PORT [OPTIONS]".
-func parseServerLine(d string) (render.Server, bool) {
+func parseServerLine(d string) (render.ServerLine, bool) {
 	f := strings.SplitN(d, " ", 4)
 	if len(f) < 3 {
-		return render.Server{}, false
+		return render.ServerLine{}, false
 	}
 	ap, err := netip.ParseAddrPort(f[2])
 	if err != nil {
 		host, port, ok := cutLast(f[2], ':')
 		p, perr := strconv.Atoi(port)
 		if !ok || perr != nil {
-			return render.Server{}, false
+			return render.ServerLine{}, false
 		}
-		c := render.Server{Name: f[1], Addr: host, Port: p}
+		c := render.ServerLine{Name: f[1], Addr: host, Port: p}
 		if len(f) == 4 {
 			c.Options, c.Weight = render.SplitWeight(f[3])
 		}
 		return c, true
 	}
-	c := render.Server{Name: f[1], Addr: ap.Addr().String(), Port: int(ap.Port())}
+	c := render.ServerLine{Name: f[1], Addr: ap.Addr().String(), Port: int(ap.Port())}
 	if len(f) == 4 {
 		c.Options, c.Weight = render.SplitWeight(f[3])
 	}

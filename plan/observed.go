@@ -32,7 +32,7 @@ func (o Observed) loadedConfig() parsedConfig {
 	if o.Loaded != nil {
 		return o.Loaded.parsed
 	}
-	return parsedConfig{backends: map[string][]render.Server{}}
+	return parsedConfig{backends: map[string][]render.ServerLine{}}
 }
 
 // Server is one server of a backend, as the runtime API reports it.
@@ -146,7 +146,7 @@ func weightOf(options string) int {
 
 // serversOf turns the server lines of a config into runtime servers, all
 // ready (as HAProxy starts them).
-func serversOf(backends map[string][]render.Server) map[string][]Server {
+func serversOf(backends map[string][]render.ServerLine) map[string][]Server {
 	out := make(map[string][]Server, len(backends))
 	for b, list := range backends {
 		servers := make([]Server, 0, len(list))

@@ -204,5 +204,5 @@ type planMemo struct {
 	skeleton []byte       // the render's skeleton
 	want     parsedConfig // parseConfig(skeleton), without backends; names set
 	loaded   *Index       // the loaded config checked was found against
-	checked  map[string][]render.Server
+	checked  map[string][]render.ServerLine
 }

@@ -137,7 +137,7 @@ func containedSteps(in Input, running map[string][]Server, loaded, want parsedCo
 		if !ok || !slices.Equal(sec, next["backend "+be]) {
 			continue
 		}
-		one := parsedConfig{names: []string{be}, backends: map[string][]render.Server{be: want.backends[be]}}
+		one := parsedConfig{names: []string{be}, backends: map[string][]render.ServerLine{be: want.backends[be]}}
 		s, fallback := serverSteps(in, running, one)
 		if fallback != "" {
 			*diags = append(*diags, model.Diagnostic{Severity: model.Warning, File: b.ConfigFile,
@@ -151,7 +151,7 @@ func containedSteps(in Input, running map[string][]Server, loaded, want parsedCo
 
 // inSync is the fast path of serverSteps: the backend runs exactly the
 // wanted servers, in the same order, in the wanted state and weight.
-func inSync(running []Server, want []render.Server) bool {
+func inSync(running []Server, want []render.ServerLine) bool {
 	if len(running) != len(want) {
 		return false
 	}
@@ -165,7 +165,7 @@ func inSync(running []Server, want []render.Server) bool {
 }
 
 // wantState is the administrative state a wanted server should be in.
-func wantState(s render.Server) model.ServerState {
+func wantState(s render.ServerLine) model.ServerState {
 	if s.Drain {
 		return model.ServerDrain
 	}

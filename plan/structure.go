@@ -44,13 +44,13 @@ func structuralChange(known bool, loaded, want parsedConfig, runtimeFailed bool,
 }
 
 // sameSlice reports whether a and b are the very same servers.
-func sameSlice(a, b []render.Server) bool {
+func sameSlice(a, b []render.ServerLine) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // sameOptions is the fast path of structuralChange: the same servers in the
 // same order with the same options.
-func sameOptions(a, b []render.Server) bool {
+func sameOptions(a, b []render.ServerLine) bool {
 	if len(a) != len(b) {
 		return false
 	}

@@ -10,10 +10,10 @@ import (
 	"lighthouse/render/keywords"
 )
 
-// Server is one server line of a cluster backend:
+// ServerLine is one server line of a cluster backend:
 // `server Name Addr:Port[ Options][ weight Weight]` (IPv6 addresses in
 // brackets).
-type Server struct {
+type ServerLine struct {
 	Name    string // "host:port" of the node
 	Addr    string // IP address, without brackets
 	Port    int
@@ -90,7 +90,7 @@ func hasModeHTTP(lines []model.Line) bool {
 	return false
 }
 
-func (r *renderer) clusterBackends(backends map[string][]Server) {
+func (r *renderer) clusterBackends(backends map[string][]ServerLine) {
 	r.section(titleBackends)
 	for _, name := range r.clusterNames {
 		c := r.cfg.Clusters[name]
@@ -126,7 +126,7 @@ func (r *renderer) clusterBackends(backends map[string][]Server) {
 
 // memoServers writes the server lines of a cluster's backend, taking them
 // from the memo when its nodes and server settings are unchanged.
-func (r *renderer) memoServers(name string, cookie bool, opts string) []Server {
+func (r *renderer) memoServers(name string, cookie bool, opts string) []ServerLine {
 	e := r.memo.clusters[name]
 	if e.written && e.cookie == cookie && e.opts == opts {
 		r.out.Add(e.text)
@@ -142,9 +142,9 @@ func (r *renderer) memoServers(name string, cookie bool, opts string) []Server {
 
 // servers writes the server lines of a backend and returns them as
 // Servers. The lines are built in one buffer and turned into one string, of
-// which every Server's Name and Options are substrings: two allocations per
+// which every ServerLine's Name and Options are substrings: two allocations per
 // backend instead of several per server.
-func (r *renderer) servers(nodes []member, cookie bool, opts string) ([]Server, configtext.Part) {
+func (r *renderer) servers(nodes []member, cookie bool, opts string) ([]ServerLine, configtext.Part) {
 	buf := r.buf[:0]
 	type span struct{ name, opts [2]int }
 	spans := make([]span, len(nodes))
@@ -187,10 +187,10 @@ func (r *renderer) servers(nodes []member, cookie bool, opts string) ([]Server, 
 	part := configtext.PartOf(buf)
 	text := part.String()
 	r.out.Add(part)
-	servers := make([]Server, len(nodes))
+	servers := make([]ServerLine, len(nodes))
 	for i, x := range nodes {
 		sp := spans[i]
-		s := Server{Name: text[sp.name[0]:sp.name[1]], Addr: x.n.IP, Port: x.n.Port, Weight: weights[i], Drain: x.drain}
+		s := ServerLine{Name: text[sp.name[0]:sp.name[1]], Addr: x.n.IP, Port: x.n.Port, Weight: weights[i], Drain: x.drain}
 		if sp.opts[0] <= sp.opts[1] {
 			s.Options = text[sp.opts[0]:sp.opts[1]]
 		}

@@ -62,7 +62,7 @@ type memoEntry struct {
 	cookie  bool
 	opts    string
 	text    configtext.Part
-	servers []Server
+	servers []ServerLine
 }
 
 // sameNodes reports whether two node lists render alike: the same nodes in

@@ -75,7 +75,7 @@ type Result struct {
 	// order of its server lines; a backend without servers maps to an empty
 	// slice. Proxies (listen sections) and the stats listener are not
 	// included: they do not depend on membership.
-	Backends map[string][]Server
+	Backends map[string][]ServerLine
 	// Diagnostics are the problems found, sorted. An item with an error was
 	// left out of Config; everything else was rendered.
 	Diagnostics model.Diagnostics
@@ -127,7 +127,7 @@ func Render(in Input) Result {
 	r.cfg, r.b = in.Config, in.Config.Balancer
 	r.clusterNames = r.cfg.ClusterNames()
 	r.prepareMembers()
-	res.Backends = make(map[string][]Server, len(r.clusterNames))
+	res.Backends = make(map[string][]ServerLine, len(r.clusterNames))
 	if s := r.reusable(); s != nil {
 		r.replay(s, res.Backends)
 	} else {
@@ -141,7 +141,7 @@ func Render(in Input) Result {
 
 // build renders everything, and keeps what depends on the config and the
 // version alone in the memo's structure.
-func (r *renderer) build(backends map[string][]Server) {
+func (r *renderer) build(backends map[string][]ServerLine) {
 	s := &structure{config: r.cfg, version: r.in.Version}
 	r.rec = s
 	r.names = map[string]string{}
@@ -198,7 +198,7 @@ func (r *renderer) reusable() *structure {
 
 // replay renders with an earlier render's structure: only the server lines
 // and the peers sections are written.
-func (r *renderer) replay(s *structure, backends map[string][]Server) {
+func (r *renderer) replay(s *structure, backends map[string][]ServerLine) {
 	r.peersUsed = s.peersUsed
 	r.diags = append(r.diags, s.diags...)
 	for _, b := range s.backends {

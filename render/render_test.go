@@ -81,7 +81,7 @@ func TestRenderDefendsAgainstBadNodes(t *testing.T) {
 			t.Errorf("diagnostic %q: want zk: web: ...dropped..., on one line", d.String())
 		}
 	}
-	want := []render.Server{{Name: "good:80", Addr: "10.0.0.2", Port: 80}}
+	want := []render.ServerLine{{Name: "good:80", Addr: "10.0.0.2", Port: 80}}
 	if diff := cmp.Diff(want, res.Backends["web"]); diff != "" {
 		t.Errorf("servers (-want +got):\n%s", diff)
 	}
@@ -105,7 +105,7 @@ func TestBackendsAndSkeleton(t *testing.T) {
 		"tcp": {node("t", "10.0.0.3", 70)},
 	}
 	res := render.Render(render.Input{Config: cfg, Nodes: nodes, Version: v26})
-	want := map[string][]render.Server{
+	want := map[string][]render.ServerLine{
 		"web":  {{Name: "a:80", Addr: "2001:db8::1", Port: 80, Options: "cookie a:80 check inter 2000"}, {Name: "b:80", Addr: "10.0.0.2", Port: 80, Options: "cookie b:80 check inter 2000"}},
 		"tcp":  {{Name: "t:70", Addr: "10.0.0.3", Port: 70}},
 		"none": {},
