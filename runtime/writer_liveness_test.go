@@ -30,6 +30,7 @@ func testWriterHAProxyKilled(t *testing.T, r testenv.HAProxyRelease) {
 	e.register(e.conn, "web", b)
 	testenv.WaitFor(t, 20*time.Second, "app1 serves", func() bool { return sameSet(seen(e.webPort, 2), "app1") })
 	e.checkRelease(e.proc())
+	e.waitStarted()
 	for _, victim := range []string{"master", "worker"} {
 		master, ok := e.local.Process.Running(context.Background())
 		if !ok {
@@ -105,6 +106,7 @@ func testWriterHAProxyKilledCannotWrite(t *testing.T, r testenv.HAProxyRelease) 
 	b := startBackend(t, "app1", "127.0.0.63")
 	e.register(e.conn, "web", b)
 	testenv.WaitFor(t, 20*time.Second, "app1 serves", func() bool { return sameSet(seen(e.webPort, 2), "app1") })
+	e.waitStarted()
 	blocker := e.local.Process.ConfigFile + haproxy.CandidateSuffix
 	os.Remove(blocker)
 	if err := os.MkdirAll(filepath.Join(blocker, "full"), 0o755); err != nil {
@@ -145,6 +147,16 @@ func testWriterHAProxyKilledBadFile(t *testing.T, r testenv.HAProxyRelease) {
 	if file, _ := os.ReadFile(e.local.Process.ConfigFile); !strings.Contains(string(file), b.znode()) {
 		t.Errorf("HAProxy %s: the config file is not the rendered one:\n%s", r.Version, file)
 	}
+}
+
+// waitStarted waits until the writer has confirmed HAProxy's start: a
+// fault injected while the start is still being confirmed would make it a
+// failed start, which is another test.
+func (e *writerEnv) waitStarted() {
+	e.t.Helper()
+	testenv.WaitFor(e.t, 10*time.Second, "the writer confirmed HAProxy's start", func() bool {
+		return strings.Contains(e.logs.String(), "started HAProxy")
+	})
 }
 
 // waitIdle waits until the writer is done with its last change: the file
