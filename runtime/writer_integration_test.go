@@ -25,6 +25,7 @@ import (
 	lzk "lighthouse/effects/zk"
 	"lighthouse/internal/testenv"
 	"lighthouse/model"
+	"lighthouse/model/haproxyapi"
 	"lighthouse/runtime"
 )
 
@@ -281,9 +282,9 @@ func sameSet(got map[string]int, want ...string) bool {
 
 // proc asks the master for its processes; the master socket is briefly
 // re-bound during a reload, so a failed ask is tried again.
-func (e *writerEnv) proc() haproxy.ProcList {
+func (e *writerEnv) proc() haproxyapi.ProcList {
 	e.t.Helper()
-	var pl haproxy.ProcList
+	var pl haproxyapi.ProcList
 	var err error
 	for i := 0; i < 50; i++ {
 		if pl, err = e.local.Process.ShowProc(context.Background()); err == nil && len(pl.Workers) > 0 {
@@ -297,7 +298,7 @@ func (e *writerEnv) proc() haproxy.ProcList {
 
 // checkRelease fails the test unless the worker runs the writer's release:
 // a test that passes on the wrong binary proves nothing about its release.
-func (e *writerEnv) checkRelease(pl haproxy.ProcList) {
+func (e *writerEnv) checkRelease(pl haproxyapi.ProcList) {
 	e.t.Helper()
 	if len(pl.Workers) == 0 || !strings.HasPrefix(pl.Workers[0].Version, e.release.Version.String()) {
 		e.t.Fatalf("HAProxy runs %+v, want release %s (%s)", pl.Workers, e.release.Version, e.release.Binary)

@@ -120,7 +120,7 @@ var (
 // current workers' reload counts.
 func procCheck(reloads, failed int, workerReloads ...int) func(answerCheck) string {
 	return func(c answerCheck) string {
-		pl, err := parseProc(c.answer, c.answers)
+		pl, err := haproxyapi.ParseProc(c.answer, c.answers)
 		if err != nil {
 			return err.Error()
 		}
@@ -221,7 +221,7 @@ var answerSteps = []answerStep{
 	{file: "show-proc-reloaded", master: true, cmd: "show proc", check: procCheck(1, 0, 0)},
 	{file: "reload-failed", master: true, cmd: "reload", logs: true, before: breakConfig, after: waitReloaded(2),
 		check: reportCheck(false, "unknown keyword 'bogus_directive'")},
-	// 3.1 on list the serving worker among the old ones; parseProc puts it
+	// 3.1 on list the serving worker among the old ones; haproxyapi.ParseProc puts it
 	// back among the current workers.
 	{file: "show-proc-failed", master: true, cmd: "show proc", check: procCheck(2, 1, 1)},
 	{file: "reload-repaired", master: true, cmd: "reload", logs: true, before: repairConfig, after: waitReloaded(3), check: reportCheck(true, "")},
@@ -254,7 +254,7 @@ func waitReloaded(n int) func(t *testing.T, sc *scenario) {
 			if err != nil {
 				return false
 			}
-			pl, err := parseProc(out, sc.in.answers())
+			pl, err := haproxyapi.ParseProc(out, sc.in.answers())
 			if err != nil || pl.Master.Reloads != n || len(pl.Workers) != 1 || len(pl.OldWorkers) != 0 {
 				return false
 			}
@@ -296,8 +296,8 @@ var pidInAnswer = regexp.MustCompile(`(?m)^(\d+)([ \t]+)(?:master|worker)\b|\((\
 
 // pids numbers the pids of a `show proc` answer: master first, then the
 // workers.
-func (r *recorder) pids(pl ProcList) {
-	for _, p := range append([]Proc{pl.Master}, append(pl.Workers, pl.OldWorkers...)...) {
+func (r *recorder) pids(pl haproxyapi.ProcList) {
+	for _, p := range append([]haproxyapi.Proc{pl.Master}, append(pl.Workers, pl.OldWorkers...)...) {
 		r.stand(strconv.Itoa(p.PID))
 	}
 }
@@ -418,7 +418,7 @@ func TestAnswersLive(t *testing.T) {
 				t.Fatalf("%s: %s: %v", step.file, step.cmd, err)
 			}
 			if step.file == "show-proc" {
-				pl, _ := parseProc(c.answer, c.answers)
+				pl, _ := haproxyapi.ParseProc(c.answer, c.answers)
 				sc.rec.pids(pl)
 			}
 			if step.after != nil {
@@ -480,8 +480,8 @@ func TestRecordedAnswersNeedTheirRelease(t *testing.T) {
 	// ones: read as 3.0, there is no current worker.
 	for _, r := range []string{"3.2", "3.4"} {
 		a := read(r, "show-proc-failed")
-		old, _ := parseProc(a, as("3.0"))
-		own, _ := parseProc(a, as(r))
+		old, _ := haproxyapi.ParseProc(a, as("3.0"))
+		own, _ := haproxyapi.ParseProc(a, as(r))
 		if len(old.Workers) != 0 || len(own.Workers) != 1 || len(own.OldWorkers) != 0 {
 			t.Errorf("%s's show proc after a failed reload: as 3.0 %+v, as %s %+v", r, old, r, own)
 		}

@@ -148,40 +148,6 @@ func TestParseStat(t *testing.T) {
 	}
 }
 
-func TestParseProc(t *testing.T) {
-	for _, tc := range []struct {
-		file string
-		want ProcList
-	}{
-		{"show_proc.txt", ProcList{
-			Master:  Proc{PID: 30405, Type: "master", Reloads: 0, Uptime: "0d00h00m01s", Version: "2.6.12-1+deb12u4"},
-			Workers: []Proc{{PID: 30406, Type: "worker", Reloads: 0, Uptime: "0d00h00m01s", Version: "2.6.12-1+deb12u4"}},
-		}},
-		{"show_proc_old_worker.txt", ProcList{
-			Master:     Proc{PID: 30405, Type: "master", Reloads: 1, Uptime: "0d00h00m07s", Version: "2.6.12-1+deb12u4"},
-			Workers:    []Proc{{PID: 30464, Type: "worker", Reloads: 0, Uptime: "0d00h00m00s", Version: "2.6.12-1+deb12u4"}},
-			OldWorkers: []Proc{{PID: 30406, Type: "worker", Reloads: 1, Uptime: "0d00h00m07s", Version: "2.6.12-1+deb12u4"}},
-		}},
-		{"show_proc_failed.txt", ProcList{
-			Master:     Proc{PID: 30405, Type: "master", Reloads: 2, Uptime: "0d00h00m07s", Version: "2.6.12-1+deb12u4"},
-			Failed:     1,
-			Workers:    []Proc{{PID: 30464, Type: "worker", Reloads: 1, Uptime: "0d00h00m00s", Version: "2.6.12-1+deb12u4"}},
-			OldWorkers: []Proc{{PID: 30406, Type: "worker", Reloads: 2, Uptime: "0d00h00m07s", Version: "2.6.12-1+deb12u4"}},
-		}},
-	} {
-		got, err := parseProc(readTestdata(t, tc.file), answers26)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.file, err)
-		}
-		if diff := cmp.Diff(tc.want, got); diff != "" {
-			t.Errorf("%s (-want +got):\n%s", tc.file, diff)
-		}
-	}
-	if _, err := parseProc("Unknown command, but maybe one of the following ones is a better match:\n", answers26); err == nil {
-		t.Error("parseProc accepted an unknown-command answer")
-	}
-}
-
 func TestAdminStateState(t *testing.T) {
 	for a, want := range map[AdminState]model.ServerState{
 		0:                         model.ServerReady,

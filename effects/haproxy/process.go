@@ -197,14 +197,14 @@ func (p Process) master(ctx context.Context, cmd string) (string, error) {
 }
 
 // ShowProc runs `show proc` on the master CLI.
-func (p Process) ShowProc(ctx context.Context) (ProcList, error) {
+func (p Process) ShowProc(ctx context.Context) (haproxyapi.ProcList, error) {
 	answer, err := p.master(ctx, "show proc")
 	if err != nil {
-		return ProcList{}, err
+		return haproxyapi.ProcList{}, err
 	}
-	pl, err := parseProc(answer, p.answers())
+	pl, err := haproxyapi.ParseProc(answer, p.answers())
 	if err != nil {
-		return ProcList{}, fmt.Errorf("haproxy master %s: show proc: %w: %q", p.MasterSocket, err, firstLine(answer))
+		return haproxyapi.ProcList{}, fmt.Errorf("haproxy master %s: show proc: %w: %q", p.MasterSocket, err, firstLine(answer))
 	}
 	return pl, nil
 }
@@ -369,7 +369,7 @@ func (p Process) Reload(ctx context.Context) error {
 		return fmt.Errorf("reload haproxy on %s: %w (pid file %s)", p.ConfigFile, ErrNotRunning, p.PidFile)
 	}
 	ans := p.answers()
-	var before ProcList
+	var before haproxyapi.ProcList
 	reported := false // the master reported success
 	for {
 		var err error

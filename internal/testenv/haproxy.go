@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -298,52 +297,16 @@ type procInfo struct {
 	workers         []int
 }
 
-var masterLine = regexp.MustCompile(`^(\d+)\s+master\s+(\d+)\s+\[failed:\s*(\d+)\]`)
-
-// parseProc parses `show proc` as release a lists it. Where the release
-// lists the worker that survived a failed reload among the old ones (3.1
-// on: "# workers" empty, "[failed: N]" above 0), that worker, the old one
-// with the fewest reloads, is the current worker.
+// parseProc reads `show proc` as release a lists it (haproxyapi.ParseProc):
+// ok is false when the answer lists no master.
 func parseProc(out string, a haproxyapi.Answers) procInfo {
-	var pi procInfo
-	section := ""
-	type old struct{ pid, reloads int }
-	var olds []old
-	for _, line := range strings.Split(out, "\n") {
-		if m := masterLine.FindStringSubmatch(line); m != nil {
-			pi.ok = true
-			pi.reloads, _ = strconv.Atoi(m[2])
-			pi.failed, _ = strconv.Atoi(m[3])
-			continue
-		}
-		if strings.HasPrefix(line, "#") {
-			section = strings.TrimSpace(strings.TrimPrefix(line, "#"))
-			continue
-		}
-		f := strings.Fields(line)
-		if len(f) < 3 || f[1] != "worker" {
-			continue
-		}
-		pid, err := strconv.Atoi(f[0])
-		if err != nil {
-			continue
-		}
-		switch section {
-		case "workers":
-			pi.workers = append(pi.workers, pid)
-		case "old workers":
-			reloads, _ := strconv.Atoi(f[2])
-			olds = append(olds, old{pid, reloads})
-		}
+	pl, err := haproxyapi.ParseProc(out, a)
+	if err != nil || pl.Master.PID == 0 {
+		return procInfo{}
 	}
-	if a.Proc.ServingWorkerAmongOld && len(pi.workers) == 0 && pi.failed > 0 && len(olds) > 0 {
-		k := 0
-		for i, o := range olds {
-			if o.reloads < olds[k].reloads {
-				k = i
-			}
-		}
-		pi.workers = []int{olds[k].pid}
+	pi := procInfo{ok: true, reloads: pl.Master.Reloads, failed: pl.Failed}
+	for _, w := range pl.Workers {
+		pi.workers = append(pi.workers, w.PID)
 	}
 	return pi
 }

@@ -3,8 +3,9 @@
 // time, which server settings `add server` accepts (and so whether a server
 // cookie can be set without a reload), and which balance algorithms take
 // servers at run time. The planner reads it to choose between the runtime
-// API and a reload; the shell reads it (answers.go) to understand what the
-// running HAProxy says. The values the shell and the runtime exchange about
+// API and a reload; the shell reads it (answers.go, and proc.go for the
+// master CLI's `show proc`) to understand what the running HAProxy says; so
+// do the test helpers, through the same code. The values the shell and the runtime exchange about
 // the local HAProxy are here too, so that neither imports the other: what
 // the shell saw of it (Observation) and the changes it makes on its admin
 // socket (Change).
