@@ -8,50 +8,56 @@ import (
 	"lighthouse/model/haproxyapi"
 )
 
-// Sentinels for HAProxy's known refusals and for the conditions of this
-// package. Test with errors.Is; a refusal comes wrapped in a *CommandError
-// that also carries the command and HAProxy's exact answer.
+// refusalErrors are the sentinels of HAProxy's refusals, by what the
+// release's data says a refusal means.
+var refusalErrors = map[haproxyapi.Refusal]error{
+	haproxyapi.UnknownCommand:       errors.New("unknown command"),
+	haproxyapi.PermissionDenied:     errors.New("permission denied"),
+	haproxyapi.NoSuchBackend:        errors.New("no such backend"),
+	haproxyapi.NoSuchServer:         errors.New("no such server"),
+	haproxyapi.ServerHasConnections: errors.New("server still has connections"),
+	haproxyapi.NotInMaintenance:     errors.New("server is not in maintenance"),
+	haproxyapi.NotDynamic:           errors.New("not possible with a dynamic server"),
+	haproxyapi.AlreadyExists:        errors.New("server already exists"),
+}
+
+// Sentinels for HAProxy's known refusals (haproxyapi.Refusal), one for
+// each: classify maps an answer to its sentinel. Test with errors.Is: a
+// refusal comes wrapped in a *CommandError that also carries the command
+// and HAProxy's exact answer.
 var (
 	// ErrUnknownCommand: HAProxy does not know the command ("Unknown
 	// command, but maybe one of the following ones is a better match: ...").
-	ErrUnknownCommand = errors.New("unknown command")
+	ErrUnknownCommand = refusalErrors[haproxyapi.UnknownCommand]
 	// ErrPermissionDenied: the socket's level (user, operator) is too low
 	// for the command; the writer needs `level admin`.
-	ErrPermissionDenied = errors.New("permission denied")
+	ErrPermissionDenied = refusalErrors[haproxyapi.PermissionDenied]
 	// ErrNoSuchBackend: no backend of that name ("No such backend.",
 	// "Can't find backend.").
-	ErrNoSuchBackend = errors.New("no such backend")
+	ErrNoSuchBackend = refusalErrors[haproxyapi.NoSuchBackend]
 	// ErrNoSuchServer: the backend has no server of that name.
-	ErrNoSuchServer = errors.New("no such server")
+	ErrNoSuchServer = refusalErrors[haproxyapi.NoSuchServer]
 	// ErrServerHasConnections: `del server` refused because requests are
 	// still in flight on the server; retry once they have finished.
-	ErrServerHasConnections = errors.New("server still has connections")
+	ErrServerHasConnections = refusalErrors[haproxyapi.ServerHasConnections]
 	// ErrNotInMaintenance: `del server` refused because the server is not
 	// in maintenance (set it to maint first).
-	ErrNotInMaintenance = errors.New("server is not in maintenance")
+	ErrNotInMaintenance = refusalErrors[haproxyapi.NotInMaintenance]
 	// ErrNotDynamic: HAProxy cannot do this with a dynamic server: the
 	// backend's balance algorithm is not dynamic (static-rr, or a map-based
 	// hash), or an option is not accepted for dynamic servers (cookie
-	// before 3.0, redir, ...) or not known at all. The change needs a config file line
-	// and a reload instead.
-	ErrNotDynamic = errors.New("not possible with a dynamic server")
+	// before 3.0, redir, ...) or not known at all. The change needs a
+	// config file line and a reload instead.
+	ErrNotDynamic = refusalErrors[haproxyapi.NotDynamic]
 	// ErrAlreadyExists: `add server` for a name the backend already has.
-	ErrAlreadyExists = errors.New("server already exists")
-	// ErrSocketUnavailable: nothing listens on the socket (connection
-	// refused, or no socket file): HAProxy is not running.
-	ErrSocketUnavailable = errors.New("socket unavailable (is HAProxy running?)")
-	// ErrInvalidArgument: an argument was refused before anything was sent
-	// (a name or address with whitespace, control characters or ";", a
-	// port outside 1..65535, a weight outside 0..256, an unknown state).
-	ErrInvalidArgument = errors.New("invalid argument")
-	// ErrNotRunning: the pid file names no live haproxy process.
-	ErrNotRunning = errors.New("haproxy is not running")
-	// ErrAlreadyRunning: Start found a live master on the pid file.
-	ErrAlreadyRunning = errors.New("haproxy is already running")
-	// ErrReloadFailed: the master reports the reload as failed (the new
-	// config did not load); the previous worker keeps serving the old one.
-	ErrReloadFailed = errors.New("haproxy reload failed")
+	ErrAlreadyExists = refusalErrors[haproxyapi.AlreadyExists]
 )
+
+// classify maps an answer to its sentinel, or nil when the answer is not a
+// refusal the release (a) is known to give.
+func classify(a haproxyapi.Answers, answer string) error {
+	return refusalErrors[a.Refusal(answer)]
+}
 
 // CommandError is a command HAProxy answered with something other than
 // success. Unwrap gives the sentinel the answer maps to, if any, so
@@ -74,23 +80,25 @@ func (e *CommandError) Error() string {
 // Unwrap returns the sentinel of a known answer, or nil.
 func (e *CommandError) Unwrap() error { return e.Err }
 
-// classify maps an answer to its sentinel, or nil when the answer is not a
-// refusal the release (a) is known to give.
-func classify(a haproxyapi.Answers, answer string) error {
-	return refusalErrors[a.Refusal(answer)]
-}
-
-// refusalErrors maps each refusal of the data to its sentinel.
-var refusalErrors = map[haproxyapi.Refusal]error{
-	haproxyapi.UnknownCommand:       ErrUnknownCommand,
-	haproxyapi.PermissionDenied:     ErrPermissionDenied,
-	haproxyapi.NoSuchBackend:        ErrNoSuchBackend,
-	haproxyapi.NoSuchServer:         ErrNoSuchServer,
-	haproxyapi.ServerHasConnections: ErrServerHasConnections,
-	haproxyapi.NotInMaintenance:     ErrNotInMaintenance,
-	haproxyapi.NotDynamic:           ErrNotDynamic,
-	haproxyapi.AlreadyExists:        ErrAlreadyExists,
-}
+// Sentinels for the conditions of this package: a socket nobody listens
+// on, an argument refused before anything is sent, and the process
+// conditions. Test with errors.Is.
+var (
+	// ErrSocketUnavailable: nothing listens on the socket (connection
+	// refused, or no socket file): HAProxy is not running.
+	ErrSocketUnavailable = errors.New("socket unavailable (is HAProxy running?)")
+	// ErrInvalidArgument: an argument was refused before anything was sent
+	// (a name or address with whitespace, control characters or ";", a
+	// port outside 1..65535, a weight outside 0..256, an unknown state).
+	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrNotRunning: the pid file names no live haproxy process.
+	ErrNotRunning = errors.New("haproxy is not running")
+	// ErrAlreadyRunning: Start found a live master on the pid file.
+	ErrAlreadyRunning = errors.New("haproxy is already running")
+	// ErrReloadFailed: the master reports the reload as failed (the new
+	// config did not load); the previous worker keeps serving the old one.
+	ErrReloadFailed = errors.New("haproxy reload failed")
+)
 
 // ValidationError is `haproxy -c` rejecting a config file (exit status 1).
 // Output is everything HAProxy printed, alerts included.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -195,6 +196,25 @@ func TestClassify(t *testing.T) {
 		if got := classify(haproxyapi.AnswersFor(model.Version{}), answer); got != want {
 			t.Errorf("classify(%q) = %v, want %v", answer, got, want)
 		}
+	}
+}
+
+// Every refusal the data knows has a sentinel of its own.
+func TestEveryRefusalHasASentinel(t *testing.T) {
+	seen := map[error]haproxyapi.Refusal{}
+	for r := haproxyapi.NotRefused + 1; r.String() != "refusal("+strconv.Itoa(int(r))+")"; r++ {
+		err := refusalErrors[r]
+		if err == nil {
+			t.Errorf("refusal %s has no sentinel", r)
+			continue
+		}
+		if other, dup := seen[err]; dup {
+			t.Errorf("refusals %s and %s share the sentinel %v", other, r, err)
+		}
+		seen[err] = r
+	}
+	if len(seen) != len(refusalErrors) {
+		t.Errorf("%d refusals, %d sentinels", len(seen), len(refusalErrors))
 	}
 }
 
