@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"lighthouse/effects/haproxy"
 	"lighthouse/internal/testenv"
 	"lighthouse/model"
 )
@@ -44,7 +45,7 @@ func TestWriterRevertsManualChangesWithinObserveInterval(t *testing.T) {
 		}
 		return list[0].State
 	}
-	if err := e.local.Socket.DisableServer(context.Background(), "web", b.znode()); err != nil {
+	if err := e.local.Socket.OnServer(context.Background(), haproxy.DisableServer, "web", b.znode()); err != nil {
 		t.Fatal(err)
 	}
 	if s := state(); s != model.ServerMaint {

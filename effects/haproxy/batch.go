@@ -45,6 +45,14 @@ func (l *Local) Apply(ctx context.Context, changes []haproxyapi.Change) []error 
 	return out
 }
 
+// busyError is a runtime change that must wait for connections to finish.
+type busyError struct{ error }
+
+func (e busyError) Unwrap() error { return e.error }
+
+// Busy reports that the change can be tried again later.
+func (busyError) Busy() bool { return true }
+
 // apply sends one batch and judges each answer.
 func (l *Local) apply(ctx context.Context, changes []haproxyapi.Change) []error {
 	s := l.Socket
@@ -111,11 +119,11 @@ func (s Socket) request(c haproxyapi.Change) (request, netip.AddrPort, error) {
 	case haproxyapi.OpAddServer:
 		req, err = s.addServerReq(c.Backend, c.Server, c.Addr, c.Port, c.Options)
 	case haproxyapi.OpDelServer:
-		req, err = s.serverReq("del server", c.Backend, c.Server, "", s.answers().DelServer)
+		req, err = s.serverCommandReq(DelServer, c.Backend, c.Server)
 	case haproxyapi.OpEnableHealth:
-		req, err = s.serverReq("enable health", c.Backend, c.Server, "", s.answers().ServerAction)
+		req, err = s.serverCommandReq(EnableHealth, c.Backend, c.Server)
 	case haproxyapi.OpShutdownSessions:
-		req, err = s.serverReq("shutdown sessions server", c.Backend, c.Server, "", s.answers().ServerAction)
+		req, err = s.serverCommandReq(ShutdownSessions, c.Backend, c.Server)
 	case haproxyapi.OpSetState:
 		req, err = s.setStateReq(c.Backend, c.Server, c.State)
 	case haproxyapi.OpSetWeight:

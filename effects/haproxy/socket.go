@@ -219,11 +219,11 @@ func (s Socket) ShowStat(ctx context.Context) ([]StatRow, error) {
 // AddServer runs `add server BACKEND/SERVER ADDR:PORT OPTIONS`. addr must
 // be an IP address (HAProxy 2.6 keeps a host name unresolved, the server
 // would have no address). The server arrives in maintenance: EnableServer
-// (or SetServerState Ready) lets traffic in, and with `check` in options
-// EnableHealth starts its health checks. Refusals: ErrAlreadyExists,
-// ErrNoSuchBackend, ErrNotDynamic (non-dynamic balance algorithm, or an
-// option dynamic servers do not take, e.g. cookie before 3.0:
-// haproxyapi.API says which).
+// (or SetServerState ready) lets traffic in, and with `check` in options
+// EnableHealth starts its health checks (see OnServer). Refusals:
+// ErrAlreadyExists, ErrNoSuchBackend, ErrNotDynamic (non-dynamic balance
+// algorithm, or an option dynamic servers do not take, e.g. cookie before
+// 3.0: haproxyapi.API says which).
 func (s Socket) AddServer(ctx context.Context, backend, server, addr string, port int, options string) error {
 	req, err := s.addServerReq(backend, server, addr, port, options)
 	if err != nil {
@@ -248,38 +248,43 @@ func (s Socket) addServerReq(backend, server, addr string, port int, options str
 	return request{cmd: cmd, reply: s.answers().AddServer}, nil
 }
 
-// DelServer runs `del server BACKEND/SERVER`. The server must be in
-// maintenance (ErrNotInMaintenance) and without requests in flight
-// (ErrServerHasConnections: retry later).
-func (s Socket) DelServer(ctx context.Context, backend, server string) error {
-	return s.serverAction(ctx, "del server", backend, server, "", s.answers().DelServer)
+// ServerCommand is a runtime API command on one server that takes no
+// argument: "COMMAND BACKEND/SERVER".
+type ServerCommand string
+
+// The commands on one server without an argument. `del server` deletes a
+// server in maintenance (else ErrNotInMaintenance) without requests in
+// flight (else ErrServerHasConnections: retry later); `shutdown sessions
+// server` cuts the requests it still has in flight. `enable server` takes
+// it out of maintenance, `disable server` puts it in. `enable health`
+// starts the health checks of a server added with `check` (dynamic servers
+// start without them).
+const (
+	DelServer        ServerCommand = "del server"
+	ShutdownSessions ServerCommand = "shutdown sessions server"
+	EnableServer     ServerCommand = "enable server"
+	DisableServer    ServerCommand = "disable server"
+	EnableHealth     ServerCommand = "enable health"
+	DisableHealth    ServerCommand = "disable health"
+)
+
+// OnServer runs "COMMAND BACKEND/SERVER", the names checked first.
+func (s Socket) OnServer(ctx context.Context, cmd ServerCommand, backend, server string) error {
+	req, err := s.serverCommandReq(cmd, backend, server)
+	if err != nil {
+		return err
+	}
+	return s.do(ctx, req)
 }
 
-// ShutdownSessions runs `shutdown sessions server BACKEND/SERVER`: the
-// requests the server still has in flight are cut.
-func (s Socket) ShutdownSessions(ctx context.Context, backend, server string) error {
-	return s.serverAction(ctx, "shutdown sessions server", backend, server, "", s.answers().ServerAction)
-}
-
-// EnableServer runs `enable server BACKEND/SERVER`: out of maintenance.
-func (s Socket) EnableServer(ctx context.Context, backend, server string) error {
-	return s.serverAction(ctx, "enable server", backend, server, "", s.answers().ServerAction)
-}
-
-// DisableServer runs `disable server BACKEND/SERVER`: into maintenance.
-func (s Socket) DisableServer(ctx context.Context, backend, server string) error {
-	return s.serverAction(ctx, "disable server", backend, server, "", s.answers().ServerAction)
-}
-
-// EnableHealth runs `enable health BACKEND/SERVER`: starts the health checks
-// of a server added with `check` (dynamic servers start without them).
-func (s Socket) EnableHealth(ctx context.Context, backend, server string) error {
-	return s.serverAction(ctx, "enable health", backend, server, "", s.answers().ServerAction)
-}
-
-// DisableHealth runs `disable health BACKEND/SERVER`.
-func (s Socket) DisableHealth(ctx context.Context, backend, server string) error {
-	return s.serverAction(ctx, "disable health", backend, server, "", s.answers().ServerAction)
+// serverCommandReq is the request of cmd on a server: `del server` has
+// answers of its own, the others answer as every server action does.
+func (s Socket) serverCommandReq(cmd ServerCommand, backend, server string) (request, error) {
+	reply := s.answers().ServerAction
+	if cmd == DelServer {
+		reply = s.answers().DelServer
+	}
+	return s.serverReq(string(cmd), backend, server, "", reply)
 }
 
 // SetServerState runs `set server BACKEND/SERVER state ready|drain|maint`.
@@ -411,15 +416,6 @@ func (s Socket) setWeightReq(backend, server string, weight int) (request, error
 		return request{}, fmt.Errorf("haproxy %s: set weight %s/%s %d: %w: weight must be 0..256", s.Path, backend, server, weight, ErrInvalidArgument)
 	}
 	return s.serverReq("set weight", backend, server, " "+strconv.Itoa(weight), s.answers().ServerAction)
-}
-
-// serverAction runs "VERB BACKEND/SERVER REST" after checking the names.
-func (s Socket) serverAction(ctx context.Context, verb, backend, server, rest string, reply haproxyapi.Reply) error {
-	req, err := s.serverReq(verb, backend, server, rest, reply)
-	if err != nil {
-		return err
-	}
-	return s.do(ctx, req)
 }
 
 // serverReq is "VERB BACKEND/SERVER REST", the names checked.

@@ -82,7 +82,7 @@ backend static
 	})
 
 	t.Run("enable lets traffic in", func(t *testing.T) {
-		if err := s.EnableServer(ctxT(t), "web", app); err != nil {
+		if err := s.OnServer(ctxT(t), EnableServer, "web", app); err != nil {
 			t.Fatal(err)
 		}
 		wantBody(t, fe, "A")
@@ -157,8 +157,8 @@ backend static
 			t.Fatal(err)
 		}
 		for _, f := range []func() error{
-			func() error { return s.EnableServer(ctxT(t), "web", "chk") },
-			func() error { return s.EnableHealth(ctxT(t), "web", "chk") },
+			func() error { return s.OnServer(ctxT(t), EnableServer, "web", "chk") },
+			func() error { return s.OnServer(ctxT(t), EnableHealth, "web", "chk") },
 		} {
 			if err := f(); err != nil {
 				t.Fatal(err)
@@ -169,7 +169,7 @@ backend static
 			return r.Status == "UP" && r.CheckStatus == "L4OK"
 		})
 		// A server without `check` has no health check to enable.
-		err := s.EnableHealth(ctxT(t), "web", app)
+		err := s.OnServer(ctxT(t), EnableHealth, "web", app)
 		var ce *CommandError
 		if !errors.As(err, &ce) || ce.Err != nil || !strings.Contains(ce.Answer, "Health check was not configured") {
 			t.Errorf("EnableHealth without check = %v", err)
@@ -177,13 +177,13 @@ backend static
 	})
 
 	t.Run("del server", func(t *testing.T) {
-		if err := s.DelServer(ctxT(t), "web", "chk"); !errors.Is(err, ErrNotInMaintenance) {
+		if err := s.OnServer(ctxT(t), DelServer, "web", "chk"); !errors.Is(err, ErrNotInMaintenance) {
 			t.Errorf("DelServer of a ready server = %v, want ErrNotInMaintenance", err)
 		}
-		if err := s.DisableServer(ctxT(t), "web", "chk"); err != nil {
+		if err := s.OnServer(ctxT(t), DisableServer, "web", "chk"); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.DelServer(ctxT(t), "web", "chk"); err != nil {
+		if err := s.OnServer(ctxT(t), DelServer, "web", "chk"); err != nil {
 			t.Fatal(err)
 		}
 		if _, ok := serverState(t, s, "web", "chk"); ok {
@@ -195,7 +195,7 @@ backend static
 		if err := s.AddServer(ctxT(t), "web", "slow", "127.0.0.1", portSlow, ""); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.EnableServer(ctxT(t), "web", "slow"); err != nil {
+		if err := s.OnServer(ctxT(t), EnableServer, "web", "slow"); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.SetServerState(ctxT(t), "web", app, model.ServerMaint); err != nil {
@@ -219,7 +219,7 @@ backend static
 		if err := s.SetServerState(ctxT(t), "web", "slow", model.ServerMaint); err != nil {
 			t.Fatal(err)
 		}
-		err := s.DelServer(ctxT(t), "web", "slow")
+		err := s.OnServer(ctxT(t), DelServer, "web", "slow")
 		if !errors.Is(err, ErrServerHasConnections) {
 			t.Fatalf("DelServer with a request in flight = %v, want ErrServerHasConnections", err)
 		}
@@ -229,7 +229,7 @@ backend static
 			t.Errorf("the request in flight ended with %q, want 200 OK", got)
 		}
 		testenv.WaitFor(t, 5*time.Second, "del server slow to succeed", func() bool {
-			err := s.DelServer(ctxT(t), "web", "slow")
+			err := s.OnServer(ctxT(t), DelServer, "web", "slow")
 			if err != nil && !errors.Is(err, ErrServerHasConnections) {
 				t.Fatalf("DelServer: %v", err)
 			}
@@ -255,7 +255,7 @@ backend static
 		if st, ok := serverState(t, s, "web", "c1"); !ok || st.State != model.ServerMaint {
 			t.Errorf("c1 after add: %+v (found %v), want maint", st, ok)
 		}
-		if err := s.DelServer(ctxT(t), "web", "c1"); err != nil {
+		if err := s.OnServer(ctxT(t), DelServer, "web", "c1"); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -271,13 +271,13 @@ backend static
 			{"static-rr", s.AddServer(ctx, "static", "c3", "127.0.0.1", portA, ""), ErrNotDynamic},
 			{"add to unknown backend", s.AddServer(ctx, "nosuch", "c4", "127.0.0.1", portA, ""), ErrNoSuchBackend},
 			{"servers state of unknown backend", func() error { _, err := s.ShowServersState(ctx, "nosuch"); return err }(), ErrNoSuchBackend},
-			{"enable unknown server", s.EnableServer(ctx, "web", "nosuch"), ErrNoSuchServer},
-			{"disable unknown server", s.DisableServer(ctx, "web", "nosuch"), ErrNoSuchServer},
+			{"enable unknown server", s.OnServer(ctx, EnableServer, "web", "nosuch"), ErrNoSuchServer},
+			{"disable unknown server", s.OnServer(ctx, DisableServer, "web", "nosuch"), ErrNoSuchServer},
 			{"state of unknown server", s.SetServerState(ctx, "web", "nosuch", model.ServerMaint), ErrNoSuchServer},
 			{"weight of unknown server", s.SetWeight(ctx, "web", "nosuch", 3), ErrNoSuchServer},
 			{"addr of unknown server", s.SetServerAddr(ctx, "web", "nosuch", "127.0.0.1", portA), ErrNoSuchServer},
-			{"del unknown server", s.DelServer(ctx, "web", "nosuch"), ErrNoSuchServer},
-			{"unknown server of unknown backend", s.EnableServer(ctx, "nosuch", "x"), ErrNoSuchBackend},
+			{"del unknown server", s.OnServer(ctx, DelServer, "web", "nosuch"), ErrNoSuchServer},
+			{"unknown server of unknown backend", s.OnServer(ctx, EnableServer, "nosuch", "x"), ErrNoSuchBackend},
 			{"name with ;", s.AddServer(ctx, "web", "a;shutdown", "127.0.0.1", portA, ""), ErrInvalidArgument},
 			{"options with ;", s.AddServer(ctx, "web", "a", "127.0.0.1", portA, "check; disable server web/"+app), ErrInvalidArgument},
 			{"port 70000", s.AddServer(ctx, "web", "a", "127.0.0.1", 70000, ""), ErrInvalidArgument},
@@ -306,7 +306,7 @@ backend static
 			t.Errorf("Send(bogus command) = %v, want ErrUnknownCommand", err)
 		}
 		op := Socket{Path: filepath.Join(in.Dir, "operator.sock")}
-		if err := op.DisableServer(ctxT(t), "web", app); !errors.Is(err, ErrPermissionDenied) {
+		if err := op.OnServer(ctxT(t), DisableServer, "web", app); !errors.Is(err, ErrPermissionDenied) {
 			t.Errorf("DisableServer on a level operator socket = %v, want ErrPermissionDenied", err)
 		}
 		if _, err := op.ShowStat(ctxT(t)); err != nil {
