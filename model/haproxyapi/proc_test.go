@@ -10,19 +10,10 @@ import (
 	"lighthouse/model"
 )
 
-// answers26 reads the 2.6 answers of testdata/*.txt (Debian's 2.6.12).
-var answers26 = AnswersFor(model.Version{Major: 2, Minor: 6, Patch: 12})
-
-func readTestdata(t testing.TB, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
+// TestParseProc reads the captured answers of testdata/show_proc*.txt as
+// 2.6 lists them (Debian's 2.6.12).
 func TestParseProc(t *testing.T) {
+	answers26 := AnswersFor(model.Version{Major: 2, Minor: 6, Patch: 12})
 	for _, tc := range []struct {
 		file string
 		want ProcList
@@ -43,7 +34,11 @@ func TestParseProc(t *testing.T) {
 			OldWorkers: []Proc{{PID: 30406, Type: "worker", Reloads: 2, Uptime: "0d00h00m07s", Version: "2.6.12-1+deb12u4"}},
 		}},
 	} {
-		got, err := ParseProc(readTestdata(t, tc.file), answers26)
+		answer, err := os.ReadFile(filepath.Join("testdata", tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ParseProc(string(answer), answers26)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.file, err)
 		}
