@@ -6,10 +6,7 @@ import "strings"
 // (configuration.txt §5.2, "Server and default-server options"). Only the
 // first word of a cluster's server_options is looked up: the rest are
 // values and further settings, which `haproxy -c` checks.
-var serverKeywords = map[string]bool{}
-
-func init() {
-	for _, k := range strings.Fields(`
+var serverKeywords = wordSet(`
 		addr agent-addr agent-check agent-inter agent-port agent-send allow-0rtt alpn
 		backup ca-file check check-alpn check-proto check-send-proxy check-sni check-ssl
 		check-via-socks4 ciphers ciphersuites cookie crl-file crt disabled downinter enabled
@@ -22,9 +19,15 @@ func init() {
 		pool-low-conn pool-max-conn pool-purge-delay port proto proxy-v2-options redir
 		resolve-net resolve-opts resolve-prefer resolvers rise send-proxy send-proxy-v2
 		send-proxy-v2-ssl send-proxy-v2-ssl-cn slowstart sni socks4 source ssl ssl-max-ver
-		ssl-min-ver ssl-reuse stick tcp-ut tfo tls-tickets track verify verifyhost weight ws`) {
-		serverKeywords[k] = true
+		ssl-min-ver ssl-reuse stick tcp-ut tfo tls-tickets track verify verifyhost weight ws`)
+
+// wordSet is the set of the words of a text.
+func wordSet(text string) map[string]bool {
+	set := map[string]bool{}
+	for _, w := range strings.Fields(text) {
+		set[w] = true
 	}
+	return set
 }
 
 // checkServerOptions returns why a cluster's server_options cannot be

@@ -33,13 +33,11 @@ type command struct {
 }
 
 // commands lists the subcommands in the order --help shows them; each is
-// the function <name>Command of its own file.
-var commands []command
-
-// The table is filled at start, not where it is declared: usage, which
-// the commands call for --help, reads it.
-func init() {
-	commands = []command{
+// the function <name>Command of its own file. It is a function, not a
+// table filled at start: usage, which the commands call for --help, reads
+// it.
+func commands() []command {
+	return []command{
 		{"writer", "watch ZooKeeper and keep the local HAProxy in sync", writerCommand},
 		{"reporter", "health-check local services and register them in ZooKeeper", reporterCommand},
 		{"drain", "have the reporter publish services as draining (state: drain)", func(e env, a []string) int { return drainCommand(e, a, true) }},
@@ -79,7 +77,7 @@ func run(argv []string, e env) int {
 	case "-version", "--version":
 		name = "version"
 	}
-	for _, c := range commands {
+	for _, c := range commands() {
 		if c.name == name {
 			return c.run(e, argv[2:])
 		}
@@ -100,7 +98,7 @@ func legacyArgs(args []string) []string {
 
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "Usage: lighthouse COMMAND [flags]\n\nCommands:\n")
-	for _, c := range commands {
+	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\nRun 'lighthouse COMMAND --help' for a command's flags.\n")

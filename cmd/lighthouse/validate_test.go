@@ -226,7 +226,7 @@ func TestUsage(t *testing.T) {
 			t.Errorf("%v: code %d stdout %q; want code %d containing %q", c.args, code, stdout, c.code, c.inStdout)
 		}
 	}
-	for _, c := range commands {
+	for _, c := range commands() {
 		code, stdout, _ := runCLI(t, c.name, "--help")
 		if code != exitOK || !strings.Contains(stdout, "Usage: lighthouse "+c.name) {
 			t.Errorf("%s --help: code %d, stdout %q", c.name, code, stdout)

@@ -149,24 +149,32 @@ type Table struct {
 	rel release
 }
 
+// The tables and their indexes are built once, when the package is
+// initialised, from specs.
 var (
 	// tables holds the table of each release.
-	tables [len(releases)]Table
+	tables = releaseTables()
 	// index[s][first word] lists the keywords that section s accepts in any
 	// release, longest first; a table skips those of other releases.
-	index [Backend + 1]map[string][]candidate
 	// everywhere is like index for the keywords of every section; it finds
 	// what a line names when its section or release does not have it.
-	everywhere = map[string][]candidate{}
 	// families holds the first words of multi-word keywords of any release
 	// and section ("option", "timeout", "http-check", ...).
-	families = map[string]bool{}
+	index, everywhere, families = indexSpecs()
 )
 
-func init() {
-	for i := range tables {
-		tables[i].rel = release(i)
+// releaseTables makes the table of each release.
+func releaseTables() (t [len(releases)]Table) {
+	for i := range t {
+		t[i].rel = release(i)
 	}
+	return t
+}
+
+// indexSpecs indexes the keywords of specs by their first word: per
+// section, for every section, and the first words of multi-word keywords.
+func indexSpecs() (index [Backend + 1]map[string][]candidate, everywhere map[string][]candidate, families map[string]bool) {
+	everywhere, families = map[string][]candidate{}, map[string]bool{}
 	for _, s := range Sections() {
 		index[s] = map[string][]candidate{}
 	}
@@ -196,6 +204,7 @@ func init() {
 			sortLongestFirst(cs)
 		}
 	}
+	return index, everywhere, families
 }
 
 func sortLongestFirst(cs []candidate) {
