@@ -74,8 +74,9 @@ func makePlan(in Input, prev *planMemo) (Plan, *planMemo) {
 	if prev == nil {
 		prev = &planMemo{}
 	}
-	res := render.Render(render.Input{Config: in.Config, Nodes: nodes, Version: in.Version, Memo: prev.render, Running: runningAddr(running)})
-	memo := &planMemo{render: res.Memo, skeleton: res.Skeleton, loaded: obs.Loaded, checked: map[string][]render.ServerLine{}}
+	renderer := prev.renderer
+	res := renderer.Render(render.Input{Config: in.Config, Nodes: nodes, Version: in.Version, Running: runningAddr(running)})
+	memo := &planMemo{renderer: renderer, skeleton: res.Skeleton, loaded: obs.Loaded, checked: map[string][]render.ServerLine{}}
 	p.Diagnostics = append(p.Diagnostics, res.Diagnostics...)
 	if note := haproxyapi.For(in.Version).Note; note != "" {
 		p.Diagnostics = append(p.Diagnostics, model.Diagnostic{Severity: model.Warning, File: "balancers/haproxy.yaml", Message: note})

@@ -200,9 +200,9 @@ func (pl *Planner) pruneBusy(obs Observed) {
 // a planMemo is the plan made without one. A planMemo is never changed once
 // made.
 type planMemo struct {
-	render   *render.Memo
-	skeleton []byte       // the render's skeleton
-	want     parsedConfig // parseConfig(skeleton), without backends; names set
-	loaded   *Index       // the loaded config checked was found against
+	renderer render.Renderer // its memo is the render's
+	skeleton []byte          // the render's skeleton
+	want     parsedConfig    // parseConfig(skeleton), without backends; names set
+	loaded   *Index          // the loaded config checked was found against
 	checked  map[string][]render.ServerLine
 }

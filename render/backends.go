@@ -133,7 +133,7 @@ func (r *renderer) memoServers(name string, cookie bool, opts string) []ServerLi
 		return e.servers
 	}
 	servers, text := r.servers(e.members.nodes, cookie, opts)
-	// A new entry: the old one may belong to a Memo someone still holds.
+	// A new entry: the old one may belong to a memo a Renderer still holds.
 	ne := *e
 	ne.written, ne.cookie, ne.opts, ne.text, ne.servers = true, cookie, opts, text, servers
 	r.memo.clusters[name] = &ne

@@ -32,12 +32,12 @@ func (r *renderer) prepareMembers() {
 		src = "membership"
 	}
 	r.members = make(map[string]*members, len(r.clusterNames))
-	r.memo = &Memo{clusters: make(map[string]*memoEntry, len(r.clusterNames))}
+	r.memo = &renderMemo{clusters: make(map[string]*memoEntry, len(r.clusterNames))}
 	for _, name := range r.clusterNames {
 		nodes := r.in.Nodes[name]
 		var e *memoEntry
-		if r.in.Memo != nil {
-			if old := r.in.Memo.clusters[name]; old != nil && old.src == src && !old.members.askedRunning && sameNodes(old.nodes, nodes) {
+		if r.prev != nil {
+			if old := r.prev.clusters[name]; old != nil && old.src == src && !old.members.askedRunning && sameNodes(old.nodes, nodes) {
 				e = old
 			}
 		}

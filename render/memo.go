@@ -5,15 +5,32 @@ import (
 	"lighthouse/model/configtext"
 )
 
-// Memo carries work from one Render to the next: the validated, sorted
-// membership of each cluster and its server lines, and the structure of the
-// file (everything that depends on the config and the version alone). A
-// render given the Memo of an earlier one redoes the work only for the
-// clusters whose nodes (or server settings) changed, and writes the
-// structure again only when the config or the version changed; its output
-// is byte for byte what it would be without the Memo. A Memo is never
-// changed after Render returns it, so renders may share one.
-type Memo struct {
+// Renderer renders one config after another, keeping from each render
+// the work the next can reuse (a memo): the validated, sorted membership of
+// each cluster and its server lines, and the structure of the file
+// (everything that depends on the config and the version alone). A render
+// redoes the work only for the clusters whose nodes (or server settings)
+// changed, and writes the structure again only when the config or the
+// version changed; its output is byte for byte what Render gives.
+//
+// A Renderer keeps each Input's Config and node slices: neither may be
+// changed afterwards. A changed config is a new *model.Config, changed
+// nodes a new slice (as model.Load and the membership watcher make them).
+// The zero value is ready. A memo is never changed once made, so a copy of
+// a Renderer renders on its own from the same start.
+type Renderer struct {
+	memo *renderMemo
+}
+
+// Render renders in, reusing the earlier renders' work.
+func (rr *Renderer) Render(in Input) Result {
+	res, m := render(in, rr.memo)
+	rr.memo = m
+	return res
+}
+
+// renderMemo is one render's work, for the next.
+type renderMemo struct {
 	clusters  map[string]*memoEntry
 	structure *structure
 }

@@ -483,9 +483,9 @@ func TestPropertyOrderIndependent(t *testing.T) {
 	})
 }
 
-// A render given the Memo of earlier renders is the render without it: over
-// a sequence of inputs (config and nodes changing, sometimes not at all),
-// each render with the previous Memo equals a fresh render. The config
+// A Renderer's render, reusing the work of earlier ones, is the render
+// without them: over a sequence of inputs (config and nodes changing,
+// sometimes not at all), each render of one Renderer equals a fresh render. The config
 // snapshot is kept while the files stay the same, as the writer keeps it,
 // so that renders replay the memo's structure; stick-table lines refer to
 // peers sections, whose nodes come and go.
@@ -493,7 +493,7 @@ func TestPropertyMemoChangesNothing(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		files, nodes, _ := genInput(t)
 		files = withStickTables(t, files)
-		var memo *render.Memo
+		var rr render.Renderer
 		var snap *model.Snapshot
 		for step := range rapid.IntRange(1, 6).Draw(t, "steps") {
 			switch rapid.IntRange(0, 6).Draw(t, fmt.Sprintf("change%d", step)) {
@@ -550,7 +550,7 @@ func TestPropertyMemoChangesNothing(t *testing.T) {
 			version := rapid.SampledFrom([]model.Version{v26, {Major: 1, Minor: 5, Patch: 12}}).Draw(t, "version")
 			src := rapid.SampledFrom([]string{"gen", "zookeeper"}).Draw(t, "src")
 			fresh := render.Render(render.Input{Config: &snap.Config, Nodes: nodes, NodesSource: src, Version: version})
-			memoed := render.Render(render.Input{Config: &snap.Config, Nodes: nodes, NodesSource: src, Version: version, Memo: memo})
+			memoed := rr.Render(render.Input{Config: &snap.Config, Nodes: nodes, NodesSource: src, Version: version})
 			if fresh.Config.String() != memoed.Config.String() {
 				t.Fatalf("config differs:\n%s", gocmp.Diff(fresh.Config.String(), memoed.Config.String()))
 			}
@@ -563,7 +563,6 @@ func TestPropertyMemoChangesNothing(t *testing.T) {
 			if diff := gocmp.Diff(fresh.Backends, memoed.Backends); diff != "" {
 				t.Fatalf("backends differ:\n%s", diff)
 			}
-			memo = memoed.Memo
 		}
 	})
 }
@@ -609,7 +608,7 @@ func TestMemoFollowsServerSettings(t *testing.T) {
 		"discovery: zookeeper\nhaproxy: {port: 8000, backend: [\"mode http\"], server_options: \"weight 5\"}\n",
 		"discovery: zookeeper\nhaproxy: {port: 8000, backend: [\"mode tcp\"]}\n",
 	}
-	var memo *render.Memo
+	var rr render.Renderer
 	for i, c := range cfgs {
 		snap := model.Load(nil, []model.File{
 			{Path: "balancers/haproxy.yaml", Data: []byte("config_file: /tmp/h.cfg\nsocket_file: /tmp/h.sock\npid_file: /tmp/h.pid\n")},
@@ -617,11 +616,10 @@ func TestMemoFollowsServerSettings(t *testing.T) {
 			{Path: "clusters/web.yaml", Data: []byte(c)},
 		})
 		fresh := render.Render(render.Input{Config: &snap.Config, Nodes: nodes, Version: v26})
-		memoed := render.Render(render.Input{Config: &snap.Config, Nodes: nodes, Version: v26, Memo: memo})
+		memoed := rr.Render(render.Input{Config: &snap.Config, Nodes: nodes, Version: v26})
 		if fresh.Config.String() != memoed.Config.String() || gocmp.Diff(fresh.Backends, memoed.Backends) != "" {
 			t.Fatalf("step %d: the memo's render differs:\n%s", i, gocmp.Diff(fresh.Config.String(), memoed.Config.String()))
 		}
-		memo = memoed.Memo
 	}
 }
 

@@ -46,16 +46,6 @@ type Input struct {
 	// one is kept; when neither runs, neither is rendered. It is asked only
 	// about such nodes.
 	Running func(cluster, server string) (addr string, ok bool)
-	// Memo, when set, is the Memo of an earlier render: the clusters whose
-	// nodes did not change are not validated, sorted and written again, and
-	// with the same Config and Version the structure of the file is not
-	// written again either. The output does not depend on it.
-	//
-	// Render and its Memo keep Config and the node slices: neither may be
-	// changed afterwards. A changed config is a new *model.Config, changed
-	// nodes a new slice (as model.Load and the membership watcher make
-	// them).
-	Memo *Memo
 }
 
 // Result is one render.
@@ -79,8 +69,6 @@ type Result struct {
 	// Diagnostics are the problems found, sorted. An item with an error was
 	// left out of Config; everything else was rendered.
 	Diagnostics model.Diagnostics
-	// Memo is this render's work per cluster, for the next render's Input.
-	Memo *Memo
 }
 
 // Section titles, as in the original.
@@ -118,11 +106,18 @@ const (
 // unreferenced section is at best noise. A stick-table line that refers to a
 // peers section the config does not have is left out with an error.
 func Render(in Input) Result {
-	r := &renderer{in: in}
+	res, _ := render(in, nil)
+	return res
+}
+
+// render is Render given the memo of an earlier render (nil: none); it
+// returns this render's memo with the result.
+func render(in Input, prev *renderMemo) (Result, *renderMemo) {
+	r := &renderer{in: in, prev: prev}
 	res := Result{}
 	if in.Config == nil || in.Config.Balancer == nil {
 		res.Diagnostics = model.Diagnostics{{Severity: model.Error, File: "balancers/haproxy.yaml", Message: "no valid balancer config: there is no HAProxy config to render"}}
-		return res
+		return res, prev
 	}
 	r.cfg, r.b = in.Config, in.Config.Balancer
 	r.clusterNames = r.cfg.ClusterNames()
@@ -135,8 +130,8 @@ func Render(in Input) Result {
 	}
 
 	r.diags.Sort()
-	res.Config, res.Skeleton, res.Diagnostics, res.Memo = r.out.Text(), r.skel, r.diags, r.memo
-	return res
+	res.Config, res.Skeleton, res.Diagnostics = r.out.Text(), r.skel, r.diags
+	return res, r.memo
 }
 
 // build renders everything, and keeps what depends on the config and the
@@ -181,10 +176,10 @@ func (r *renderer) build(backends map[string][]ServerLine) {
 // one: the same config, the same version, and the same answer to whether
 // each cluster a stick-table line refers to has peers.
 func (r *renderer) reusable() *structure {
-	if r.in.Memo == nil {
+	if r.prev == nil {
 		return nil
 	}
-	s := r.in.Memo.structure
+	s := r.prev.structure
 	if s == nil || s.config != r.cfg || s.version != r.in.Version {
 		return nil
 	}
@@ -223,7 +218,8 @@ type renderer struct {
 	b            *model.Balancer
 	clusterNames []string
 	members      map[string]*members // every configured cluster
-	memo         *Memo               // this render's, for the next one
+	prev         *renderMemo         // the earlier render's, or nil
+	memo         *renderMemo         // this render's, for the next one
 
 	out      configtext.Builder // the config; server lines are shared with the memo
 	skel     []byte
