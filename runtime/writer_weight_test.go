@@ -174,17 +174,17 @@ func (b *backend) withMetadata(md map[string]any) []byte {
 }
 
 // server returns a server of web as `show servers state` reports it.
-func (e *writerEnv) server(name string) (haproxy.ServerState, bool) {
+func (e *writerEnv) server(name string) (haproxy.ServersStateRow, bool) {
 	states, err := e.local.Socket.ShowServersState(context.Background(), "web")
 	if err != nil {
-		return haproxy.ServerState{}, false
+		return haproxy.ServersStateRow{}, false
 	}
 	for _, s := range states {
 		if s.Name == name {
 			return s, true
 		}
 	}
-	return haproxy.ServerState{}, false
+	return haproxy.ServersStateRow{}, false
 }
 
 // Weights 1 and 3 on two nodes split 1,000 requests 25/75 (within ±5

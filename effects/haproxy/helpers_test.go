@@ -169,7 +169,7 @@ func wantBodySoon(t testing.TB, port int, body string) {
 }
 
 // serverState returns the `show servers state` row of backend/server.
-func serverState(t *testing.T, s Socket, backend, server string) (ServerState, bool) {
+func serverState(t *testing.T, s Socket, backend, server string) (ServersStateRow, bool) {
 	t.Helper()
 	list, err := s.ShowServersState(ctxT(t), backend)
 	if err != nil {
@@ -180,7 +180,7 @@ func serverState(t *testing.T, s Socket, backend, server string) (ServerState, b
 			return st, true
 		}
 	}
-	return ServerState{}, false
+	return ServersStateRow{}, false
 }
 
 // statRow returns the `show stat` row of proxy/name.

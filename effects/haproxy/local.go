@@ -143,7 +143,7 @@ func (l *Local) observeProcess(ctx context.Context) (o haproxyapi.Observation, a
 }
 
 // row is what an observation keeps of a row of `show servers state`.
-func (s ServerState) row() haproxyapi.ServerRow {
+func (s ServersStateRow) row() haproxyapi.ServerRow {
 	return haproxyapi.ServerRow{Name: s.Name, Addr: s.Addr, Port: s.Port, State: s.State, Weight: s.UWeight}
 }
 

@@ -97,8 +97,8 @@ func (a AdminState) State() model.ServerState {
 	return model.ServerReady
 }
 
-// ServerState is one row of `show servers state`.
-type ServerState struct {
+// ServersStateRow is one row of `show servers state`.
+type ServersStateRow struct {
 	BackendID int
 	Backend   string
 	ID        int
@@ -122,7 +122,7 @@ type ServerState struct {
 
 // Field returns a column by its header name, e.g. Field("srv_check_status"),
 // or "" when the answer has no such column.
-func (s ServerState) Field(name string) string {
+func (s ServersStateRow) Field(name string) string {
 	if s.header == nil {
 		return ""
 	}
@@ -160,7 +160,7 @@ var serverStateColumns = [nColumns]string{"be_id", "be_name", "srv_id", "srv_nam
 // covers every server of the process, tens of thousands on a large node,
 // and the writer asks for it before every plan: the header is indexed once,
 // and a row is read in place, without allocating.
-func parseServersState(answer string, format haproxyapi.ServersStateFormat) ([]ServerState, error) {
+func parseServersState(answer string, format haproxyapi.ServersStateFormat) ([]ServersStateRow, error) {
 	answer = strings.TrimLeft(answer, " \t\r\n")
 	if answer == "" {
 		return nil, errors.New("empty answer")
@@ -171,7 +171,7 @@ func parseServersState(answer string, format haproxyapi.ServersStateFormat) ([]S
 	}
 	var header *[]string
 	var which []int // column index → one of the col constants, or -1
-	out := make([]ServerState, 0, strings.Count(rest, "\n"))
+	out := make([]ServersStateRow, 0, strings.Count(rest, "\n"))
 	for n := 2; rest != ""; n++ {
 		var line string
 		line, rest, _ = strings.Cut(rest, "\n")
@@ -209,7 +209,7 @@ func parseServersState(answer string, format haproxyapi.ServersStateFormat) ([]S
 		if k != len(which) {
 			return nil, fmt.Errorf("line %d has %d fields, the header %d", n, k, len(which))
 		}
-		s := ServerState{Backend: v[colBeName], Name: v[colSrvName], header: header, line: line}
+		s := ServersStateRow{Backend: v[colBeName], Name: v[colSrvName], header: header, line: line}
 		var bad []string
 		var op, admin int
 		for _, x := range [...]struct {

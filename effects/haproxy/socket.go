@@ -173,7 +173,7 @@ func (s Socket) ShowInfo(ctx context.Context) (Info, error) {
 // ShowServersState runs `show servers state [backend]`: the servers of one
 // backend, or of all backends when backend is "". An unknown backend is
 // ErrNoSuchBackend.
-func (s Socket) ShowServersState(ctx context.Context, backend string) ([]ServerState, error) {
+func (s Socket) ShowServersState(ctx context.Context, backend string) ([]ServersStateRow, error) {
 	cmd := "show servers state"
 	if backend != "" {
 		if err := checkName("backend", backend); err != nil {
