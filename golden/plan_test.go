@@ -118,6 +118,12 @@ func readString(t *testing.T, path string) string {
 
 func loadConfig(t *testing.T, dir string) *model.Config {
 	t.Helper()
+	return &loadSnapshot(t, dir).Config
+}
+
+// loadSnapshot loads a config directory that has no errors.
+func loadSnapshot(t *testing.T, dir string) *model.Snapshot {
+	t.Helper()
 	files, err := effects.ReadConfigDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +132,7 @@ func loadConfig(t *testing.T, dir string) *model.Config {
 	if s.Diagnostics.HasErrors() {
 		t.Fatalf("%s: %s", dir, s.Diagnostics)
 	}
-	return &s.Config
+	return s
 }
 
 func loadMembership(t *testing.T, path string) (model.Membership, model.Diagnostics) {

@@ -45,23 +45,24 @@ var goldenHost = registration.Host{Name: "app01.example.com", IP: "10.0.0.11"}
 //	restored PATH AGO   PATH was last restored AGO ago (a Go duration)
 //
 // want/plan.txt holds Plan.String() of the discovery's plan, then the
-// diagnostics of registration.Wanted. Carrying out the plan and planning
+// warnings of loading the config the plan is for. Carrying out the plan and planning
 // again must give an empty plan.
 func TestRegistrationGolden(t *testing.T) {
 	for _, dir := range caseDirs(t, "registration") {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			beforeCfg := loadConfig(t, filepath.Join(dir, "before", "config"))
-			afterCfg := beforeCfg
+			beforeSnap := loadSnapshot(t, filepath.Join(dir, "before", "config"))
+			afterSnap := beforeSnap
 			if _, err := os.Stat(filepath.Join(dir, "after", "config")); err == nil {
-				afterCfg = loadConfig(t, filepath.Join(dir, "after", "config"))
+				afterSnap = loadSnapshot(t, filepath.Join(dir, "after", "config"))
 			}
+			beforeCfg, afterCfg := &beforeSnap.Config, &afterSnap.Config
 			beforeHealth := loadChecks(t, filepath.Join(dir, "before", "checks"), nil)
 			afterHealth := loadChecks(t, filepath.Join(dir, "after", "checks"), beforeHealth)
 			events := readLines(t, filepath.Join(dir, "state"))
 			stopping := slices.ContainsFunc(events, func(e []string) bool { return e[0] == "stopping" })
 
-			before, _ := registration.Wanted(beforeCfg, beforeHealth, goldenHost, false)
-			after, diags := registration.Wanted(afterCfg, afterHealth, goldenHost, stopping)
+			before := registration.Wanted(beforeCfg, beforeHealth, goldenHost, false)
+			after := registration.Wanted(afterCfg, afterHealth, goldenHost, stopping)
 			names := discoveries(before, after)
 			if len(names) > 1 {
 				t.Fatalf("the case registers with %d discoveries: one only", len(names))
@@ -77,7 +78,7 @@ func TestRegistrationGolden(t *testing.T) {
 				happened(t, st, want, e)
 			}
 			p := registration.Make(registration.Input{Want: want, State: st, Now: planNow})
-			checkGolden(t, filepath.Join(dir, "want", "plan.txt"), []byte(p.String()+diags.String()), false)
+			checkGolden(t, filepath.Join(dir, "want", "plan.txt"), []byte(p.String()+afterSnap.Diagnostics.String()), false)
 
 			for _, s := range p.Steps {
 				st.Record(want, registration.Outcome{Step: s, Session: st.Session, At: planNow})

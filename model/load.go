@@ -3,6 +3,8 @@ package model
 import (
 	"fmt"
 	"path"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -317,6 +319,7 @@ func (s *Snapshot) assemble(accepted []parsed, prevGood map[string]parsed) {
 		cfg.Services[p.stem] = sv
 		s.keep(p)
 	}
+	s.Diagnostics = append(s.Diagnostics, sharedZnodes(&cfg)...)
 	if len(cfg.Clusters) > 0 && cfg.Balancer == nil {
 		s.Diagnostics = append(s.Diagnostics, Diagnostic{Severity: Error, File: "balancers/haproxy.yaml", Message: "clusters are configured but there is no valid balancer config"})
 	}
@@ -324,6 +327,43 @@ func (s *Snapshot) assemble(accepted []parsed, prevGood map[string]parsed) {
 }
 
 func (s *Snapshot) keep(p parsed) { s.good[p.file] = p }
+
+// sharedZnodes warns of service files that register the same znodes (the
+// same discovery, name and a port) with other metadata: which metadata the
+// znode holds depends on which file's port is up.
+func sharedZnodes(cfg *Config) Diagnostics {
+	var ds Diagnostics
+	byZnode := map[[2]string][]string{} // discovery and name → service files, in order
+	var keys [][2]string
+	for _, id := range cfg.ServiceIDs() {
+		sv := cfg.Services[id]
+		k := [2]string{sv.Discovery, sv.Name}
+		if byZnode[k] == nil {
+			keys = append(keys, k)
+		}
+		byZnode[k] = append(byZnode[k], id)
+	}
+	for _, k := range keys {
+		ids := byZnode[k]
+		for i, a := range ids {
+			for _, b := range ids[i+1:] {
+				sa, sb := cfg.Services[a], cfg.Services[b]
+				if reflect.DeepEqual(sa.Metadata, sb.Metadata) {
+					continue
+				}
+				for _, port := range sa.Ports {
+					if slices.Contains(sb.Ports, port) {
+						ds = append(ds, sb.At("metadata").Diag(Warning, fmt.Sprintf(
+							"registers %s:%d as %s does, with other metadata: the znode holds the metadata of the first file up, in file order",
+							clip(sb.Name), port, sa.Pos.File)))
+						break
+					}
+				}
+			}
+		}
+	}
+	return ds
+}
 
 func hasKey[V any](m map[string]V, k string) bool {
 	_, ok := m[k]

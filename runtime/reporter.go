@@ -72,7 +72,6 @@ type Reporter struct {
 	services   map[string]*serviceRun // by service file stem
 	registrars map[string]*registrar  // by discovery name
 	sent       map[string]registration.Want
-	wantDiags  string // the diagnostics of the wanted znodes last logged
 	results    chan roundResult
 	wg         sync.WaitGroup
 }
@@ -347,8 +346,7 @@ func (r *Reporter) publish() {
 			health[id][port] = p.up
 		}
 	}
-	want, diags := registration.Wanted(&r.snap.Config, health, registration.Host(r.Host), r.stopping)
-	logDiagnostics(r.Log, diags, &r.wantDiags)
+	want := registration.Wanted(&r.snap.Config, health, registration.Host(r.Host), r.stopping)
 	for name, g := range r.registrars {
 		w := want[name]
 		if old, ok := r.sent[name]; ok && old.Equal(w) {

@@ -67,8 +67,8 @@ func checkCommand(e env, args []string) int {
 	}
 
 	health, passed := checkOnce(ctx, e.stdout, cfg)
-	want, ds := registration.Wanted(cfg, health, registration.Host{Name: id.Name, IP: id.IP}, false)
-	fmt.Fprint(e.stderr, append(snap.Diagnostics, ds...).String())
+	want := registration.Wanted(cfg, health, registration.Host{Name: id.Name, IP: id.IP}, false)
+	fmt.Fprint(e.stderr, snap.Diagnostics.String())
 	changes := false
 	for _, name := range slices.Sorted(maps.Keys(want)) {
 		d := cfg.Discovery[name]

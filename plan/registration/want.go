@@ -2,9 +2,7 @@ package registration
 
 import (
 	"bytes"
-	"fmt"
 	"maps"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -46,13 +44,13 @@ func (w Want) Equal(o Want) bool {
 // absent) when it is down, and its service's check interval. Ports not
 // judged yet are left out. Two service files that map to the same znode
 // (same name and port): it is up if either is, with the data of the first
-// up one in file order, and restored at the shorter interval; when their
-// metadata differ, a warning says so.
+// up one in file order, and restored at the shorter interval (model.Load
+// warns when their metadata differ).
 //
 // Each node's metadata is its service's, with MetaState: drain when the
 // drain file names the port, or when stopping and the service has
 // drain_on_stop; ready otherwise.
-func Wanted(cfg *model.Config, health Health, host Host, stopping bool) (map[string]Want, model.Diagnostics) {
+func Wanted(cfg *model.Config, health Health, host Host, stopping bool) map[string]Want {
 	out := map[string]Want{}
 	for _, id := range cfg.ServiceIDs() {
 		sv := cfg.Services[id]
@@ -88,36 +86,5 @@ func Wanted(cfg *model.Config, health Health, host Host, stopping bool) (map[str
 			w[p] = z
 		}
 	}
-	return out, sharedZnodes(cfg)
-}
-
-// sharedZnodes warns of service files that register the same znodes (same
-// discovery, name and a port) with other metadata: which is published
-// depends on which is up.
-func sharedZnodes(cfg *model.Config) model.Diagnostics {
-	var ds model.Diagnostics
-	ids := cfg.ServiceIDs()
-	for i, a := range ids {
-		for _, b := range ids[i+1:] {
-			sa, sb := cfg.Services[a], cfg.Services[b]
-			if sa.Discovery != sb.Discovery || sa.Name != sb.Name || reflect.DeepEqual(sa.Metadata, sb.Metadata) {
-				continue
-			}
-			if port, ok := sharedPort(sa.Ports, sb.Ports); ok {
-				ds = append(ds, sb.At("metadata").Diag(model.Warning, fmt.Sprintf(
-					"registers %s:%d as %s does, with other metadata: the znode holds the metadata of the first file up, in file order",
-					sb.Name, port, sa.Pos.File)))
-			}
-		}
-	}
-	return ds
-}
-
-func sharedPort(a, b []int) (int, bool) {
-	for _, p := range a {
-		if slices.Contains(b, p) {
-			return p, true
-		}
-	}
-	return 0, false
+	return out
 }
