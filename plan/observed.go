@@ -3,6 +3,7 @@ package plan
 import (
 	"lighthouse/model"
 	"lighthouse/model/configtext"
+	"lighthouse/model/haproxyapi"
 	"lighthouse/render"
 )
 
@@ -35,15 +36,10 @@ func (o Observed) loadedConfig() parsedConfig {
 	return parsedConfig{backends: map[string][]render.ServerLine{}}
 }
 
-// Server is one server of a backend, as the runtime API reports it.
-type Server struct {
-	Name  string
-	Addr  string
-	Port  int
-	State model.ServerState
-	// Weight is the server's current weight (srv_uweight), 0..256.
-	Weight int
-}
+// Server is one server of a backend, as the runtime API reports it: the
+// row the shell's observation holds (Name, Addr, Port, State, Weight),
+// taken as it is.
+type Server = haproxyapi.ServerRow
 
 // Apply is the pure meaning of a plan: the observed state after the shell
 // carried out every step successfully.

@@ -11,21 +11,12 @@ import (
 // back.
 
 // ObservedFrom is the planner's input from what the shell saw of HAProxy.
-// The index of the loaded config (plan.Observed.Loaded) is the runtime's
-// to add: the shell cannot know what HAProxy loaded.
+// The server rows are the planner's servers as they are (plan.Server is
+// haproxyapi.ServerRow): they are not copied. The index of the loaded
+// config (plan.Observed.Loaded) is the runtime's to add: the shell cannot
+// know what HAProxy loaded.
 func ObservedFrom(o haproxyapi.Observation) plan.Observed {
-	obs := plan.Observed{Running: o.Running, Unresponsive: o.Unresponsive, File: o.File}
-	if o.Servers != nil {
-		obs.Servers = make(map[string][]plan.Server, len(o.Servers))
-		for backend, rows := range o.Servers {
-			list := make([]plan.Server, len(rows))
-			for i, r := range rows {
-				list[i] = plan.Server{Name: r.Name, Addr: r.Addr, Port: r.Port, State: r.State, Weight: r.Weight}
-			}
-			obs.Servers[backend] = list
-		}
-	}
-	return obs
+	return plan.Observed{Running: o.Running, Unresponsive: o.Unresponsive, File: o.File, Servers: o.Servers}
 }
 
 // runtimeChange is the admin socket command that carries out a, and false
