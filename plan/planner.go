@@ -17,9 +17,15 @@ type History struct {
 	// `haproxy -c` rejected: the same candidate is not tried again.
 	Rejected string
 	// StartFailed is the fingerprint of the config file on disk that the
-	// last Start failed on: HAProxy is then started on the rendered config,
-	// validated and written first, rather than on that file again.
-	StartFailed string
+	// last Start failed on, at StartFailedAt: HAProxy is then started on
+	// the rendered config, validated and written first, rather than on
+	// that file again, for StartRetry. After that the file is tried again:
+	// a start can fail for a passing reason (a port still held, the master
+	// killed while its start was confirmed), and when no candidate can be
+	// installed (a full disk, a rejected render) the file on disk is all
+	// there is to run.
+	StartFailed   string
+	StartFailedAt time.Time
 	// Unwritable is set while the config file cannot be written (a write
 	// failed, a full disk, and its backoff has not passed): no candidate
 	// is installed, as for a rejected one, and membership goes on through
@@ -114,7 +120,7 @@ func (pl *Planner) Record(o Outcome) {
 		case Kill:
 			pl.loaded = nil
 		case Start:
-			pl.loaded, h.LastReload, h.RuntimeFailed, h.StartFailed = IndexConfig(file), o.At, false, ""
+			pl.loaded, h.LastReload, h.RuntimeFailed, h.StartFailed, h.StartFailedAt = IndexConfig(file), o.At, false, "", time.Time{}
 		case Reload:
 			pl.loaded, h.LastReload, h.RuntimeFailed = IndexConfig(file), o.At, false
 		case RemoveServer:
@@ -143,7 +149,7 @@ func (pl *Planner) Record(o Outcome) {
 	case WriteFile:
 		pl.writeFailed(o.At)
 	case Start:
-		h.StartFailed = Fingerprint(file)
+		h.StartFailed, h.StartFailedAt = Fingerprint(file), o.At
 	case AddServer, RemoveServer, EnableHealth, ShutdownSessions, SetServerState, SetServerAddr, SetWeight:
 		h.RuntimeFailed = true
 	}
@@ -164,6 +170,15 @@ func (pl *Planner) writeFailed(at time.Time) {
 // WriteRetryAt is when writing the config file is tried again after a
 // failed write; the zero time while writing works.
 func (pl *Planner) WriteRetryAt() time.Time { return pl.writeAt }
+
+// StartRetryAt is when the config file a start failed on may be started
+// on again (History.StartFailed); the zero time when no start failed.
+func (pl *Planner) StartRetryAt() time.Time {
+	if pl.history.StartFailed == "" {
+		return time.Time{}
+	}
+	return pl.history.StartFailedAt.Add(StartRetry)
+}
 
 // Loaded is the config HAProxy last started or reloaded with, as the
 // outcomes recorded tell; nil when not known.

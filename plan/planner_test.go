@@ -118,7 +118,8 @@ func TestPlannerBusy(t *testing.T) {
 	}
 }
 
-// A start that failed on the file on disk is not tried on that file again.
+// A start that failed on the file on disk is not tried on that file again
+// before StartRetry; when nothing else can be installed, it is then.
 func TestPlannerStartFailed(t *testing.T) {
 	in := Input{Config: testConfig(tcpCluster("cache", 9999)), Membership: model.Membership{"cache": known(node("c1.example", "10.0.0.1", 6379))}, Version: v26, Now: t0}
 	file := Apply(Observed{}, Make(in)).File
@@ -129,7 +130,23 @@ func TestPlannerStartFailed(t *testing.T) {
 		t.Fatalf("a file on disk and no HAProxy:\n%s", p)
 	}
 	pl.Record(Outcome{At: t0, Failed: Start{}, Err: errors.New("exit status 1")})
-	if pl.history.StartFailed != Fingerprint(file) {
-		t.Fatalf("start failed on %q, want %q", pl.history.StartFailed, Fingerprint(file))
+	if pl.history.StartFailed != Fingerprint(file) || !pl.history.StartFailedAt.Equal(t0) {
+		t.Fatalf("start failed on %q at %v, want %q at %v", pl.history.StartFailed, pl.history.StartFailedAt, Fingerprint(file), t0)
+	}
+	in.Now = t0.Add(StartRetry - 100*time.Millisecond) // the write fails, and is not tried again within StartRetry
+	w := pl.Plan(in).Steps[1].Action.(WriteFile)
+	pl.Record(Outcome{At: in.Now, Failed: w, Err: errors.New("disk full")})
+	in.Now = t0.Add(StartRetry - time.Millisecond)
+	if p := pl.Plan(in); !p.Empty() {
+		t.Fatalf("the file a start failed on is started on again before StartRetry:\n%s", p)
+	}
+	in.Now = t0.Add(StartRetry)
+	p = pl.Plan(in)
+	if kinds(p) != "start haproxy" || !strings.Contains(p.Steps[0].Reason, "try that file again") {
+		t.Fatalf("nothing can be written and StartRetry passed, yet:\n%s", p)
+	}
+	pl.Record(done(p, in.Now))
+	if pl.history.StartFailed != "" || !pl.history.StartFailedAt.IsZero() {
+		t.Errorf("a start that went through left the failure recorded")
 	}
 }

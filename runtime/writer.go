@@ -265,6 +265,10 @@ func (w *Writer) Run(ctx context.Context) error {
 			// Wake up to try the file again.
 			next = earliest(next, max(time.Until(at), time.Millisecond))
 		}
+		if d := time.Until(w.planner.StartRetryAt()); d > 0 {
+			// Wake up to try a file a start failed on again.
+			next = earliest(next, d)
+		}
 		if next > 0 {
 			if !wake.Stop() {
 				select {

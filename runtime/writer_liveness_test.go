@@ -12,6 +12,7 @@ import (
 
 	"lighthouse/effects/haproxy"
 	"lighthouse/internal/testenv"
+	"lighthouse/plan"
 )
 
 // killBound is how soon traffic must come back after HAProxy's master or
@@ -146,6 +147,52 @@ func testWriterHAProxyKilledBadFile(t *testing.T, r testenv.HAProxyRelease) {
 	}
 	if file, _ := os.ReadFile(e.local.Process.ConfigFile); !strings.Contains(string(file), b.znode()) {
 		t.Errorf("HAProxy %s: the config file is not the rendered one:\n%s", r.Version, file)
+	}
+}
+
+// A start on the file on disk that fails for a passing reason, while no
+// candidate can be written, does not keep HAProxy down: the file is started
+// on again once plan.StartRetry has passed, and the writer wakes for it
+// (its resync is an hour). Here a directory holds the pid file's path (the
+// start cannot clear it) when HAProxy is killed, and is gone again at once.
+func TestWriterStartRetried(t *testing.T) {
+	r := testenv.HAProxyReleases(t)[0] // the writer's retry, not the release's
+	e := startWriterResync(t, r, time.Hour)
+	b := startBackend(t, "app1", "127.0.0.64")
+	e.register(e.conn, "web", b)
+	testenv.WaitFor(t, 20*time.Second, "app1 serves", func() bool { return sameSet(seen(e.webPort, 2), "app1") })
+	e.waitStarted()
+	blocker := e.local.Process.ConfigFile + haproxy.CandidateSuffix
+	os.Remove(blocker)
+	if err := os.MkdirAll(filepath.Join(blocker, "full"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(blocker) })
+	master, ok := e.local.Process.Running(context.Background())
+	if !ok {
+		t.Fatal("HAProxy is not running")
+	}
+	pidFile := e.local.Process.PidFile
+	os.Remove(pidFile)
+	if err := os.MkdirAll(filepath.Join(pidFile, "taken"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(master, syscall.SIGKILL)
+	testenv.WaitFor(t, 10*time.Second, "the start on the file failed", func() bool {
+		return strings.Contains(e.logs.String(), "remove stale pid file")
+	})
+	failed := time.Now()
+	if err := os.RemoveAll(pidFile); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, plan.StartRetry+5*time.Second, "app1 serves again", func() bool { return sameSet(seen(e.webPort, 2), "app1") })
+	back := time.Since(failed)
+	t.Logf("HAProxy %s: back %v after the failed start (StartRetry %v)", r.Version, back.Round(time.Millisecond), plan.StartRetry)
+	if back < plan.StartRetry-time.Second {
+		t.Errorf("HAProxy was started on the file a start failed on after %v, before StartRetry (%v)", back, plan.StartRetry)
+	}
+	if !strings.Contains(e.logs.String(), "try that file again") {
+		t.Errorf("the retry on the file is not in the writer's plan log")
 	}
 }
 
