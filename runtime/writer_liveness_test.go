@@ -103,23 +103,13 @@ func TestWriterHAProxyKilledCannotWrite(t *testing.T) {
 }
 
 func testWriterHAProxyKilledCannotWrite(t *testing.T, r testenv.HAProxyRelease) {
-	e := startWriterResync(t, r, time.Hour)
-	b := startBackend(t, "app1", "127.0.0.63")
-	e.register(e.conn, "web", b)
-	testenv.WaitFor(t, 20*time.Second, "app1 serves", func() bool { return sameSet(seen(e.webPort, 2), "app1") })
-	e.waitStarted()
-	blocker := e.local.Process.ConfigFile + haproxy.CandidateSuffix
-	os.Remove(blocker)
-	if err := os.MkdirAll(filepath.Join(blocker, "full"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	e := startUnwritable(t, r, "127.0.0.63")
 	master, _ := e.local.Process.Running(context.Background())
 	out := measureOutage(t, e.webPort, func() { syscall.Kill(master, syscall.SIGKILL) })
 	t.Logf("HAProxy %s: kill -9 of the master, no candidate writable: traffic back after %v (%d of %d requests failed)", r.Version, out.down.Round(time.Millisecond), out.failed, out.failed+out.ok)
 	if out.down > killBound {
 		t.Errorf("HAProxy %s: traffic came back after %v, want within %v", r.Version, out.down, killBound)
 	}
-	os.RemoveAll(blocker)
 }
 
 // An HAProxy killed while the file on disk cannot start it (here a file
@@ -157,17 +147,7 @@ func testWriterHAProxyKilledBadFile(t *testing.T, r testenv.HAProxyRelease) {
 // start cannot clear it) when HAProxy is killed, and is gone again at once.
 func TestWriterStartRetried(t *testing.T) {
 	r := testenv.HAProxyReleases(t)[0] // the writer's retry, not the release's
-	e := startWriterResync(t, r, time.Hour)
-	b := startBackend(t, "app1", "127.0.0.64")
-	e.register(e.conn, "web", b)
-	testenv.WaitFor(t, 20*time.Second, "app1 serves", func() bool { return sameSet(seen(e.webPort, 2), "app1") })
-	e.waitStarted()
-	blocker := e.local.Process.ConfigFile + haproxy.CandidateSuffix
-	os.Remove(blocker)
-	if err := os.MkdirAll(filepath.Join(blocker, "full"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(blocker) })
+	e := startUnwritable(t, r, "127.0.0.64")
 	master, ok := e.local.Process.Running(context.Background())
 	if !ok {
 		t.Fatal("HAProxy is not running")
@@ -194,6 +174,26 @@ func TestWriterStartRetried(t *testing.T) {
 	if !strings.Contains(e.logs.String(), "try that file again") {
 		t.Errorf("the retry on the file is not in the writer's plan log")
 	}
+}
+
+// startUnwritable starts a writer (resync an hour) whose HAProxy serves
+// app1 at ip, waits until the writer confirmed HAProxy's start, then has a
+// directory stand where the candidate config goes, as a full disk would
+// refuse it: from then on no candidate can be written.
+func startUnwritable(t *testing.T, r testenv.HAProxyRelease, ip string) *writerEnv {
+	t.Helper()
+	e := startWriterResync(t, r, time.Hour)
+	b := startBackend(t, "app1", ip)
+	e.register(e.conn, "web", b)
+	testenv.WaitFor(t, 20*time.Second, "app1 serves", func() bool { return sameSet(seen(e.webPort, 2), "app1") })
+	e.waitStarted()
+	blocker := e.local.Process.ConfigFile + haproxy.CandidateSuffix
+	os.Remove(blocker)
+	if err := os.MkdirAll(filepath.Join(blocker, "full"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(blocker) })
+	return e
 }
 
 // waitStarted waits until the writer has confirmed HAProxy's start: a
