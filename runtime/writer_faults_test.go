@@ -13,6 +13,7 @@ import (
 
 	lzk "lighthouse/effects/zk"
 	"lighthouse/internal/testenv"
+	"lighthouse/model"
 )
 
 // A missing cluster znode is unknown, not empty: deleting
@@ -32,13 +33,31 @@ func testWriterMissingClusterZnode(t *testing.T, r testenv.HAProxyRelease) {
 	e.register(e.conn, "web", b2)
 	testenv.WaitFor(t, 20*time.Second, "app1 and app2 serve", func() bool { return sameSet(seen(e.webPort, 6), "app1", "app2") })
 
+	// stillServe checks, five times over half a second, that app1 and app2
+	// are in HAProxy and ready, and that every request is answered by one
+	// of them; both must have answered by the end. Which of the two a
+	// single round of requests reaches is HAProxy's balancing, not the
+	// writer's: a server that comes back from maint may be handed a run of
+	// requests in a row.
 	stillServe := func(what string) {
 		t.Helper()
+		all := map[string]int{}
 		for range 5 {
-			if got := seen(e.webPort, 6); !sameSet(got, "app1", "app2") {
-				t.Fatalf("%s: requests reached %v, want app1 and app2", what, got)
+			for _, b := range []*backend{b1, b2} {
+				if s, ok := e.server(b.znode()); !ok || s.State != model.ServerReady {
+					t.Fatalf("%s: %s in HAProxy %v, state %q; want it there and ready", what, b.znode(), ok, s.State)
+				}
+			}
+			for name, n := range seen(e.webPort, 6) {
+				if name != "app1" && name != "app2" {
+					t.Fatalf("%s: %d requests answered by %q, want app1 or app2", what, n, name)
+				}
+				all[name] += n
 			}
 			time.Sleep(100 * time.Millisecond)
+		}
+		if !sameSet(all, "app1", "app2") {
+			t.Fatalf("%s: requests reached %v, want app1 and app2", what, all)
 		}
 	}
 

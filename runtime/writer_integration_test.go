@@ -140,11 +140,12 @@ stats:
 
 	e.resync = resync
 	// A failed test shows what the writer said (at debug level), the
-	// last 64 KiB of it.
+	// last 16 KiB of it: CI shows a part of the output, and a shorter log
+	// leaves room for the next failure's.
 	t.Cleanup(func() {
 		if t.Failed() && !testing.Verbose() {
 			out := e.logs.String()
-			t.Logf("the writer's log:\n%s", out[max(0, len(out)-64<<10):])
+			t.Logf("the writer's log:\n%s", out[max(0, len(out)-16<<10):])
 		}
 	})
 	return e

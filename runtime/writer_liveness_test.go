@@ -32,6 +32,7 @@ func testWriterHAProxyKilled(t *testing.T, r testenv.HAProxyRelease) {
 	testenv.WaitFor(t, 20*time.Second, "app1 serves", func() bool { return sameSet(seen(e.webPort, 2), "app1") })
 	e.checkRelease(e.proc())
 	e.waitStarted()
+	e.waitIdle()
 	for _, victim := range []string{"master", "worker"} {
 		master, ok := e.local.Process.Running(context.Background())
 		if !ok {
@@ -177,7 +178,8 @@ func TestWriterStartRetried(t *testing.T) {
 }
 
 // startUnwritable starts a writer (resync an hour) whose HAProxy serves
-// app1 at ip, waits until the writer confirmed HAProxy's start, then has a
+// app1 at ip, waits until the writer confirmed HAProxy's start and wrote
+// the file that runs, then has a
 // directory stand where the candidate config goes, as a full disk would
 // refuse it: from then on no candidate can be written.
 func startUnwritable(t *testing.T, r testenv.HAProxyRelease, ip string) *writerEnv {
@@ -187,6 +189,7 @@ func startUnwritable(t *testing.T, r testenv.HAProxyRelease, ip string) *writerE
 	e.register(e.conn, "web", b)
 	testenv.WaitFor(t, 20*time.Second, "app1 serves", func() bool { return sameSet(seen(e.webPort, 2), "app1") })
 	e.waitStarted()
+	e.waitIdle()
 	blocker := e.local.Process.ConfigFile + haproxy.CandidateSuffix
 	os.Remove(blocker)
 	if err := os.MkdirAll(filepath.Join(blocker, "full"), 0o755); err != nil {

@@ -3,13 +3,16 @@ package testenv
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -37,7 +40,34 @@ var aptPackage = map[string]string{
 var (
 	portsMu sync.Mutex
 	ports   = map[int]bool{}
+	claimed []*os.File // the lock files of claimPort, held until the process exits
 )
+
+// claimPort takes a lock on port shared by every test binary on the machine
+// (go test runs several packages at once), held until this process exits.
+// HAProxy binds its listeners with SO_REUSEPORT, so two tests handed one
+// port between FreePort and their bind would share it without an error,
+// each reaching the other's servers. It reports false when another running
+// test binary holds the port; when no lock can be taken at all it reports
+// true, and only the in-process check applies.
+func claimPort(port int) bool {
+	dir := filepath.Join(os.TempDir(), "lighthouse-test-ports")
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return true
+	}
+	f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(port)), os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return true
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return false
+	}
+	portsMu.Lock()
+	claimed = append(claimed, f)
+	portsMu.Unlock()
+	return true
+}
 
 // LookPath finds a program on PATH or, failing that, in the sbin
 // directories, which Debian leaves off a normal user's PATH although
@@ -58,29 +88,40 @@ func LookPath(bin string) string {
 	return ""
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago: it
-// binds 127.0.0.1:0, reads the port and closes the listener. Another process
-// may take the port before the caller binds it; StartZooKeeper and StartRedis
-// retry with a new port when that happens. A port is never returned twice by
-// the same test binary.
+// The range FreePort picks from: below the kernel's ephemeral range (32768
+// and up), so that a port it hands out is never taken a moment later as the
+// source port of one of the many outgoing connections the tests make, and
+// below the range of the demo's ports (examples/demo/cluster, 20000 and up),
+// which e2e tests start beside these.
+const pickLow, pickHigh = 10000, 20000
+
+// FreePort returns a TCP port, picked at random between pickLow and
+// pickHigh, that was free on every address a moment ago: it binds the port,
+// and closes the listener. A port is never returned twice by the same test
+// binary, nor by two test binaries running at once (claimPort). Another
+// program may still take the port before the caller binds it;
+// StartZooKeeper and StartRedis retry with a new port when that happens.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	for range 100 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("testenv: FreePort: %v", err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
+	for range 200 {
+		port := pickLow + rand.N(pickHigh-pickLow)
 		portsMu.Lock()
 		seen := ports[port]
 		ports[port] = true
 		portsMu.Unlock()
-		if !seen {
+		if seen {
+			continue
+		}
+		l, err := net.Listen("tcp", ":"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		if claimPort(port) {
 			return port
 		}
 	}
-	t.Fatalf("testenv: FreePort: no unused port after 100 tries")
+	t.Fatalf("testenv: FreePort: no free port between %d and %d after 200 tries", pickLow, pickHigh)
 	return 0
 }
 

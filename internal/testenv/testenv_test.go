@@ -32,6 +32,40 @@ func TestFreePortAndShortTempDir(t *testing.T) {
 		}
 		l.Close()
 	}
+	// Another test binary sees every port FreePort gave as taken: its lock
+	// is held by another open file, as another process would hold it.
+	for p := range seen {
+		f, err := os.Open(filepath.Join(os.TempDir(), "lighthouse-test-ports", strconv.Itoa(p)))
+		if err != nil {
+			t.Fatalf("port %d: no lock file: %v", p, err)
+		}
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		f.Close()
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			t.Fatalf("port %d from FreePort: another process could lock it (%v)", p, err)
+		}
+	}
+	// And a port another binary holds is not handed out.
+	held := 0
+	for held == 0 || seen[held] {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = l.Addr().(*net.TCPAddr).Port
+		l.Close()
+	}
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "lighthouse-test-ports", strconv.Itoa(held)), os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatalf("port %d: %v", held, err)
+	}
+	if claimPort(held) {
+		t.Fatalf("claimPort(%d) = true while another open file holds its lock", held)
+	}
 	var dir string
 	t.Run("sub", func(t *testing.T) {
 		dir = ShortTempDir(t)
