@@ -163,6 +163,12 @@ func TestWriterStartRetried(t *testing.T) {
 		return strings.Contains(e.logs.String(), "remove stale pid file")
 	})
 	failed := time.Now()
+	// The killed master's worker leaves when it sees its master gone; until
+	// then it may still answer, which is not a start.
+	testenv.WaitFor(t, 5*time.Second, "the killed HAProxy's worker gone", func() bool {
+		_, err := get(e.webPort)
+		return err != nil
+	})
 	if err := os.RemoveAll(pidFile); err != nil {
 		t.Fatal(err)
 	}
