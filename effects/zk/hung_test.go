@@ -48,7 +48,9 @@ func TestRegistryMovesPastAHungServer(t *testing.T) {
 		z.Pause()
 		dropped := false     // the client has left z, or lost its connection
 		var served time.Time // when the others served again, if they stopped
-		testenv.WaitFor(t, 4*sessionTimeout, "the session on another server after "+what+" hung", func() bool {
+		// Long enough for an election (over 13 s once on a loaded machine);
+		// CheckSessionMove judges the time after the others served again.
+		testenv.WaitFor(t, 6*sessionTimeout, "the session on another server after "+what+" hung", func() bool {
 			s := r.Session()
 			dropped = dropped || s == 0 || onIt && r.conn.Server() != z.Addr
 			if s == 0 && served.IsZero() && e.Serves() {

@@ -256,7 +256,9 @@ func TestWatcherMovesPastAHungServer(t *testing.T) {
 		z.Pause()
 		dropped := false     // the watcher has left z, or lost its connection
 		var served time.Time // when the others served again, if they stopped
-		testenv.WaitFor(t, 4*sessionTimeout, "the session on another server after "+what+" hung", func() bool {
+		// Long enough for an election (over 13 s once on a loaded machine);
+		// CheckSessionMove judges the time after the others served again.
+		testenv.WaitFor(t, 6*sessionTimeout, "the session on another server after "+what+" hung", func() bool {
 			has := w.conn.State() == zk.StateHasSession
 			dropped = dropped || !has || onIt && w.conn.Server() != z.Addr
 			if !has && served.IsZero() && e.Serves() {
