@@ -185,9 +185,9 @@ func TestWriterStartRetried(t *testing.T) {
 
 // startUnwritable starts a writer (resync an hour) whose HAProxy serves
 // app1 at ip, waits until the writer confirmed HAProxy's start and wrote
-// the file that runs, then has a
-// directory stand where the candidate config goes, as a full disk would
-// refuse it: from then on no candidate can be written.
+// the file that runs, then has a directory stand where the candidate
+// config goes, as a full disk would refuse it: from then on no candidate
+// can be written.
 func startUnwritable(t *testing.T, r testenv.HAProxyRelease, ip string) *writerEnv {
 	t.Helper()
 	e := startWriterResync(t, r, time.Hour)
