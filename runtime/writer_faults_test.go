@@ -43,9 +43,17 @@ func testWriterMissingClusterZnode(t *testing.T, r testenv.HAProxyRelease) {
 		t.Helper()
 		all := map[string]int{}
 		for range 5 {
+			rows, err := e.local.Socket.ShowServersState(context.Background(), "web")
+			if err != nil {
+				t.Fatalf("%s: show servers state: %v", what, err)
+			}
+			state := map[string]model.ServerState{}
+			for _, r := range rows {
+				state[r.Name] = r.State
+			}
 			for _, b := range []*backend{b1, b2} {
-				if s, ok := e.server(b.znode()); !ok || s.State != model.ServerReady {
-					t.Fatalf("%s: %s in HAProxy %v, state %q; want it there and ready", what, b.znode(), ok, s.State)
+				if st, ok := state[b.znode()]; !ok || st != model.ServerReady {
+					t.Fatalf("%s: %s in HAProxy %v, state %q; want it there and ready (web: %v)", what, b.znode(), ok, st, state)
 				}
 			}
 			for name, n := range seen(e.webPort, 6) {
